@@ -1,0 +1,4 @@
+//! The quick start: calls a query, a mutation and an action.
+fn main() {
+    println!("quickstart: coming soon");
+}

@@ -1,0 +1,1 @@
+//! Runnable examples of convex-fetch live in `examples/`.

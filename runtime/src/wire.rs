@@ -1,0 +1,429 @@
+//! The Convex HTTP API on the wire: request bodies, headers, sending with retries, and reading answers.
+
+use crate::call::FetchOptions;
+use crate::client::Client;
+use crate::error::{Error, FunctionName};
+use crate::function::{ConvexFunction, FunctionKind};
+use crate::value;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// The `Convex-Client` header: `{client name}-{semver}`, as the backend expects.
+const CONVEX_CLIENT: &str = concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION"));
+
+/// HTTP status the official client also reads as "the function ran and failed".
+const FUNCTION_FAILURE_STATUS: u16 = 560;
+
+/// How much of a body an error message quotes.
+const EXCERPT_CHARS: usize = 200;
+
+/// `{"path":…,"format":"convex_encoded_json","args":{…}}`, written straight to bytes.
+pub(crate) fn request_body<F: ConvexFunction>(
+    function: &FunctionName,
+    args: &F,
+) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::with_capacity(128);
+    body.extend_from_slice(b"{\"path\":");
+    serde_json::to_writer(&mut body, &function.path)
+        .map_err(|e| invalid_args(function, e.to_string()))?;
+    body.extend_from_slice(b",\"format\":\"convex_encoded_json\",\"args\":");
+    value::encode_args(args, &mut body).map_err(|e| invalid_args(function, e.to_string()))?;
+    body.push(b'}');
+    Ok(body)
+}
+
+fn invalid_args(function: &FunctionName, message: String) -> Error {
+    Error::InvalidArgs {
+        function: function.clone(),
+        message,
+    }
+}
+
+/// Sends a call, retrying as the client's policy allows within the call's timeout, and decodes its answer.
+pub(crate) async fn execute<O: DeserializeOwned>(
+    client: &Client,
+    function: FunctionName,
+    body: Vec<u8>,
+    options: FetchOptions,
+) -> Result<O, Error> {
+    let options = options.or(&client.inner.defaults);
+    let timeout = options.timeout_or(client.inner.timeout);
+    let span =
+        tracing::debug_span!("convex_call", kind = %function.kind, function = %function.path);
+    let started = Instant::now();
+    let outcome = async {
+        let authorization = options.authorization()?;
+        if options.is_verbose() {
+            verbose_start(&function, &body, authorization.is_some());
+        }
+        let attempts = with_retries(client, &function, timeout, || {
+            send_once::<O>(client, &function, &body, authorization.as_ref())
+        });
+        let result = match tokio::time::timeout(timeout, attempts).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                function: function.clone(),
+                after: timeout,
+            }),
+        };
+        if options.is_verbose() {
+            verbose_end(&function, &result);
+        }
+        result.map(|(value, _)| value)
+    }
+    .instrument(span.clone())
+    .await;
+    let _enter = span.enter();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match &outcome {
+        Ok(_) => tracing::debug!(elapsed_ms, outcome = "success", "convex call finished"),
+        Err(err) => {
+            tracing::debug!(elapsed_ms, outcome = "error", error = %err, "convex call failed")
+        }
+    }
+    outcome
+}
+
+/// One attempt's result: the value and its raw JSON text (kept for verbose output), or an error with the
+/// server's `Retry-After`.
+type Attempt<O> = Result<(O, Box<RawValue>), (Error, Option<Duration>)>;
+
+async fn with_retries<O, Fut>(
+    client: &Client,
+    function: &FunctionName,
+    timeout: Duration,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<(O, Box<RawValue>), Error>
+where
+    Fut: std::future::Future<Output = Attempt<O>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut number = 1;
+    loop {
+        let (error, retry_after) = match attempt().await {
+            Ok(success) => return Ok(success),
+            Err(failure) => failure,
+        };
+        let Some(delay) =
+            client
+                .inner
+                .retry
+                .delay_after(function.kind, number, &error, retry_after)
+        else {
+            return Err(error);
+        };
+        if Instant::now() + delay >= deadline {
+            return Err(error);
+        }
+        tracing::debug!(attempt = number, delay_ms = delay.as_millis() as u64, error = %error, "retrying convex call");
+        tokio::time::sleep(delay).await;
+        number += 1;
+    }
+}
+
+async fn send_once<O: DeserializeOwned>(
+    client: &Client,
+    function: &FunctionName,
+    body: &[u8],
+    authorization: Option<&HeaderValue>,
+) -> Attempt<O> {
+    let url = format!("{}{}", client.inner.url, function.kind.endpoint());
+    let mut request = client
+        .inner
+        .http
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .header("Convex-Client", CONVEX_CLIENT)
+        .body(body.to_vec());
+    if let Some(authorization) = authorization {
+        request = request.header(AUTHORIZATION, authorization.clone());
+    }
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| (transport(function, e), None))?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| (transport(function, e), None))?
+    {
+        if bytes.len() + chunk.len() > client.inner.max_response_bytes {
+            let error = Error::Decode {
+                function: function.clone(),
+                message: format!(
+                    "the response is larger than the limit of {} bytes (raise it with `max_response_bytes`)",
+                    client.inner.max_response_bytes
+                ),
+                excerpt: excerpt(&bytes),
+            };
+            return Err((error, None));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    read_response(function, status, &bytes).map_err(|e| (e, retry_after))
+}
+
+fn transport(function: &FunctionName, error: reqwest::Error) -> Error {
+    // Only a failed connect proves the request never left; anything later may have reached the deployment.
+    let sent = !error.is_connect();
+    let message = error_chain(&error);
+    Error::Transport {
+        function: function.clone(),
+        message,
+        sent,
+        source: Some(error.without_url()),
+    }
+}
+
+/// The error and its causes on one line: reqwest's own message alone is often just "error sending request".
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// The body of a function answer (HTTP 200 or 560).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    status: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    value: Option<&'a RawValue>,
+    error_message: Option<String>,
+    #[serde(borrow)]
+    error_data: Option<&'a RawValue>,
+    #[serde(default)]
+    log_lines: Vec<String>,
+}
+
+/// The body of a system failure (any other status).
+#[derive(Deserialize)]
+struct SystemError {
+    code: String,
+    message: String,
+}
+
+/// Reads one HTTP answer into the function's result or the matching error.
+pub(crate) fn read_response<O: DeserializeOwned>(
+    function: &FunctionName,
+    status: StatusCode,
+    body: &[u8],
+) -> Result<(O, Box<RawValue>), Error> {
+    let decode_error = |message: String, bytes: &[u8]| Error::Decode {
+        function: function.clone(),
+        message,
+        excerpt: excerpt(bytes),
+    };
+    if status != StatusCode::OK && status.as_u16() != FUNCTION_FAILURE_STATUS {
+        let (code, message) = match serde_json::from_slice::<SystemError>(body) {
+            Ok(e) => (e.code, e.message),
+            Err(_) if body.is_empty() => (String::new(), "(empty body)".to_owned()),
+            Err(_) => (String::new(), excerpt(body)),
+        };
+        return Err(Error::Server {
+            function: function.clone(),
+            status,
+            code,
+            message,
+        });
+    }
+    let envelope: Envelope<'_> = serde_json::from_slice(body)
+        .map_err(|e| decode_error(format!("not a Convex function response ({e})"), body))?;
+    emit_log_lines(function, &envelope.log_lines);
+    match envelope.status.as_ref() {
+        "success" => {
+            let raw = envelope.value.ok_or_else(|| {
+                decode_error("the success response has no `value`".to_owned(), body)
+            })?;
+            let value = value::from_slice(raw.get().as_bytes())
+                .map_err(|e| decode_error(e.to_string(), raw.get().as_bytes()))?;
+            Ok((value, raw.to_owned()))
+        }
+        "error" => {
+            let data = envelope
+                .error_data
+                .map(|raw| value::from_slice::<serde_json::Value>(raw.get().as_bytes()))
+                .transpose()
+                .map_err(|e| decode_error(format!("unreadable `errorData`: {e}"), body))?;
+            Err(Error::Function {
+                function: function.clone(),
+                message: envelope.error_message.unwrap_or_default(),
+                data,
+                log_lines: envelope.log_lines,
+            })
+        }
+        other => Err(decode_error(
+            format!("unknown response status `{other}`"),
+            body,
+        )),
+    }
+}
+
+/// The start of a body, as text, for error messages.
+fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
+/// Emits the function's own log lines as tracing events at their level, the way the official client prints
+/// them (`[CONVEX Q(posts:list)] [LOG] …`).
+fn emit_log_lines(function: &FunctionName, lines: &[String]) {
+    let tag = match function.kind {
+        FunctionKind::Query => 'Q',
+        FunctionKind::Mutation => 'M',
+        FunctionKind::Action => 'A',
+    };
+    for line in lines {
+        let source = format_args!("[CONVEX {tag}({})]", function.path);
+        if line.starts_with("[ERROR]") {
+            tracing::error!(target: "convex_fetch::function_log", "{source} {line}");
+        } else if line.starts_with("[WARN]") {
+            tracing::warn!(target: "convex_fetch::function_log", "{source} {line}");
+        } else if line.starts_with("[DEBUG]") {
+            tracing::debug!(target: "convex_fetch::function_log", "{source} {line}");
+        } else {
+            tracing::info!(target: "convex_fetch::function_log", "{source} {line}");
+        }
+    }
+}
+
+fn verbose_start(function: &FunctionName, body: &[u8], has_auth: bool) {
+    // The args are the tail of the body we built: `…"args":{…}}`.
+    let text = String::from_utf8_lossy(body);
+    let args = text
+        .split_once(",\"format\":\"convex_encoded_json\",\"args\":")
+        .map(|(_, args)| &args[..args.len() - 1])
+        .unwrap_or("{}");
+    eprintln!(
+        "[{}] {}: Starting {{ args: {}, hasAuth: {has_auth} }}",
+        function.kind.fetch_name(),
+        function.path,
+        excerpt(args.as_bytes())
+    );
+}
+
+fn verbose_end<O>(function: &FunctionName, result: &Result<(O, Box<RawValue>), Error>) {
+    match result {
+        Ok((_, raw)) => eprintln!(
+            "[{}] {}: Success {}",
+            function.kind.fetch_name(),
+            function.path,
+            excerpt(raw.get().as_bytes())
+        ),
+        Err(err) => eprintln!(
+            "[{}] {}: Error {err}",
+            function.kind.fetch_name(),
+            function.path
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name() -> FunctionName {
+        FunctionName {
+            kind: FunctionKind::Query,
+            path: "posts:list".into(),
+        }
+    }
+
+    #[test]
+    fn success_decodes_the_value() {
+        let (v, _) = read_response::<Vec<u32>>(
+            &name(),
+            StatusCode::OK,
+            br#"{"status":"success","value":[1,2]}"#,
+        )
+        .unwrap();
+        assert_eq!(v, vec![1, 2]);
+    }
+
+    #[test]
+    fn function_failure_on_200_and_560_keeps_message_and_data() {
+        for status in [200, 560] {
+            let body = br#"{"status":"error","errorMessage":"boom","errorData":{"code":"E1"},"logLines":["[LOG] hi"]}"#;
+            let err = read_response::<()>(&name(), StatusCode::from_u16(status).unwrap(), body)
+                .unwrap_err();
+            let Error::Function {
+                message,
+                data,
+                log_lines,
+                ..
+            } = &err
+            else {
+                panic!("{err:?}")
+            };
+            assert_eq!(message, "boom");
+            assert_eq!(data.as_ref().unwrap()["code"], "E1");
+            assert_eq!(log_lines, &["[LOG] hi"]);
+        }
+    }
+
+    #[test]
+    fn system_failure_with_json_html_and_empty_bodies() {
+        let err = read_response::<()>(
+            &name(),
+            StatusCode::BAD_REQUEST,
+            br#"{"code":"BadFormat","message":"nope"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::Server { code, message, .. } if code == "BadFormat" && message == "nope")
+        );
+        let err = read_response::<()>(
+            &name(),
+            StatusCode::BAD_GATEWAY,
+            b"<html>bad gateway</html>",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::Server { code, message, .. } if code.is_empty() && message.contains("<html>"))
+        );
+        let err = read_response::<()>(&name(), StatusCode::SERVICE_UNAVAILABLE, b"").unwrap_err();
+        assert!(err.to_string().contains("503"), "{err}");
+    }
+
+    #[test]
+    fn decode_failure_names_the_function_and_quotes_the_value() {
+        let err = read_response::<u32>(
+            &name(),
+            StatusCode::OK,
+            br#"{"status":"success","value":"text"}"#,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("posts:list") && text.contains("\"text\""),
+            "{text}"
+        );
+        let err =
+            read_response::<u32>(&name(), StatusCode::OK, br#"{"status":"success"}"#).unwrap_err();
+        assert!(err.to_string().contains("no `value`"), "{err}");
+        let err = read_response::<u32>(&name(), StatusCode::OK, b"<html>").unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }));
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests of convex-fetch live in `tests/`.
