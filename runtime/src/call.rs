@@ -4,10 +4,12 @@ use crate::client::{Client, client_for_url, default_client};
 use crate::error::{Error, FunctionName};
 use crate::function::{Action, ConvexFunction, Mutation, Query};
 use crate::secret::Secret;
+use crate::snapshot::Snapshot;
 use crate::wire;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Per-call settings: the seed's `FetchOptions` (`authToken`, `verbose`) plus an admin key and a timeout.
@@ -51,6 +53,31 @@ impl FetchOptions {
     /// need. Replaces an auth token set earlier.
     pub fn admin_key(mut self, key: impl Into<String>) -> Self {
         self.credential = Some(Credential::AdminKey(Secret::new(key)));
+        self
+    }
+
+    /// Runs the call with the deployment's admin key, acting as the user `identity` describes
+    /// (`Authorization: Convex <key>:<base64 of the identity JSON>`, as the official clients send it).
+    /// `identity` holds the user's `subject` and `issuer`, and optionally `name`, `email` and other claims.
+    ///
+    /// ```
+    /// use convex_fetch::FetchOptions;
+    ///
+    /// let options = FetchOptions::new()
+    ///     .admin_key_acting_as("prod:abc123", &serde_json::json!({ "subject": "user_1", "issuer": "https://auth.example.com" }));
+    /// # let _ = options;
+    /// ```
+    pub fn admin_key_acting_as(
+        mut self,
+        key: impl Into<String>,
+        identity: &serde_json::Value,
+    ) -> Self {
+        use base64::Engine as _;
+        let identity = base64::engine::general_purpose::STANDARD.encode(identity.to_string());
+        self.credential = Some(Credential::AdminKey(Secret::new(format!(
+            "{}:{identity}",
+            key.into()
+        ))));
         self
     }
 
@@ -151,6 +178,8 @@ pub struct Call<F> {
     function: F,
     target: Target,
     options: FetchOptions,
+    /// The snapshot timestamp of a query run with [`Call::at`].
+    ts: Option<Arc<str>>,
 }
 
 impl<F: ConvexFunction> Call<F> {
@@ -160,6 +189,7 @@ impl<F: ConvexFunction> Call<F> {
             function,
             target: Target::Default,
             options: FetchOptions::new(),
+            ts: None,
         }
     }
 
@@ -187,6 +217,16 @@ impl<F: ConvexFunction> Call<F> {
         self
     }
 
+    /// Runs the call with the admin key, acting as a user. See [`FetchOptions::admin_key_acting_as`].
+    pub fn admin_key_acting_as(
+        mut self,
+        key: impl Into<String>,
+        identity: &serde_json::Value,
+    ) -> Self {
+        self.options = self.options.admin_key_acting_as(key, identity);
+        self
+    }
+
     /// The time the call may take, retries included.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.options = self.options.timeout(timeout);
@@ -211,6 +251,16 @@ impl<F: ConvexFunction> Call<F> {
     }
 }
 
+impl<F: Query> Call<F> {
+    /// Runs the query at `snapshot`'s timestamp, on the snapshot's client, so that several queries read one
+    /// consistent view of the database.
+    pub fn at(mut self, snapshot: &Snapshot) -> Self {
+        self.target = Target::Client(snapshot.client().clone());
+        self.ts = Some(snapshot.ts());
+        self
+    }
+}
+
 impl<F: ConvexFunction> fmt::Debug for Call<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
@@ -218,6 +268,7 @@ impl<F: ConvexFunction> fmt::Debug for Call<F> {
             .field("path", &self.function.path())
             .field("target", &self.target)
             .field("options", &self.options)
+            .field("ts", &self.ts)
             .finish()
     }
 }
@@ -235,7 +286,7 @@ impl<F: ConvexFunction> IntoFuture for Call<F> {
             path: self.function.path().to_owned(),
         };
         // Encoding now means the future owns only bytes: args need not be `Send` or `'static`.
-        let body = wire::request_body(&function, &self.function);
+        let request = wire::Request::new(function, &self.function, self.ts.as_deref());
         let client = match self.target {
             Target::Default => default_client(),
             Target::Client(client) => Ok(client),
@@ -244,8 +295,7 @@ impl<F: ConvexFunction> IntoFuture for Call<F> {
         let options = self.options;
         Box::pin(async move {
             let client = client?;
-            let body = body?;
-            wire::execute(&client, function, body, options).await
+            wire::execute(&client, request?, options).await
         })
     }
 }

@@ -38,8 +38,10 @@ mod call;
 mod client;
 mod error;
 mod function;
+pub mod pagination;
 mod retry;
 mod secret;
+mod snapshot;
 pub mod value;
 mod wire;
 
@@ -53,6 +55,7 @@ pub use function::{Action, ConvexFunction, FunctionKind, Mutation, Query, Untype
 pub use reqwest::StatusCode;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use snapshot::Snapshot;
 
 pub use convex_fetch_macros::{action, convex_fetch, mutation, query};
 

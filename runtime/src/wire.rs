@@ -22,20 +22,50 @@ const FUNCTION_FAILURE_STATUS: u16 = 560;
 /// How much of a body an error message quotes.
 const EXCERPT_CHARS: usize = 200;
 
-/// `{"path":…,"format":"convex_encoded_json","args":{…}}`, written straight to bytes.
-pub(crate) fn request_body<F: ConvexFunction>(
-    function: &FunctionName,
-    args: &F,
-) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::with_capacity(128);
-    body.extend_from_slice(b"{\"path\":");
-    serde_json::to_writer(&mut body, &function.path)
-        .map_err(|e| invalid_args(function, e.to_string()))?;
-    body.extend_from_slice(b",\"format\":\"convex_encoded_json\",\"args\":");
-    value::encode_args(args, &mut body).map_err(|e| invalid_args(function, e.to_string()))?;
-    body.push(b'}');
-    Ok(body)
+/// One function call on the wire: which function, which endpoint, and the body already encoded.
+pub(crate) struct Request {
+    pub(crate) function: FunctionName,
+    pub(crate) endpoint: &'static str,
+    pub(crate) body: Vec<u8>,
 }
+
+impl Request {
+    /// `{"path":…,"format":"convex_encoded_json","args":{…}}` (plus `"ts":…` for a query at a snapshot),
+    /// written straight to bytes, for the endpoint of the function's kind or `/api/query_at_ts`.
+    pub(crate) fn new<F: ConvexFunction>(
+        function: FunctionName,
+        args: &F,
+        ts: Option<&str>,
+    ) -> Result<Request, Error> {
+        let mut body = Vec::with_capacity(128);
+        body.extend_from_slice(b"{\"path\":");
+        serde_json::to_writer(&mut body, &function.path)
+            .map_err(|e| invalid_args(&function, e.to_string()))?;
+        if let Some(ts) = ts {
+            body.extend_from_slice(b",\"ts\":");
+            body.extend_from_slice(ts.as_bytes());
+        }
+        body.extend_from_slice(ARGS_PREFIX.as_bytes());
+        value::encode_args(args, &mut body).map_err(|e| invalid_args(&function, e.to_string()))?;
+        body.push(b'}');
+        let endpoint = if ts.is_some() {
+            QUERY_AT_TS
+        } else {
+            function.kind.endpoint()
+        };
+        Ok(Request {
+            function,
+            endpoint,
+            body,
+        })
+    }
+}
+
+/// What precedes the args in every body we build; verbose output finds the args after it.
+const ARGS_PREFIX: &str = ",\"format\":\"convex_encoded_json\",\"args\":";
+
+/// Runs a query at a timestamp from `/api/query_ts`.
+pub(crate) const QUERY_AT_TS: &str = "/api/query_at_ts";
 
 fn invalid_args(function: &FunctionName, message: String) -> Error {
     Error::InvalidArgs {
@@ -47,10 +77,14 @@ fn invalid_args(function: &FunctionName, message: String) -> Error {
 /// Sends a call, retrying as the client's policy allows within the call's timeout, and decodes its answer.
 pub(crate) async fn execute<O: DeserializeOwned>(
     client: &Client,
-    function: FunctionName,
-    body: Vec<u8>,
+    request: Request,
     options: FetchOptions,
 ) -> Result<O, Error> {
+    let Request {
+        function,
+        endpoint,
+        body,
+    } = request;
     let options = options.or(&client.inner.defaults);
     let timeout = options.timeout_or(client.inner.timeout);
     let span =
@@ -61,16 +95,12 @@ pub(crate) async fn execute<O: DeserializeOwned>(
         if options.is_verbose() {
             verbose_start(&function, &body, authorization.is_some());
         }
-        let attempts = with_retries(client, &function, timeout, || {
-            send_once::<O>(client, &function, &body, authorization.as_ref())
-        });
-        let result = match tokio::time::timeout(timeout, attempts).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                function: function.clone(),
-                after: timeout,
-            }),
-        };
+        let result = with_retries(client, &function, timeout, || async {
+            let (status, bytes) =
+                post(client, &function, endpoint, &body, authorization.as_ref()).await?;
+            read_response::<O>(&function, status, &bytes).map_err(|e| (e, None))
+        })
+        .await;
         if options.is_verbose() {
             verbose_end(&function, &result);
         }
@@ -89,50 +119,57 @@ pub(crate) async fn execute<O: DeserializeOwned>(
     outcome
 }
 
-/// One attempt's result: the value and its raw JSON text (kept for verbose output), or an error with the
-/// server's `Retry-After`.
-type Attempt<O> = Result<(O, Box<RawValue>), (Error, Option<Duration>)>;
+/// A failed attempt: the error, and the wait the server asked for with `Retry-After`.
+pub(crate) type Failure = (Error, Option<Duration>);
 
-async fn with_retries<O, Fut>(
+/// Runs `attempt` until it succeeds, the retry policy gives up, or the call's `timeout` has elapsed.
+pub(crate) async fn with_retries<T, Fut>(
     client: &Client,
     function: &FunctionName,
     timeout: Duration,
     mut attempt: impl FnMut() -> Fut,
-) -> Result<(O, Box<RawValue>), Error>
+) -> Result<T, Error>
 where
-    Fut: std::future::Future<Output = Attempt<O>>,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
 {
     let deadline = Instant::now() + timeout;
-    let mut number = 1;
-    loop {
-        let (error, retry_after) = match attempt().await {
-            Ok(success) => return Ok(success),
-            Err(failure) => failure,
-        };
-        let Some(delay) =
-            client
-                .inner
-                .retry
-                .delay_after(function.kind, number, &error, retry_after)
-        else {
-            return Err(error);
-        };
-        if Instant::now() + delay >= deadline {
-            return Err(error);
+    let attempts = async {
+        let mut number = 1;
+        loop {
+            let (error, retry_after) = match attempt().await {
+                Ok(success) => return Ok(success),
+                Err(failure) => failure,
+            };
+            let retry = &client.inner.retry;
+            let Some(delay) = retry.delay_after(function.kind, number, &error, retry_after) else {
+                return Err(error);
+            };
+            if Instant::now() + delay >= deadline {
+                return Err(error);
+            }
+            tracing::debug!(attempt = number, delay_ms = delay.as_millis() as u64, error = %error, "retrying convex call");
+            tokio::time::sleep(delay).await;
+            number += 1;
         }
-        tracing::debug!(attempt = number, delay_ms = delay.as_millis() as u64, error = %error, "retrying convex call");
-        tokio::time::sleep(delay).await;
-        number += 1;
+    };
+    match tokio::time::timeout_at(deadline.into(), attempts).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout {
+            function: function.clone(),
+            after: timeout,
+        }),
     }
 }
 
-async fn send_once<O: DeserializeOwned>(
+/// One POST to the deployment: the answer's status and body (read up to the client's size limit).
+pub(crate) async fn post(
     client: &Client,
     function: &FunctionName,
+    endpoint: &str,
     body: &[u8],
     authorization: Option<&HeaderValue>,
-) -> Attempt<O> {
-    let url = format!("{}{}", client.inner.url, function.kind.endpoint());
+) -> Result<(StatusCode, Vec<u8>), Failure> {
+    let url = format!("{}{endpoint}", client.inner.url);
     let mut request = client
         .inner
         .http
@@ -173,7 +210,11 @@ async fn send_once<O: DeserializeOwned>(
         }
         bytes.extend_from_slice(&chunk);
     }
-    read_response(function, status, &bytes).map_err(|e| (e, retry_after))
+    if status.is_success() || status.as_u16() == FUNCTION_FAILURE_STATUS {
+        Ok((status, bytes))
+    } else {
+        Err((system_error(function, status, &bytes), retry_after))
+    }
 }
 
 fn transport(function: &FunctionName, error: reqwest::Error) -> Error {
@@ -223,7 +264,7 @@ struct SystemError {
 }
 
 /// Reads one HTTP answer into the function's result or the matching error.
-pub(crate) fn read_response<O: DeserializeOwned>(
+fn read_response<O: DeserializeOwned>(
     function: &FunctionName,
     status: StatusCode,
     body: &[u8],
@@ -234,17 +275,7 @@ pub(crate) fn read_response<O: DeserializeOwned>(
         excerpt: excerpt(bytes),
     };
     if status != StatusCode::OK && status.as_u16() != FUNCTION_FAILURE_STATUS {
-        let (code, message) = match serde_json::from_slice::<SystemError>(body) {
-            Ok(e) => (e.code, e.message),
-            Err(_) if body.is_empty() => (String::new(), "(empty body)".to_owned()),
-            Err(_) => (String::new(), excerpt(body)),
-        };
-        return Err(Error::Server {
-            function: function.clone(),
-            status,
-            code,
-            message,
-        });
+        return Err(system_error(function, status, body));
     }
     let envelope: Envelope<'_> = serde_json::from_slice(body)
         .map_err(|e| decode_error(format!("not a Convex function response ({e})"), body))?;
@@ -278,8 +309,23 @@ pub(crate) fn read_response<O: DeserializeOwned>(
     }
 }
 
+/// A system failure: `{code, message}` when the body is Convex's, else an excerpt of whatever it is.
+pub(crate) fn system_error(function: &FunctionName, status: StatusCode, body: &[u8]) -> Error {
+    let (code, message) = match serde_json::from_slice::<SystemError>(body) {
+        Ok(e) => (e.code, e.message),
+        Err(_) if body.is_empty() => (String::new(), "(empty body)".to_owned()),
+        Err(_) => (String::new(), excerpt(body)),
+    };
+    Error::Server {
+        function: function.clone(),
+        status,
+        code,
+        message,
+    }
+}
+
 /// The start of a body, as text, for error messages.
-fn excerpt(bytes: &[u8]) -> String {
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     match text.char_indices().nth(EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -313,7 +359,7 @@ fn verbose_start(function: &FunctionName, body: &[u8], has_auth: bool) {
     // The args are the tail of the body we built: `…"args":{…}}`.
     let text = String::from_utf8_lossy(body);
     let args = text
-        .split_once(",\"format\":\"convex_encoded_json\",\"args\":")
+        .split_once(ARGS_PREFIX)
         .map(|(_, args)| &args[..args.len() - 1])
         .unwrap_or("{}");
     eprintln!(
