@@ -42,6 +42,9 @@ pub mod pagination;
 mod retry;
 mod secret;
 mod snapshot;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod value;
 mod wire;
 

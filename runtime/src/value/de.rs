@@ -1,0 +1,339 @@
+//! Deserialization from the Convex JSON encoding: an adapter around any serde `Deserializer` that turns
+//! `{"$integer": …}`, `{"$float": …}` and `{"$bytes": …}` into plain i64, f64 and bytes for the user's types,
+//! streaming, without an intermediate tree.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::value::{BorrowedStrDeserializer, SeqDeserializer, StringDeserializer};
+use serde::de::{self, DeserializeSeed, Deserializer, Error as _, Visitor};
+
+/// A value the encoding wraps in a one-key object.
+pub(super) enum Special {
+    Integer(i64),
+    Float(f64),
+    Bytes(Vec<u8>),
+}
+
+impl Special {
+    pub(super) fn unexpected<E: de::Error>(&self, expected: &str) -> E {
+        let found = match self {
+            Special::Integer(_) => "an int64",
+            Special::Float(_) => "a special float",
+            Special::Bytes(_) => "bytes",
+        };
+        E::custom(format_args!("expected {expected}, found {found}"))
+    }
+}
+
+/// Reads the value of a special key (already read) and checks that it was the object's only key.
+fn read_special<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Special, A::Error> {
+    let special = match key {
+        "$integer" => Special::Integer(i64::from_le_bytes(eight_bytes(key, map)?)),
+        "$float" => {
+            let v = f64::from_le_bytes(eight_bytes(key, map)?);
+            if v.is_finite() && !(v == 0.0 && v.is_sign_negative()) {
+                return Err(A::Error::custom(format_args!(
+                    "`$float` holds the ordinary number {v}, which Convex sends as a plain number"
+                )));
+            }
+            Special::Float(v)
+        }
+        "$bytes" => Special::Bytes(base64(key, map)?),
+        "$set" | "$map" => {
+            return Err(A::Error::custom(format_args!(
+                "`{key}` is an obsolete Convex encoding and is not supported"
+            )));
+        }
+        _ => {
+            return Err(A::Error::custom(format_args!(
+                "field name `{key}` starts with `$`, which Convex reserves"
+            )));
+        }
+    };
+    if map.next_key::<de::IgnoredAny>()?.is_some() {
+        return Err(A::Error::custom(format_args!("a `{key}` object must have no other field")));
+    }
+    Ok(special)
+}
+
+fn base64<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Vec<u8>, A::Error> {
+    let text = map.next_value_seed(StrSeed)?;
+    STANDARD
+        .decode(text.as_bytes())
+        .map_err(|e| A::Error::custom(format_args!("`{key}` is not valid base64: {e}")))
+}
+
+fn eight_bytes<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<[u8; 8], A::Error> {
+    let bytes = base64(key, map)?;
+    <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| {
+        A::Error::custom(format_args!("`{key}` must hold 8 bytes, not {}", bytes.len()))
+    })
+}
+
+/// For types that decode a special object themselves, under any deserializer: reads a one-key `$` object.
+pub(super) fn special_map<'de, A, T>(
+    mut map: A,
+    f: impl FnOnce(Special) -> Result<T, A::Error>,
+) -> Result<T, A::Error>
+where
+    A: de::MapAccess<'de>,
+{
+    match map.next_key_seed(StrSeed)? {
+        Some(key) => f(read_special(&key, &mut map)?),
+        None => Err(A::Error::custom("expected a Convex-encoded value, found an empty object")),
+    }
+}
+
+/// Reads a string, borrowing it from the input when it can.
+struct StrSeed;
+
+impl<'de> DeserializeSeed<'de> for StrSeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrSeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// The adapter: a deserializer that decodes Convex's special objects on the way through.
+pub(super) struct Convex<D>(pub(super) D);
+
+/// What the caller asked for, where it changes how `$bytes` is handed over.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hint {
+    /// A sequence (`Vec<u8>`, arrays): bytes are handed over element by element.
+    Seq,
+    Other,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(Wrap(v, Hint::Other))
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(Wrap(v, Hint::Seq))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, v: V) -> Result<V::Value, D::Error> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_option(Wrap(v, Hint::Other))
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, Wrap(v, Hint::Other))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, Wrap(v, Hint::Other))
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_ignored_any(v)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+
+    // Everything else may meet a special object where it expects a scalar, so it goes through `any`.
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct map struct identifier
+    }
+}
+
+/// Passes a seed's deserializer through the adapter.
+struct Seed<S>(S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<S> {
+    type Value = S::Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.0.deserialize(Convex(d))
+    }
+}
+
+/// The user's visitor, seeing decoded values in place of special objects.
+struct Wrap<V>(V, Hint);
+
+macro_rules! forward_visits {
+    ($($method:ident($ty:ty)),*) => {$(
+        fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
+            self.0.$method(v)
+        }
+    )*};
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    forward_visits!(visit_bool(bool), visit_i64(i64), visit_i128(i128), visit_u64(u64), visit_u128(u128),
+        visit_f64(f64), visit_char(char), visit_str(&str), visit_borrowed_str(&'de str), visit_string(String),
+        visit_bytes(&[u8]), visit_borrowed_bytes(&'de [u8]), visit_byte_buf(Vec<u8>));
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.0.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_some(Convex(d))
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        self.0.visit_newtype_struct(Convex(d))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        self.0.visit_seq(Elements(seq))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<V::Value, A::Error> {
+        let first = map.next_key_seed(StrSeed)?;
+        if let Some(key) = first.as_deref().filter(|key| key.starts_with('$')) {
+            return match read_special(key, &mut map)? {
+                Special::Integer(v) => self.0.visit_i64(v),
+                Special::Float(v) => self.0.visit_f64(v),
+                Special::Bytes(v) if self.1 == Hint::Seq => {
+                    self.0.visit_seq(SeqDeserializer::<_, A::Error>::new(v.into_iter()))
+                }
+                Special::Bytes(v) => self.0.visit_byte_buf(v),
+            };
+        }
+        self.0.visit_map(Fields { first, map })
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        self.0.visit_enum(Variant(data))
+    }
+}
+
+/// A sequence whose elements go through the adapter.
+struct Elements<A>(A);
+
+impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for Elements<A> {
+    type Error = A::Error;
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, A::Error> {
+        self.0.next_element_seed(Seed(seed))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+/// An ordinary object: the first key, already read to look for a special one, then the rest.
+struct Fields<'de, A> {
+    first: Option<Cow<'de, str>>,
+    map: A,
+}
+
+impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Fields<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        match self.first.take() {
+            Some(Cow::Borrowed(key)) => seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some),
+            Some(Cow::Owned(key)) => {
+                seed.deserialize(StringDeserializer::<A::Error>::new(key)).map(Some)
+            }
+            None => self.map.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.map.next_value_seed(Seed(seed))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint().map(|n| n + usize::from(self.first.is_some()))
+    }
+}
+
+/// An enum whose payload goes through the adapter.
+struct Variant<A>(A);
+
+impl<'de, A: de::EnumAccess<'de>> de::EnumAccess<'de> for Variant<A> {
+    type Error = A::Error;
+    type Variant = Variant<A::Variant>;
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), A::Error> {
+        self.0.variant_seed(seed).map(|(tag, variant)| (tag, Variant(variant)))
+    }
+}
+
+impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Variant<A> {
+    type Error = A::Error;
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.0.unit_variant()
+    }
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, A::Error> {
+        self.0.newtype_variant_seed(Seed(seed))
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, A::Error> {
+        self.0.tuple_variant(len, Wrap(v, Hint::Seq))
+    }
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.struct_variant(fields, Wrap(v, Hint::Other))
+    }
+}
+

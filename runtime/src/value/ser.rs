@@ -1,0 +1,375 @@
+//! Serialization into the Convex JSON encoding: an adapter around any serde `Serializer` (serde_json's writer
+//! for request bodies, its `Value` serializer for `to_value`) that rewrites what plain JSON cannot carry and
+//! refuses what Convex would refuse, before anything is sent.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::ser::{self, Error as _, Serialize, SerializeMap as _};
+
+use super::types::INT64_TOKEN;
+
+/// Integers beyond ±2^53 cannot travel as a float64 without losing digits.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+/// Convex's limit on the length of an object field name.
+const MAX_FIELD_NAME_LEN: usize = 1024;
+
+/// Where in the value a serializer stands: the top level of the args must be an object, map keys are field names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Position {
+    Args,
+    Value,
+    Key,
+}
+
+/// The adapter: forwards to `inner`, rewriting special floats, bytes and `Int64` and checking field names.
+pub(super) struct Convex<S> {
+    pub(super) inner: S,
+    pub(super) at: Position,
+}
+
+/// A value to be serialized through the adapter by a compound serializer of the inner one.
+struct Nested<'a, T: ?Sized>(&'a T, Position);
+
+impl<T: Serialize + ?Sized> Serialize for Nested<'_, T> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(Convex { inner: serializer, at: self.1 })
+    }
+}
+
+fn value<T: ?Sized>(v: &T) -> Nested<'_, T> {
+    Nested(v, Position::Value)
+}
+
+/// Checks an object field name as Convex does (`convexToJson` in the official client).
+pub(super) fn check_field_name(name: &str) -> Result<(), String> {
+    if name.starts_with('$') {
+        return Err(format!("field name `{name}` starts with `$`, which Convex reserves"));
+    }
+    if name.len() > MAX_FIELD_NAME_LEN {
+        return Err(format!(
+            "field name `{}…` is longer than Convex's limit of {MAX_FIELD_NAME_LEN} characters",
+            name.chars().take(32).collect::<String>()
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !(' '..='~').contains(c)) {
+        return Err(format!(
+            "field name {name:?} has the character {c:?}; Convex field names are printable ASCII"
+        ));
+    }
+    Ok(())
+}
+
+fn special<S: ser::Serializer>(inner: S, key: &'static str, bytes: &[u8]) -> Result<S::Ok, S::Error> {
+    let mut map = inner.serialize_map(Some(1))?;
+    map.serialize_entry(key, &STANDARD.encode(bytes))?;
+    map.end()
+}
+
+impl Position {
+    /// Refuses anything but an object at the top of the args, and anything but a string as a field name.
+    fn scalar<E: ser::Error>(self, what: &str) -> Result<(), E> {
+        match self {
+            Position::Value => Ok(()),
+            Position::Args => Err(E::custom(format_args!(
+                "function arguments must be an object (a struct or a map), not {what}"
+            ))),
+            Position::Key => Err(E::custom(format_args!("object keys must be strings, not {what}"))),
+        }
+    }
+}
+
+impl<S: ser::Serializer> Convex<S> {
+    fn scalar(&self, what: &str) -> Result<(), S::Error> {
+        self.at.scalar(what)
+    }
+
+    fn integer(self, v: i128) -> Result<S::Ok, S::Error> {
+        self.scalar("a number")?;
+        if v.unsigned_abs() > u128::from(MAX_SAFE_INTEGER) {
+            return Err(S::Error::custom(format_args!(
+                "the integer {v} does not fit a Convex float64 exactly (beyond ±2^53); \
+                 use convex_fetch::value::Int64 for a `v.int64()` field"
+            )));
+        }
+        // serde_json writes i64/u64 without the i128 path; every value here fits an i64.
+        self.inner.serialize_i64(v as i64)
+    }
+}
+
+macro_rules! integers {
+    ($($method:ident: $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<S::Ok, S::Error> {
+            self.integer(i128::from(v))
+        }
+    )*};
+}
+
+impl<S: ser::Serializer> ser::Serializer for Convex<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = Compound<S::SerializeSeq>;
+    type SerializeTuple = Compound<S::SerializeTuple>;
+    type SerializeTupleStruct = Compound<S::SerializeTupleStruct>;
+    type SerializeTupleVariant = Compound<S::SerializeTupleVariant>;
+    type SerializeMap = Compound<S::SerializeMap>;
+    type SerializeStruct = Compound<S::SerializeStruct>;
+    type SerializeStructVariant = Compound<S::SerializeStructVariant>;
+
+    integers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128,
+              serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
+
+    fn serialize_u128(self, v: u128) -> Result<S::Ok, S::Error> {
+        // Anything beyond i128 is beyond 2^53 too.
+        self.integer(i128::try_from(v).unwrap_or(i128::MAX))
+    }
+
+    fn serialize_bool(self, v: bool) -> Result<S::Ok, S::Error> {
+        self.scalar("a boolean")?;
+        self.inner.serialize_bool(v)
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
+        self.serialize_f64(f64::from(v))
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        self.scalar("a number")?;
+        if v.is_finite() && !(v == 0.0 && v.is_sign_negative()) {
+            self.inner.serialize_f64(v)
+        } else {
+            special(self.inner, "$float", &v.to_le_bytes())
+        }
+    }
+
+    fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
+        match self.at {
+            Position::Key => check_field_name(v).map_err(S::Error::custom)?,
+            at => at.scalar::<S::Error>("a string")?,
+        }
+        self.inner.serialize_str(v)
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<S::Ok, S::Error> {
+        self.scalar("bytes")?;
+        special(self.inner, "$bytes", v)
+    }
+
+    fn serialize_none(self) -> Result<S::Ok, S::Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<S::Ok, S::Error> {
+        v.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<S::Ok, S::Error> {
+        match self.at {
+            // No args at all: Convex's `{}`.
+            Position::Args => self.inner.serialize_map(Some(0))?.end(),
+            _ => {
+                self.scalar("null")?;
+                self.inner.serialize_unit()
+            }
+        }
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<S::Ok, S::Error> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<S::Ok, S::Error> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<S::Ok, S::Error> {
+        if name == INT64_TOKEN {
+            self.scalar("an int64")?;
+            // `Int64` writes its own `{"$integer": …}`, the one `$` key allowed through.
+            return v.serialize(self.inner);
+        }
+        v.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<S::Ok, S::Error> {
+        check_field_name(variant).map_err(S::Error::custom)?;
+        self.inner.serialize_newtype_variant(name, index, variant, &value(v))
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        self.scalar("an array")?;
+        self.inner.serialize_seq(len).map(Compound)
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
+        self.scalar("an array")?;
+        self.inner.serialize_tuple(len).map(Compound)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleStruct, S::Error> {
+        self.scalar("an array")?;
+        self.inner.serialize_tuple_struct(name, len).map(Compound)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant, S::Error> {
+        check_field_name(variant).map_err(S::Error::custom)?;
+        self.inner.serialize_tuple_variant(name, index, variant, len).map(Compound)
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        if self.at == Position::Key {
+            self.scalar("an object")?;
+        }
+        self.inner.serialize_map(len).map(Compound)
+    }
+
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStruct, S::Error> {
+        if self.at == Position::Key {
+            self.scalar("an object")?;
+        }
+        self.inner.serialize_struct(name, len).map(Compound)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant, S::Error> {
+        check_field_name(variant).map_err(S::Error::custom)?;
+        self.inner.serialize_struct_variant(name, index, variant, len).map(Compound)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        true
+    }
+}
+
+/// A compound serializer of the inner serializer whose elements go through the adapter.
+pub(super) struct Compound<C>(C);
+
+impl<C: ser::SerializeSeq> ser::SerializeSeq for Compound<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_element(&value(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+impl<C: ser::SerializeTuple> ser::SerializeTuple for Compound<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_element(&value(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+impl<C: ser::SerializeTupleStruct> ser::SerializeTupleStruct for Compound<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_field(&value(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+impl<C: ser::SerializeTupleVariant> ser::SerializeTupleVariant for Compound<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_field(&value(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+impl<C: ser::SerializeMap> ser::SerializeMap for Compound<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), C::Error> {
+        self.0.serialize_key(&Nested(k, Position::Key))
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
+        self.0.serialize_value(&value(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+impl<C: ser::SerializeStruct> ser::SerializeStruct for Compound<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<(), C::Error> {
+        check_field_name(name).map_err(C::Error::custom)?;
+        self.0.serialize_field(name, &value(v))
+    }
+    fn skip_field(&mut self, name: &'static str) -> Result<(), C::Error> {
+        self.0.skip_field(name)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
+
+impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for Compound<C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        v: &T,
+    ) -> Result<(), C::Error> {
+        check_field_name(name).map_err(C::Error::custom)?;
+        self.0.serialize_field(name, &value(v))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.0.end()
+    }
+}
