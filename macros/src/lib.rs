@@ -1,27 +1,42 @@
-//! Procedural macros of `convex-fetch`. Use them through `convex-fetch`, which re-exports them.
+//! The procedural macros of [convex-fetch](https://docs.rs/convex-fetch): typed stubs for Convex queries,
+//! mutations and actions, and inline calls. Use them through the `convex-fetch` crate, which re-exports them
+//! and documents them with examples.
+//!
+//! Each macro parses its input, validates it into a small model (recording every error at its own span), then
+//! expands the model. The expansion names the runtime through its hidden `__private` module, found under
+//! whatever name the user's `Cargo.toml` gives the crate.
+
+mod case;
+mod crate_path;
+mod errors;
+mod inline;
+mod path;
+mod stub;
 
 use proc_macro::TokenStream;
 
-/// Declares a typed stub for a Convex query.
+use stub::Kind;
+
+/// Declares a typed stub for a Convex query. See the `convex-fetch` crate.
 #[proc_macro_attribute]
-pub fn query(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn query(attr: TokenStream, item: TokenStream) -> TokenStream {
+    errors::output(stub::stub(Kind::Query, attr.into(), item.into()))
 }
 
-/// Declares a typed stub for a Convex mutation.
+/// Declares a typed stub for a Convex mutation. See the `convex-fetch` crate.
 #[proc_macro_attribute]
-pub fn mutation(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn mutation(attr: TokenStream, item: TokenStream) -> TokenStream {
+    errors::output(stub::stub(Kind::Mutation, attr.into(), item.into()))
 }
 
-/// Declares a typed stub for a Convex action.
+/// Declares a typed stub for a Convex action. See the `convex-fetch` crate.
 #[proc_macro_attribute]
-pub fn action(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn action(attr: TokenStream, item: TokenStream) -> TokenStream {
+    errors::output(stub::stub(Kind::Action, attr.into(), item.into()))
 }
 
-/// Calls a Convex function inline.
+/// Makes an inline call to a Convex function. See the `convex-fetch` crate.
 #[proc_macro]
 pub fn convex_fetch(input: TokenStream) -> TokenStream {
-    input
+    errors::output(inline::inline(input.into()))
 }

@@ -193,9 +193,9 @@ impl<F: ConvexFunction> Call<F> {
         }
     }
 
-    /// Sends the call through `client` instead of the default client.
-    pub fn on(mut self, client: &Client) -> Self {
-        self.target = Target::Client(client.clone());
+    /// Sends the call through `client` (a `Client` or a `&Client`) instead of the default client.
+    pub fn on(mut self, client: impl AsRef<Client>) -> Self {
+        self.target = Target::Client(client.as_ref().clone());
         self
     }
 

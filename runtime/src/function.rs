@@ -76,6 +76,11 @@ impl fmt::Display for FunctionKind {
 /// }
 /// impl Query for ListPosts {}
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Convex function reference",
+    label = "expected the args of a Convex function here",
+    note = "declare the function with `#[convex::query(\"module:export\")]` (or `mutation`, `action`) and pass its args struct, or use `Untyped`"
+)]
 pub trait ConvexFunction: Serialize {
     /// Query, mutation or action.
     const KIND: FunctionKind;

@@ -1,0 +1,248 @@
+//! `convex_fetch!`: an inline call, either untyped (`query "posts:list", { status: "published" }`) with the path
+//! checked at compile time, or through a typed reference's args literal (`ListPosts { status: None }`).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt as _;
+use syn::parse::ParseStream;
+use syn::spanned::Spanned as _;
+use syn::{Expr, Ident, LitStr, Token, braced};
+
+use crate::errors::Errors;
+use crate::stub::Kind;
+
+enum Function {
+    Untyped {
+        kind: Kind,
+        path: LitStr,
+        args: Vec<Entry>,
+    },
+    Typed(Box<syn::ExprStruct>),
+}
+
+struct Entry {
+    key: String,
+    value: Expr,
+}
+
+struct Inline {
+    function: Function,
+    options: Vec<(Ident, Option<Expr>)>,
+}
+
+const KINDS: &str = "`query`, `mutation` or `action`";
+const OPTIONS: &str =
+    "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …` or `verbose`";
+const FORMS: &str = "expected `query \"module:export\", { … }` (or `mutation`, `action`), or an args literal of \
+                     a typed function such as `ListPosts { status: None }`";
+
+pub(crate) fn inline(input: TokenStream) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let inline = syn::parse::Parser::parse2(
+        |input: ParseStream<'_>| Inline::parse(input, &mut errors),
+        input,
+    )?;
+    errors.finish()?;
+    Ok(expand(&inline, &crate::crate_path::resolve(None)))
+}
+
+impl Inline {
+    fn parse(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Self> {
+        let function = if input.peek(Ident::peek_any) && input.peek2(LitStr) {
+            let word = input.call(Ident::parse_any)?;
+            let kind = match word.to_string().as_str() {
+                "query" => Kind::Query,
+                "mutation" => Kind::Mutation,
+                "action" => Kind::Action,
+                other => {
+                    errors.at(
+                        &word,
+                        format!("unknown function kind `{other}`: expected {KINDS}"),
+                    );
+                    Kind::Query
+                }
+            };
+            let path: LitStr = input.parse()?;
+            if let Err(why) = crate::path::check(&path.value()) {
+                errors.at(&path, why);
+            }
+            let missing_args = || {
+                syn::Error::new(
+                    path.span(),
+                    "missing the args object after the path: write `{}` if the function takes none",
+                )
+            };
+            if input.is_empty() {
+                return Err(missing_args());
+            }
+            input.parse::<Token![,]>()?;
+            if !input.peek(syn::token::Brace) {
+                return Err(missing_args());
+            }
+            let args = parse_entries(input, errors)?;
+            Function::Untyped { kind, path, args }
+        } else if input.peek(LitStr) {
+            return Err(input.error(format!(
+                "missing the function kind before the path: {KINDS}"
+            )));
+        } else {
+            match input.parse::<syn::ExprStruct>() {
+                Ok(literal) => Function::Typed(Box::new(literal)),
+                Err(e) => return Err(syn::Error::new(e.span(), FORMS)),
+            }
+        };
+        let options = parse_options(input, errors)?;
+        Ok(Inline { function, options })
+    }
+}
+
+fn parse_entries(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Vec<Entry>> {
+    let content;
+    braced!(content in input);
+    let mut entries: Vec<Entry> = Vec::new();
+    while !content.is_empty() {
+        let (key, key_span, value) = if content.peek(LitStr) {
+            let lit: LitStr = content.parse()?;
+            content.parse::<Token![:]>()?;
+            (lit.value(), lit.span(), content.parse()?)
+        } else {
+            let ident = content.call(Ident::parse_any)?;
+            let value = if content.peek(Token![:]) {
+                content.parse::<Token![:]>()?;
+                content.parse()?
+            } else {
+                // Shorthand `{ limit }`: the variable of that name.
+                syn::parse_quote!(#ident)
+            };
+            (ident.unraw().to_string(), ident.span(), value)
+        };
+        if let Err(why) = crate::path::check_field_name(&key) {
+            errors.push(syn::Error::new(key_span, why));
+        }
+        if entries.iter().any(|e| e.key == key) {
+            errors.push(syn::Error::new(
+                key_span,
+                format!("duplicate field `{key}` in the args object"),
+            ));
+        }
+        entries.push(Entry { key, value });
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    Ok(entries)
+}
+
+fn parse_options(
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Vec<(Ident, Option<Expr>)>> {
+    let mut options: Vec<(Ident, Option<Expr>)> = Vec::new();
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        let name = input.call(Ident::parse_any)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse::<Expr>()?)
+        } else {
+            None
+        };
+        let word = name.to_string();
+        let conflict = |other: &str| {
+            options
+                .iter()
+                .find(|(n, _)| n == other)
+                .map(|_| other.to_owned())
+        };
+        match (word.as_str(), &value) {
+            ("verbose", None) | ("auth" | "admin" | "url" | "client" | "timeout", Some(_)) => {}
+            ("verbose", Some(v)) => errors.at(v, "`verbose` is a flag: write `verbose` alone"),
+            ("auth" | "admin" | "url" | "client" | "timeout", None) => {
+                errors.at(&name, format!("`{word}` needs a value: `{word} = …`"));
+            }
+            _ => {
+                errors.at(
+                    &name,
+                    format!("unknown option `{word}`: expected {OPTIONS}"),
+                );
+                continue;
+            }
+        }
+        if conflict(&word).is_some() {
+            errors.at(&name, format!("the option `{word}` is given twice"));
+        }
+        let exclusive = match word.as_str() {
+            "auth" => conflict("admin"),
+            "admin" => conflict("auth"),
+            "url" => conflict("client"),
+            "client" => conflict("url"),
+            _ => None,
+        };
+        if let Some(other) = exclusive {
+            errors.at(
+                &name,
+                format!("`{word}` and `{other}` cannot both be set on one call"),
+            );
+        }
+        options.push((name, value));
+    }
+    Ok(options)
+}
+
+fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let options = inline.options.iter().map(|(name, value)| {
+        let method = match name.to_string().as_str() {
+            "admin" => format_ident!("admin_key", span = name.span()),
+            "client" => format_ident!("on", span = name.span()),
+            _ => name.clone(),
+        };
+        match value {
+            Some(value) => quote!(.#method(#value)),
+            None => quote!(.#method()),
+        }
+    });
+    let function = match &inline.function {
+        Function::Typed(literal) => quote!(#literal),
+        Function::Untyped { kind, path, args } => {
+            let kind = format_ident!(
+                "{}",
+                match kind {
+                    Kind::Query => "Query",
+                    Kind::Mutation => "Mutation",
+                    Kind::Action => "Action",
+                }
+            );
+            let fields: Vec<_> = (0..args.len()).map(|i| format_ident!("__f{i}")).collect();
+            let params: Vec<_> = (0..args.len()).map(|i| format_ident!("__T{i}")).collect();
+            let keys = args.iter().map(|e| &e.key);
+            let values = args.iter().map(|e| {
+                let value = &e.value;
+                // Spanned at the value, so that one that is not `Serialize` is reported there.
+                quote_spanned!(value.span()=> #private::arg(#value))
+            });
+            let len = args.len();
+            quote! {
+                {
+                    struct __ConvexArgs<#(#params),*> { #(#fields: #params),* }
+                    impl<#(#params: #private::serde::Serialize),*> #private::serde::Serialize for __ConvexArgs<#(#params),*> {
+                        fn serialize<__S: #private::serde::Serializer>(
+                            &self,
+                            __serializer: __S,
+                        ) -> ::core::result::Result<__S::Ok, __S::Error> {
+                            use #private::serde::ser::SerializeStruct as _;
+                            let mut __s = __serializer.serialize_struct("Args", #len)?;
+                            #(__s.serialize_field(#keys, &self.#fields)?;)*
+                            __s.end()
+                        }
+                    }
+                    #private::Untyped::<_, _, #private::kind::#kind>::new(#path, __ConvexArgs { #(#fields: #values),* })
+                }
+            }
+        }
+    };
+    quote!(#private::Call::new(#function) #(#options)*)
+}

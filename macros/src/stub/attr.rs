@@ -1,0 +1,96 @@
+//! The arguments of `#[query(…)]`, `#[mutation(…)]` and `#[action(…)]`.
+
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token};
+
+use crate::case::RenameRule;
+use crate::errors::Errors;
+
+/// What the attribute said, with every problem recorded rather than stopping at the first.
+pub(crate) struct StubAttr {
+    pub(crate) path: Option<LitStr>,
+    pub(crate) rename_all: RenameRule,
+    pub(crate) name: Option<Ident>,
+    pub(crate) krate: Option<syn::Path>,
+    pub(crate) errors: Errors,
+}
+
+const OPTIONS: &str = "`rename_all = \"…\"`, `name = ArgsType` or `crate = \"path\"`";
+
+impl Parse for StubAttr {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut attr = StubAttr {
+            path: None,
+            rename_all: RenameRule::Camel,
+            name: None,
+            krate: None,
+            errors: Errors::default(),
+        };
+        while !input.is_empty() {
+            if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                if attr.path.is_some() {
+                    attr.errors.at(&lit, "the function path is given twice");
+                } else {
+                    if let Err(why) = crate::path::check(&lit.value()) {
+                        attr.errors.at(&lit, why);
+                    }
+                    attr.path = Some(lit);
+                }
+            } else {
+                let key = if input.peek(Token![crate]) {
+                    let token: Token![crate] = input.parse()?;
+                    Ident::new("crate", token.span)
+                } else {
+                    input.parse::<Ident>().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            format!("expected the function path as a string, or {OPTIONS}"),
+                        )
+                    })?
+                };
+                input.parse::<Token![=]>()?;
+                attr.option(&key, input)?;
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(attr)
+    }
+}
+
+impl StubAttr {
+    fn option(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
+        match key.to_string().as_str() {
+            "rename_all" => {
+                let lit: LitStr = input.parse()?;
+                match RenameRule::from_name(&lit.value()) {
+                    Some(rule) => self.rename_all = rule,
+                    None => self.errors.at(
+                        &lit,
+                        format!("unknown rename rule: expected {}", RenameRule::NAMES),
+                    ),
+                }
+            }
+            "name" => self.name = Some(input.parse()?),
+            "crate" => {
+                let lit: LitStr = input.parse()?;
+                match lit.parse::<syn::Path>() {
+                    Ok(path) => self.krate = Some(path),
+                    Err(_) => self.errors.at(
+                        &lit,
+                        "expected a path to the convex-fetch crate, e.g. \"::convex\"",
+                    ),
+                }
+            }
+            other => {
+                self.errors
+                    .at(key, format!("unknown option `{other}`: expected {OPTIONS}"));
+                // Skip its value so that the options after it are still checked.
+                input.parse::<syn::Expr>()?;
+            }
+        }
+        Ok(())
+    }
+}

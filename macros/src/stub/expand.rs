@@ -1,0 +1,106 @@
+//! The expansion of a validated stub: an args struct that is the function reference, and a function that
+//! builds the call.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned as _;
+
+use super::model::{Kind, Stub};
+
+pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
+    let Stub {
+        kind,
+        path,
+        attrs,
+        vis,
+        ident,
+        args_ident,
+        params,
+        output,
+    } = stub;
+    let private = quote!(#krate::__private);
+    let word = kind.word();
+    let path_value = path.value();
+
+    // `#[cfg]` applies to everything generated; the other attributes (docs, `deprecated`, lints) to the function.
+    let (cfgs, fn_attrs): (Vec<_>, Vec<_>) = attrs.iter().partition(|a| a.path().is_ident("cfg"));
+
+    let fields = params.iter().map(|p| {
+        let (ident, ty) = (&p.ident, &p.ty);
+        quote!(#vis #ident: #ty)
+    });
+    let names: Vec<_> = params.iter().map(|p| &p.ident).collect();
+    let types = params.iter().map(|p| &p.ty);
+    let required = params.iter().filter(|p| !p.optional).count();
+    let optional = params.iter().filter(|p| p.optional).map(|p| &p.ident);
+    let serialize_fields = params.iter().map(|p| {
+        let (ident, wire) = (&p.ident, &p.wire);
+        // Spanned at the parameter's type, so that a type that is not `Serialize` is reported there.
+        let field = quote_spanned!(p.ty.span()=> __s.serialize_field(#wire, #private::arg(&self.#ident))?;);
+        if p.optional {
+            quote!(if ::core::option::Option::is_some(&self.#ident) { #field } else { __s.skip_field(#wire)?; })
+        } else {
+            field
+        }
+    });
+    let output = match output {
+        Some(ty) => quote_spanned!(ty.span()=> type Output = #ty;),
+        None => quote!(
+            type Output = ();
+        ),
+    };
+    let (kind_variant, kind_trait) = match kind {
+        Kind::Query => (quote!(Query), quote!(Query)),
+        Kind::Mutation => (quote!(Mutation), quote!(Mutation)),
+        Kind::Action => (quote!(Action), quote!(Action)),
+    };
+    let struct_doc = format!(
+        "The args of the Convex {word} `{path_value}`, and its typed reference: pass it to `fetch_{word}` or \
+         `convex_fetch!`, or call [`{ident}`]."
+    );
+    let fn_doc = format!(
+        "Calls the Convex {word} `{path_value}`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`, \
+         `.verbose()`) before `.await`; the call resolves to `Result<_, convex::Error>`."
+    );
+    let name_str = args_ident.to_string();
+
+    quote! {
+        #(#cfgs)*
+        #[doc = #struct_doc]
+        #vis struct #args_ident { #(#fields,)* }
+
+        #(#cfgs)*
+        impl #private::serde::Serialize for #args_ident {
+            fn serialize<__S: #private::serde::Serializer>(
+                &self,
+                __serializer: __S,
+            ) -> ::core::result::Result<__S::Ok, __S::Error> {
+                use #private::serde::ser::SerializeStruct as _;
+                let __len = #required #(+ usize::from(::core::option::Option::is_some(&self.#optional)))*;
+                let mut __s = __serializer.serialize_struct(#name_str, __len)?;
+                #(#serialize_fields)*
+                __s.end()
+            }
+        }
+
+        #(#cfgs)*
+        impl #private::ConvexFunction for #args_ident {
+            const KIND: #private::FunctionKind = #private::FunctionKind::#kind_variant;
+            #output
+            fn path(&self) -> &str {
+                #path
+            }
+        }
+
+        #(#cfgs)*
+        impl #private::#kind_trait for #args_ident {}
+
+        #(#cfgs)*
+        #(#fn_attrs)*
+        #[doc = ""]
+        #[doc = #fn_doc]
+        #vis fn #ident(#(#names: #types),*) -> #private::Call<#args_ident> {
+            #private::Call::new(#args_ident { #(#names),* })
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The stub validated into what the expansion needs; every problem is recorded at its own span.
+
+use proc_macro2::Span;
+use syn::ext::IdentExt as _;
+use syn::{Attribute, FnArg, Ident, LitStr, Pat, ReturnType, Signature, Type, Visibility};
+
+use super::attr::StubAttr;
+use crate::case::{RenameRule, pascal};
+use crate::errors::Errors;
+
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Query,
+    Mutation,
+    Action,
+}
+
+impl Kind {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Kind::Query => "query",
+            Kind::Mutation => "mutation",
+            Kind::Action => "action",
+        }
+    }
+}
+
+/// A bodyless `async fn` as the user wrote it.
+pub(crate) struct StubFn {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    pub(crate) body: Option<syn::Block>,
+}
+
+impl syn::parse::Parse for StubFn {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let body = if input.peek(syn::token::Brace) {
+            Some(input.parse()?)
+        } else {
+            input.parse::<syn::Token![;]>()?;
+            None
+        };
+        Ok(StubFn {
+            attrs,
+            vis,
+            sig,
+            body,
+        })
+    }
+}
+
+pub(crate) struct Param {
+    /// The Rust name: the parameter of the function and the field of the args struct.
+    pub(crate) ident: Ident,
+    /// The field name on the wire.
+    pub(crate) wire: String,
+    pub(crate) ty: Type,
+    /// Written as `Option<…>`: omitted from the args object when `None`, as Convex's `v.optional` expects.
+    pub(crate) optional: bool,
+}
+
+pub(crate) struct Stub {
+    pub(crate) kind: Kind,
+    pub(crate) path: LitStr,
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) ident: Ident,
+    pub(crate) args_ident: Ident,
+    pub(crate) params: Vec<Param>,
+    /// `None` for `-> ()` or no return type: the function returns null.
+    pub(crate) output: Option<Type>,
+}
+
+impl Stub {
+    pub(crate) fn validate(
+        kind: Kind,
+        attr: StubAttr,
+        item: StubFn,
+    ) -> syn::Result<(Stub, Option<syn::Path>)> {
+        let StubAttr {
+            path,
+            rename_all,
+            name,
+            krate,
+            mut errors,
+        } = attr;
+        let sig = &item.sig;
+        let word = kind.word();
+        if let Some(body) = &item.body {
+            errors.at(body, format!(
+                "a Convex {word} stub has no body: end the declaration with `;` and the macro writes the call"
+            ));
+        }
+        if sig.asyncness.is_none() {
+            errors.at(
+                sig.fn_token,
+                format!("a Convex {word} stub must be `async fn`: the call goes over the network"),
+            );
+        }
+        if let Some(constness) = &sig.constness {
+            errors.at(constness, "a Convex stub cannot be `const`");
+        }
+        if let Some(unsafety) = &sig.unsafety {
+            errors.at(unsafety, "a Convex stub cannot be `unsafe`");
+        }
+        if let Some(abi) = &sig.abi {
+            errors.at(abi, "a Convex stub cannot have an `extern` ABI");
+        }
+        if let Some(variadic) = &sig.variadic {
+            errors.at(variadic, "a Convex stub cannot be variadic");
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            errors.at(&sig.generics, format!(
+                "a Convex {word} stub cannot be generic or take lifetimes: its args and result are concrete types"
+            ));
+        }
+        let params = params(sig, rename_all, &mut errors);
+        let output = output(&sig.output, &mut errors);
+        let path = match path {
+            Some(path) => path,
+            None => {
+                errors.push(syn::Error::new(
+                    Span::call_site(),
+                    format!("missing the function path: write `#[{word}(\"module:export\")]`"),
+                ));
+                LitStr::new("", Span::call_site())
+            }
+        };
+        errors.finish()?;
+        let args_ident = name.unwrap_or_else(|| {
+            Ident::new(&pascal(&sig.ident.unraw().to_string()), sig.ident.span())
+        });
+        let stub = Stub {
+            kind,
+            path,
+            attrs: item.attrs,
+            vis: item.vis,
+            ident: item.sig.ident,
+            args_ident,
+            params,
+            output,
+        };
+        Ok((stub, krate))
+    }
+}
+
+fn params(sig: &Signature, rule: RenameRule, errors: &mut Errors) -> Vec<Param> {
+    let mut params: Vec<Param> = Vec::new();
+    for input in &sig.inputs {
+        let typed = match input {
+            FnArg::Receiver(receiver) => {
+                errors.at(receiver, "a Convex stub is a free function: remove `self`");
+                continue;
+            }
+            FnArg::Typed(typed) => typed,
+        };
+        let rename = param_rename(&typed.attrs, errors);
+        let ident = match &*typed.pat {
+            Pat::Ident(p) if p.by_ref.is_none() && p.mutability.is_none() && p.subpat.is_none() => {
+                p.ident.clone()
+            }
+            pat => {
+                errors.at(
+                    pat,
+                    "a stub parameter must be a plain name: it becomes a field of the args object",
+                );
+                continue;
+            }
+        };
+        let ty = (*typed.ty).clone();
+        match &ty {
+            Type::Reference(r) => errors.at(r, "a stub parameter must be an owned type (`String`, not `&str`): the call owns its args"),
+            Type::ImplTrait(t) => errors.at(t, "a stub parameter needs a concrete type, not `impl Trait`"),
+            _ => {}
+        }
+        let wire = match rename {
+            Some(lit) => {
+                if let Err(why) = crate::path::check_field_name(&lit.value()) {
+                    errors.at(&lit, why);
+                }
+                lit.value()
+            }
+            None => rule.apply(&ident.unraw().to_string()),
+        };
+        if params.iter().any(|p| p.wire == wire) {
+            errors.at(
+                &ident,
+                format!("two parameters are sent as the field `{wire}`"),
+            );
+        }
+        let optional = is_option(&ty);
+        params.push(Param {
+            ident,
+            wire,
+            ty,
+            optional,
+        });
+    }
+    params
+}
+
+/// `#[convex(rename = "…")]` on a parameter; any other attribute there is an error.
+fn param_rename(attrs: &[Attribute], errors: &mut Errors) -> Option<LitStr> {
+    let mut rename = None;
+    for attr in attrs {
+        if !attr.path().is_ident("convex") {
+            errors.at(
+                attr,
+                "only `#[convex(rename = \"…\")]` is allowed on a stub parameter",
+            );
+            continue;
+        }
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                rename = Some(meta.value()?.parse::<LitStr>()?);
+                Ok(())
+            } else {
+                Err(meta.error("unknown parameter option: expected `rename = \"fieldName\"`"))
+            }
+        });
+        if let Err(e) = parsed {
+            errors.push(e);
+        }
+    }
+    rename
+}
+
+fn output(ret: &ReturnType, errors: &mut Errors) -> Option<Type> {
+    let ReturnType::Type(_, ty) = ret else {
+        return None;
+    };
+    match &**ty {
+        Type::Tuple(t) if t.elems.is_empty() => None,
+        Type::Reference(r) => {
+            errors.at(r, "a stub returns an owned type (`String`, not `&str`): the result is decoded from the response");
+            None
+        }
+        Type::ImplTrait(t) => {
+            errors.at(
+                t,
+                "a stub returns a concrete type that implements `Deserialize`, not `impl Trait`",
+            );
+            None
+        }
+        Type::Path(p)
+            if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Result") =>
+        {
+            errors.at(
+                ty,
+                "write the success type only: the call already returns `Result<T, convex::Error>`",
+            );
+            None
+        }
+        _ => Some((**ty).clone()),
+    }
+}
+
+/// `Option<T>` as written (`Option`, `std::option::Option`, `core::option::Option`).
+fn is_option(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    p.qself.is_none()
+        && p.path.segments.last().is_some_and(|s| {
+            s.ident == "Option" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
+        })
+}
