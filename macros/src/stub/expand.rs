@@ -36,9 +36,11 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
     let serialize_fields = params.iter().map(|p| {
         let (ident, wire) = (&p.ident, &p.wire);
         // Spanned at the parameter's type, so that a type that is not `Serialize` is reported there.
-        let field = quote_spanned!(p.ty.span()=> __s.serialize_field(#wire, #private::arg(&self.#ident))?;);
+        let field = quote_spanned! {p.ty.span()=>
+            #private::serde::ser::SerializeStruct::serialize_field(&mut __s, #wire, &self.#ident)?;
+        };
         if p.optional {
-            quote!(if ::core::option::Option::is_some(&self.#ident) { #field } else { __s.skip_field(#wire)?; })
+            quote!(if ::core::option::Option::is_some(&self.#ident) { #field } else { #private::serde::ser::SerializeStruct::skip_field(&mut __s, #wire)?; })
         } else {
             field
         }
@@ -75,11 +77,10 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
                 &self,
                 __serializer: __S,
             ) -> ::core::result::Result<__S::Ok, __S::Error> {
-                use #private::serde::ser::SerializeStruct as _;
                 let __len = #required #(+ usize::from(::core::option::Option::is_some(&self.#optional)))*;
                 let mut __s = __serializer.serialize_struct(#name_str, __len)?;
                 #(#serialize_fields)*
-                __s.end()
+                #private::serde::ser::SerializeStruct::end(__s)
             }
         }
 

@@ -1,0 +1,5 @@
+
+#[convex::query("posts:list-all")]
+pub async fn list() -> Vec<String>;
+
+fn main() {}

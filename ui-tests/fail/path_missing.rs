@@ -1,0 +1,5 @@
+
+#[convex::query]
+pub async fn list() -> Vec<String>;
+
+fn main() {}

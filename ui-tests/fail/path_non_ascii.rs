@@ -1,0 +1,5 @@
+
+#[convex::query("pöstś:list")]
+pub async fn list() -> Vec<String>;
+
+fn main() {}

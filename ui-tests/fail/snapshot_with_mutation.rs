@@ -1,0 +1,26 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+pub struct Draft { pub title: String }
+
+#[derive(Deserialize)]
+pub struct Post { pub title: String }
+
+#[convex::query("posts:list")]
+pub async fn list_posts(status: Option<String>) -> Vec<Post>;
+
+#[convex::mutation("posts:create")]
+pub async fn create_post(draft: Draft) -> String;
+
+#[convex::action("posts:publish")]
+pub async fn publish(id: String);
+
+async fn handler(client: convex::Client) -> Result<(), convex::Error> {
+    let snapshot = client.snapshot().await?;
+    let _id = create_post(Draft { title: "x".into() }).at(&snapshot).await?;
+    Ok(())
+}
+
+fn main() {
+    drop(handler);
+}

@@ -1,0 +1,5 @@
+
+#[convex::query("posts:byTitle")]
+pub async fn by_title<'a>(title: &'a str) -> Vec<String>;
+
+fn main() {}

@@ -1,0 +1,5 @@
+
+#[convex::query("posts:count")]
+pub fn count_posts() -> u64;
+
+fn main() {}

@@ -1,0 +1,5 @@
+
+#[convex::query("posts:list")]
+pub async fn list() -> Result<Vec<String>, convex::Error>;
+
+fn main() {}
