@@ -160,9 +160,8 @@ impl Error {
     /// #[derive(serde::Deserialize)]
     /// struct Invalid { field: String }
     ///
-    /// let call: convex_fetch::Call<convex_fetch::Untyped<serde_json::Value, ()>> =
-    ///     convex_fetch::Client::from_env()?.mutation("tasks:create", serde_json::json!({}));
-    /// match call.await {
+    /// let client = convex_fetch::Client::from_env()?;
+    /// match client.mutation::<_, ()>("tasks:create", serde_json::json!({})).await {
     ///     Err(err) => {
     ///         if let Some(Ok(invalid)) = err.data::<Invalid>() {
     ///             eprintln!("invalid field {}", invalid.field);

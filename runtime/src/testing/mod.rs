@@ -1,0 +1,417 @@
+//! An in-process Convex deployment for tests (feature `testing`).
+//!
+//! [`TestDeployment`] serves the deployment HTTP API (`/api/query`, `/api/mutation`, `/api/action`,
+//! `/api/run/…`, `/api/function`, `/api/query_ts`, `/api/query_at_ts`) on `127.0.0.1`, with the functions
+//! written as Rust closures. It speaks the wire protocol exactly: the Convex value encoding and the `json`
+//! format, success and error bodies, `logLines`, argument validation failures, unknown paths and wrong kinds,
+//! 400s for bad paths and formats, bearer tokens and the admin key, internal functions. It records every
+//! request, and can inject latency and faults (error statuses, proxy pages, dropped connections, cut bodies),
+//! so retries and error handling can be tested without a Convex account.
+//!
+//! Testing a handler of a web server that calls a query:
+//!
+//! ```
+//! use convex_fetch::testing::{Ctx, FunctionError, TestDeployment};
+//! use convex_fetch::{Client, StatusCode};
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize)]
+//! struct TitlesArgs {
+//!     author: String,
+//! }
+//!
+//! // The handler under test, written as an axum handler would be, with the client from the app state.
+//! async fn titles_by(client: &Client, author: &str) -> Result<String, (StatusCode, String)> {
+//!     let titles: Vec<String> = client
+//!         .query("posts:titles", serde_json::json!({ "author": author }))
+//!         .await
+//!         .map_err(|err| (err.status_code(), err.to_string()))?;
+//!     Ok(titles.join(", "))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() {
+//!     let deployment = TestDeployment::builder()
+//!         .query("posts:titles", |ctx: Ctx, args: TitlesArgs| async move {
+//!             ctx.log(format!("titles by {}", args.author));
+//!             if args.author.is_empty() {
+//!                 // `throw new ConvexError("author is required")`
+//!                 return Err(FunctionError::convex("author is required"));
+//!             }
+//!             Ok(vec![format!("Hello from {}", args.author), "Second post".to_owned()])
+//!         })
+//!         .start()
+//!         .await;
+//!
+//!     let client = deployment.client();
+//!     assert_eq!(titles_by(&client, "ada").await.unwrap(), "Hello from ada, Second post");
+//!     // A ConvexError is the caller's fault: the handler answers 400.
+//!     let (status, message) = titles_by(&client, "").await.unwrap_err();
+//!     assert_eq!(status, StatusCode::BAD_REQUEST);
+//!     assert!(message.contains("author is required"), "{message}");
+//!
+//!     // What reached the deployment:
+//!     let calls = deployment.calls();
+//!     assert_eq!(calls.len(), 2);
+//!     assert_eq!(calls[0].path, "posts:titles");
+//!     assert_eq!(calls[0].args, serde_json::json!({ "author": "ada" }));
+//!     assert_eq!(deployment.executions("posts:titles"), 2);
+//! }
+//! ```
+//!
+//! Faults are queued on the running deployment and strike the next requests:
+//!
+//! ```
+//! use convex_fetch::testing::{Ctx, Fault, TestDeployment};
+//!
+//! # #[tokio::main]
+//! # async fn main() {
+//! let deployment = TestDeployment::builder()
+//!     .mutation("tasks:create", |_ctx: Ctx, _args: serde_json::Value| async move { Ok(()) })
+//!     .start()
+//!     .await;
+//! // The mutation runs, but its answer is lost: the client must not assume it did not run.
+//! deployment.fail_next(1, Fault::DropAfterRun);
+//! let result: Result<(), _> = deployment.client().mutation("tasks:create", serde_json::json!({})).await;
+//! assert!(result.is_err());
+//! assert_eq!(deployment.executions("tasks:create"), 1);
+//! # }
+//! ```
+
+mod auth;
+mod conn;
+mod ctx;
+mod fault;
+mod format;
+mod handler;
+mod path;
+mod record;
+mod request;
+mod server;
+#[cfg(test)]
+mod tests;
+
+pub use auth::Auth;
+pub use ctx::Ctx;
+pub use fault::Fault;
+pub use handler::FunctionError;
+pub use record::RecordedCall;
+
+use crate::{Client, FunctionKind};
+use conn::{Connection, KillableListener};
+use handler::{Registered, erase};
+use path::FunctionPath;
+use record::Recorder;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use server::Shared;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::net::Ipv4Addr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The admin key of a test deployment unless [`TestDeploymentBuilder::admin_key`] sets another.
+pub const DEFAULT_ADMIN_KEY: &str = "test-admin-key";
+
+/// How many requests a test deployment remembers unless [`TestDeploymentBuilder::max_recorded_calls`] says
+/// otherwise; older ones are dropped.
+pub const DEFAULT_MAX_RECORDED_CALLS: usize = 1024;
+
+/// A Convex deployment served in-process on `127.0.0.1`, with functions written in Rust.
+///
+/// Build one with [`TestDeployment::builder`]; it serves until dropped. Every method works on `&self` and is
+/// safe to use from several tasks. See the [module documentation](self) for an example.
+pub struct TestDeployment {
+    url: String,
+    client: Client,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl TestDeployment {
+    /// A builder on which functions, tokens and the admin key are registered.
+    pub fn builder() -> TestDeploymentBuilder {
+        TestDeploymentBuilder {
+            functions: HashMap::new(),
+            admin_key: DEFAULT_ADMIN_KEY.to_owned(),
+            tokens: HashMap::new(),
+            max_recorded_calls: DEFAULT_MAX_RECORDED_CALLS,
+        }
+    }
+
+    /// The deployment URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A client of this deployment, with default settings (no credentials).
+    ///
+    /// For credentials or a retry policy, build one with `Client::builder(deployment.url())`.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// The admin key, for `Client::builder(…).admin_key(…)` or a call's `.admin_key(…)`.
+    pub fn admin_key(&self) -> &str {
+        &self.shared.admin_key
+    }
+
+    /// The requests that named a function, oldest first (at most the builder's
+    /// [`max_recorded_calls`](TestDeploymentBuilder::max_recorded_calls); older ones are dropped).
+    ///
+    /// A request is recorded once its body is read and names a valid path, whether or not the function ran:
+    /// retries show up as several calls.
+    pub fn calls(&self) -> Vec<RecordedCall> {
+        lock(&self.shared.recorder).calls()
+    }
+
+    /// How many recorded requests were dropped to keep within the limit.
+    pub fn dropped_calls(&self) -> u64 {
+        lock(&self.shared.recorder).dropped()
+    }
+
+    /// How many times the handler at `path` (`posts:list`, `posts.js:list` alike) started running: requests
+    /// refused before the handler (auth, validation, faults) do not count.
+    pub fn executions(&self, path: &str) -> usize {
+        match FunctionPath::parse(path) {
+            Some(path) => lock(&self.shared.recorder).executions(&path.canonical()),
+            None => 0,
+        }
+    }
+
+    /// Forgets the recorded requests, the dropped count and the execution counts.
+    pub fn clear_calls(&self) {
+        lock(&self.shared.recorder).clear();
+    }
+
+    /// Delays every later request by `latency` before it is read. `Duration::ZERO` turns it off.
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.shared.latency) = latency;
+    }
+
+    /// Makes the next `n` requests (to any endpoint) fail with `fault`, after the faults already queued.
+    pub fn fail_next(&self, n: usize, fault: Fault) {
+        lock(&self.shared.faults).extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// How many queued faults have not struck yet.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.shared.faults).len()
+    }
+
+    /// Drops the queued faults.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+}
+
+impl Drop for TestDeployment {
+    fn drop(&mut self) {
+        // Stops accepting connections; requests in flight finish.
+        let _ = self.shutdown.send(true);
+    }
+}
+
+impl fmt::Debug for TestDeployment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestDeployment")
+            .field("url", &self.url)
+            .field("admin_key", &"[redacted]")
+            .field("functions", &Functions(&self.shared.functions))
+            .field("tokens", &self.shared.tokens.len())
+            .field("recorded_calls", &lock(&self.shared.recorder).calls().len())
+            .field("pending_faults", &self.pending_faults())
+            .field("latency", &*lock(&self.shared.latency))
+            .finish()
+    }
+}
+
+/// Registers functions, tokens and the admin key of a [`TestDeployment`], then starts it.
+///
+/// Each handler is an async closure taking the call's [`Ctx`] and its args, decoded from the Convex encoding
+/// into any `DeserializeOwned` type (args that do not decode fail the call as an `ArgumentValidationError`,
+/// without running the handler). It returns any `Serialize` value, sent in the Convex encoding, or a
+/// [`FunctionError`].
+///
+/// Paths are `module:export` (`posts:list`, `admin/users:remove`); `posts.js:list` and `posts` (the
+/// `default` export) are accepted too. Registering a path again replaces its handler.
+#[must_use = "call `.start().await` to serve the deployment"]
+pub struct TestDeploymentBuilder {
+    functions: HashMap<String, Registered>,
+    admin_key: String,
+    tokens: HashMap<String, serde_json::Value>,
+    max_recorded_calls: usize,
+}
+
+macro_rules! registration {
+    ($(#[$doc:meta])* $name:ident, $kind:ident, $internal:literal) => {
+        $(#[$doc])*
+        ///
+        /// # Panics
+        ///
+        /// If `path` is not a valid function path.
+        pub fn $name<A, O, F, Fut>(self, path: &str, handler: F) -> Self
+        where
+            F: Fn(Ctx, A) -> Fut + Send + Sync + 'static,
+            A: DeserializeOwned,
+            Fut: Future<Output = Result<O, FunctionError>> + Send + 'static,
+            O: Serialize,
+        {
+            self.register(path, FunctionKind::$kind, $internal, erase(handler))
+        }
+    };
+}
+
+impl TestDeploymentBuilder {
+    registration!(
+        /// Registers a public query, served by `/api/query`, `/api/query_at_ts`, `/api/run/…` and
+        /// `/api/function`.
+        query, Query, false
+    );
+    registration!(
+        /// Registers a public mutation, served by `/api/mutation`, `/api/run/…` and `/api/function`.
+        mutation, Mutation, false
+    );
+    registration!(
+        /// Registers a public action, served by `/api/action`, `/api/run/…` and `/api/function`.
+        action, Action, false
+    );
+    registration!(
+        /// Registers an internal query: callable only with the admin key; without it, calls fail exactly as
+        /// calls to a function that does not exist.
+        internal_query, Query, true
+    );
+    registration!(
+        /// Registers an internal mutation: callable only with the admin key; without it, calls fail exactly
+        /// as calls to a function that does not exist.
+        internal_mutation, Mutation, true
+    );
+    registration!(
+        /// Registers an internal action: callable only with the admin key; without it, calls fail exactly as
+        /// calls to a function that does not exist.
+        internal_action, Action, true
+    );
+
+    fn register(
+        mut self,
+        path: &str,
+        kind: FunctionKind,
+        internal: bool,
+        handler: handler::Handler,
+    ) -> Self {
+        let Some(parsed) = FunctionPath::parse(path) else {
+            panic!(
+                "`{path}` is not a valid Convex function path: expected `module:export`, like `posts:list`"
+            );
+        };
+        self.functions.insert(
+            parsed.canonical(),
+            Registered {
+                kind,
+                internal,
+                handler,
+            },
+        );
+        self
+    }
+
+    /// The admin key (`Authorization: Convex <key>`). Default [`DEFAULT_ADMIN_KEY`].
+    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
+        self.admin_key = key.into();
+        self
+    }
+
+    /// Accepts `Authorization: Bearer <token>` as the user `identity` (what [`Ctx::identity`] returns, e.g.
+    /// `{"subject": "user_1", "issuer": "https://auth.example.com"}`). Any other bearer token is refused with
+    /// 401 `InvalidAuthHeader`, as an expired or forged JWT is.
+    pub fn token(mut self, token: impl Into<String>, identity: serde_json::Value) -> Self {
+        self.tokens.insert(token.into(), identity);
+        self
+    }
+
+    /// How many requests [`TestDeployment::calls`] remembers. Default [`DEFAULT_MAX_RECORDED_CALLS`].
+    pub fn max_recorded_calls(mut self, max: usize) -> Self {
+        self.max_recorded_calls = max;
+        self
+    }
+
+    /// Binds a free port on `127.0.0.1` and serves the deployment on the current Tokio runtime until the
+    /// returned handle is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If no port can be bound; [`try_start`](Self::try_start) returns the error instead.
+    pub async fn start(self) -> TestDeployment {
+        match self.try_start().await {
+            Ok(deployment) => deployment,
+            Err(e) => panic!("the test deployment could not start: {e}"),
+        }
+    }
+
+    /// Like [`start`](Self::start), returning the error when no port can be bound.
+    pub async fn try_start(self) -> std::io::Result<TestDeployment> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let client = Client::new(url.clone()).map_err(std::io::Error::other)?;
+        let shared = Arc::new(Shared {
+            functions: self.functions,
+            admin_key: self.admin_key,
+            tokens: self.tokens,
+            recorder: Mutex::new(Recorder::new(self.max_recorded_calls)),
+            faults: Mutex::new(VecDeque::new()),
+            latency: Mutex::new(Duration::ZERO),
+            ts: AtomicU64::new(1),
+        });
+        let app = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(shared.clone());
+        let (shutdown, mut stopped) = watch::channel(false);
+        let serve = axum::serve(
+            KillableListener::new(listener),
+            app.into_make_service_with_connect_info::<Connection>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
+        tokio::spawn(async move {
+            let _ = serve.await;
+        });
+        Ok(TestDeployment {
+            url,
+            client,
+            shared,
+            shutdown,
+        })
+    }
+}
+
+impl fmt::Debug for TestDeploymentBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestDeploymentBuilder")
+            .field("functions", &Functions(&self.functions))
+            .field("admin_key", &"[redacted]")
+            .field("tokens", &self.tokens.len())
+            .field("max_recorded_calls", &self.max_recorded_calls)
+            .finish()
+    }
+}
+
+/// The registered functions, sorted by path, for `Debug`.
+struct Functions<'a>(&'a HashMap<String, Registered>);
+
+impl fmt::Debug for Functions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut paths: Vec<_> = self.0.iter().collect();
+        paths.sort_by(|a, b| a.0.cmp(b.0));
+        f.debug_map().entries(paths).finish()
+    }
+}
+
+/// Locks a mutex, going on after a panic elsewhere: the data stays consistent at every unlock.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,88 @@
+//! The requests a test deployment received, kept in a bounded ring buffer, and how often each handler ran.
+
+use super::auth::Auth;
+use crate::FunctionKind;
+use crate::value;
+use serde::de::DeserializeOwned;
+use std::collections::{HashMap, VecDeque};
+
+/// One request that named a function, as the deployment received it, whether or not the function ran
+/// (refused auth, a fault, a failed validation and an unknown path are all recorded).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RecordedCall {
+    /// The kind of the endpoint (`/api/query_at_ts` is a query). For `/api/run/…` and `/api/function`, the
+    /// kind of the function registered at the path, or `Query` when there is none.
+    pub kind: FunctionKind,
+    /// The function path, normalized to `module:export` (`posts.js:list` is recorded as `posts:list`).
+    pub path: String,
+    /// The args, still Convex-encoded, as received: `{}` when absent, the object itself when sent in the
+    /// legacy one-element array.
+    pub args: serde_json::Value,
+    /// How the request authenticated.
+    pub auth: Auth,
+    /// The URL path the request was sent to: `/api/mutation`, `/api/run/messages/list`.
+    pub endpoint: String,
+}
+
+impl RecordedCall {
+    /// The args decoded into `T` with the Convex codec.
+    pub fn decode_args<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        value::from_value(self.args.clone())
+    }
+}
+
+/// The recorded calls and the execution counts.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    capacity: usize,
+    calls: VecDeque<RecordedCall>,
+    dropped: u64,
+    executions: HashMap<String, usize>,
+}
+
+impl Recorder {
+    pub(crate) fn new(capacity: usize) -> Recorder {
+        Recorder {
+            capacity,
+            calls: VecDeque::with_capacity(capacity.min(1024)),
+            dropped: 0,
+            executions: HashMap::new(),
+        }
+    }
+
+    /// Records a call, dropping the oldest when full.
+    pub(crate) fn record(&mut self, call: RecordedCall) {
+        if self.capacity == 0 {
+            self.dropped += 1;
+            return;
+        }
+        while self.calls.len() >= self.capacity {
+            self.calls.pop_front();
+            self.dropped += 1;
+        }
+        self.calls.push_back(call);
+    }
+
+    pub(crate) fn executed(&mut self, path: &str) {
+        *self.executions.entry(path.to_owned()).or_default() += 1;
+    }
+
+    pub(crate) fn calls(&self) -> Vec<RecordedCall> {
+        self.calls.iter().cloned().collect()
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub(crate) fn executions(&self, path: &str) -> usize {
+        self.executions.get(path).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.calls.clear();
+        self.dropped = 0;
+        self.executions.clear();
+    }
+}

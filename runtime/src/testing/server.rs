@@ -1,0 +1,324 @@
+//! The HTTP service: latency and faults around each request, running handlers, and answering in Convex's
+//! shapes.
+
+use super::conn::Connection;
+use super::ctx::Ctx;
+use super::fault::{Fault, truncated_body};
+use super::handler::Registered;
+use super::lock;
+use super::record::Recorder;
+use super::request::{CallRequest, Prepared, SystemError, prepare};
+use crate::FunctionKind;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The largest request body read; Convex itself limits args to 16 MiB.
+const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// What the running server shares with the [`TestDeployment`](super::TestDeployment) handle.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) functions: HashMap<String, Registered>,
+    pub(crate) admin_key: String,
+    pub(crate) tokens: HashMap<String, Value>,
+    pub(crate) recorder: Mutex<Recorder>,
+    pub(crate) faults: Mutex<VecDeque<Fault>>,
+    pub(crate) latency: Mutex<Duration>,
+    /// The deployment's timestamp: `/api/query_ts` answers it, each mutation run advances it.
+    pub(crate) ts: AtomicU64,
+}
+
+/// An answer before it becomes a response: kept as bytes so that a fault can cut it.
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(status: StatusCode, body: &impl Serialize) -> Answer {
+        // Serializing a tree of JSON values cannot fail.
+        let body = serde_json::to_vec(body).unwrap_or_default();
+        Answer {
+            status,
+            content_type: "application/json".to_owned(),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    fn system(error: SystemError) -> Answer {
+        let status =
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Answer::json(
+            status,
+            &serde_json::json!({ "code": error.code, "message": error.message }),
+        )
+    }
+
+    /// `{"status":"success","value":…,"logLines":[…]}`, `logLines` omitted when empty.
+    fn success(value: Value, log_lines: Vec<String>) -> Answer {
+        Answer::json(
+            StatusCode::OK,
+            &FunctionAnswer {
+                status: "success",
+                value: Some(value),
+                error_message: None,
+                error_data: None,
+                log_lines,
+            },
+        )
+    }
+
+    /// `{"status":"error","errorMessage":…,"errorData"?:…,"logLines"?:[…]}` with HTTP 200.
+    fn failure(message: String, data: Option<Value>, log_lines: Vec<String>) -> Answer {
+        Answer::json(
+            StatusCode::OK,
+            &FunctionAnswer {
+                status: "error",
+                value: None,
+                error_message: Some(message),
+                error_data: data,
+                log_lines,
+            },
+        )
+    }
+
+    fn from_fault(
+        status: u16,
+        body: &str,
+        content_type: &str,
+        headers: &[(String, String)],
+    ) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            content_type: content_type.to_owned(),
+            headers: headers.to_vec(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        let (mut response, headers) = self.split(Body::from);
+        response.headers_mut().extend(headers);
+        response
+    }
+
+    /// The answer with its full `Content-Length` but half its body.
+    fn into_truncated_response(self) -> Response {
+        let length = self.body.len();
+        let (mut response, headers) = self.split(truncated_body);
+        response.headers_mut().extend(headers);
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        response
+    }
+
+    fn split(self, body: impl FnOnce(Vec<u8>) -> Body) -> (Response, HeaderMap) {
+        let mut response = Response::new(body(self.body));
+        *response.status_mut() = self.status;
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(&self.content_type) {
+            headers.insert(CONTENT_TYPE, value);
+        }
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        (response, headers)
+    }
+}
+
+/// The body of a function's answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionAnswer {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_data: Option<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    log_lines: Vec<String>,
+}
+
+/// Serves every request: applies latency and faults around reading and running it.
+pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let connection = request
+        .extensions()
+        .get::<ConnectInfo<Connection>>()
+        .map(|info| info.0.clone());
+    let fault = lock(&shared.faults).pop_front();
+    let latency = *lock(&shared.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| SystemError::bad_body(format!("Failed to read the request body: {e}")));
+    let prepared = prepare(
+        &shared,
+        &parts.method,
+        parts.uri.path(),
+        &parts.headers,
+        body.as_deref(),
+    );
+    if let Some(fault) = fault.as_ref().filter(|fault| fault.before_run()) {
+        return match fault {
+            Fault::Status {
+                status,
+                body,
+                content_type,
+                headers,
+            } => Answer::from_fault(*status, body, content_type, headers).into_response(),
+            _ => drop_connection(connection.as_ref()),
+        };
+    }
+    let answer = match prepared {
+        Err(error) => Answer::system(error),
+        Ok(Prepared::QueryTs) => {
+            let ts = shared.ts.load(Ordering::SeqCst);
+            let ts = base64::engine::general_purpose::STANDARD.encode(ts.to_le_bytes());
+            Answer::json(StatusCode::OK, &serde_json::json!({ "ts": ts }))
+        }
+        Ok(Prepared::Call(call)) => run(&shared, call).await,
+    };
+    match fault {
+        Some(Fault::DropAfterRun) => drop_connection(connection.as_ref()),
+        Some(Fault::TruncatedBody) => answer.into_truncated_response(),
+        _ => answer.into_response(),
+    }
+}
+
+/// Kills the connection: the response returned here is never written.
+fn drop_connection(connection: Option<&Connection>) -> Response {
+    match connection {
+        Some(connection) => {
+            connection.kill();
+            Answer::system(SystemError::new(500, "ConnectionDropped", "")).into_response()
+        }
+        None => Answer::system(SystemError::new(
+            500,
+            "TestDeploymentError",
+            "the test deployment could not drop this connection",
+        ))
+        .into_response(),
+    }
+}
+
+fn kind_name(kind: FunctionKind) -> &'static str {
+    match kind {
+        FunctionKind::Query => "Query",
+        FunctionKind::Mutation => "Mutation",
+        FunctionKind::Action => "Action",
+    }
+}
+
+/// Finds the function and runs it, answering as Convex does.
+async fn run(shared: &Shared, call: CallRequest) -> Answer {
+    let CallRequest {
+        path,
+        endpoint_kind,
+        args,
+        format,
+        caller,
+    } = call;
+    let canonical = path.canonical();
+    let registered = shared
+        .functions
+        .get(&canonical)
+        .filter(|function| !function.internal || caller.admin);
+    let Some(registered) = registered else {
+        return Answer::failure(
+            format!(
+                "Could not find public function for '{canonical}'. Did you forget to run \
+                 `npx convex dev` or `npx convex deploy`?"
+            ),
+            None,
+            Vec::new(),
+        );
+    };
+    if let Some(kind) = endpoint_kind.filter(|kind| *kind != registered.kind) {
+        return Answer::failure(
+            format!(
+                "Trying to execute {} as {}, but it is defined as {}.",
+                path.with_js(),
+                kind_name(kind),
+                kind_name(registered.kind)
+            ),
+            None,
+            Vec::new(),
+        );
+    }
+    let args = match args {
+        Ok(args) => args,
+        Err(message) => return Answer::failure(message, None, Vec::new()),
+    };
+    let ctx = Ctx::new(
+        canonical.clone(),
+        registered.kind,
+        caller.identity,
+        caller.admin,
+    );
+    let running = match (registered.handler)(ctx.clone(), args.clone()) {
+        Ok(running) => running,
+        Err(message) => {
+            return Answer::failure(
+                format!("ArgumentValidationError: {message}\n\nObject: {args}"),
+                None,
+                Vec::new(),
+            );
+        }
+    };
+    lock(&shared.recorder).executed(&canonical);
+    if registered.kind == FunctionKind::Mutation {
+        shared.ts.fetch_add(1, Ordering::SeqCst);
+    }
+    // On its own task: a panicking handler fails its call instead of the connection, and a handler keeps
+    // running when its caller disconnects, as a function on a deployment does.
+    let outcome = tokio::spawn(running).await;
+    let log_lines = ctx.log_lines();
+    match outcome {
+        Ok(Ok(value)) => Answer::success(format.apply(value), log_lines),
+        Ok(Err(error)) => Answer::failure(
+            error.error_message().to_owned(),
+            error.data().cloned().map(|data| format.apply(data)),
+            log_lines,
+        ),
+        Err(join_error) => {
+            let message = match join_error.try_into_panic() {
+                Ok(panic) => panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".to_owned()),
+                Err(_) => "cancelled".to_owned(),
+            };
+            Answer::failure(
+                format!("Uncaught Error: the handler of {canonical} panicked: {message}"),
+                None,
+                log_lines,
+            )
+        }
+    }
+}
