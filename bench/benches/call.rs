@@ -2,7 +2,9 @@
 //! struct) against the call a user would write by hand with reqwest and `serde_json::Value`, on the same
 //! local server in the same run, sequential and with 64 calls in flight.
 
-use convex_fetch_bench::{compare, full_run, hand_written_call, report, serve_fixed, success_body, typed_call};
+use convex_fetch_bench::{
+    compare, full_run, hand_written_call, report, serve_fixed, success_body, typed_call,
+};
 
 const IN_FLIGHT: usize = 64;
 

@@ -27,18 +27,33 @@ fn main() {
                 black_box(convex::value::to_vec(black_box(&value)).expect("posts encode"));
             },
         );
-        report(&format!("encode {label} ({} bytes)", plain.len()), "serde_json", b, c);
+        report(
+            &format!("encode {label} ({} bytes)", plain.len()),
+            "serde_json",
+            b,
+            c,
+        );
 
         let (b, c) = compare(
             rounds,
             iterations,
             || {
-                black_box(serde_json::from_slice::<Vec<Post>>(black_box(&plain)).expect("JSON decodes"));
+                black_box(
+                    serde_json::from_slice::<Vec<Post>>(black_box(&plain)).expect("JSON decodes"),
+                );
             },
             || {
-                black_box(convex::value::from_slice::<Vec<Post>>(black_box(&convex_bytes)).expect("posts decode"));
+                black_box(
+                    convex::value::from_slice::<Vec<Post>>(black_box(&convex_bytes))
+                        .expect("posts decode"),
+                );
             },
         );
-        report(&format!("decode {label} ({} bytes)", plain.len()), "serde_json", b, c);
+        report(
+            &format!("decode {label} ({} bytes)", plain.len()),
+            "serde_json",
+            b,
+            c,
+        );
     }
 }

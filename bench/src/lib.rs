@@ -87,7 +87,9 @@ pub async fn serve_fixed(body: Bytes) -> SocketAddr {
             async move { ([("content-type", "application/json")], body) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("bound address");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("bench server") });
     addr
@@ -108,7 +110,10 @@ pub async fn hand_written_call(http: &reqwest::Client, url: &str) -> serde_json:
         .send()
         .await
         .expect("the bench server answers");
-    let bytes = response.bytes().await.expect("the bench server answers in full");
+    let bytes = response
+        .bytes()
+        .await
+        .expect("the bench server answers in full");
     let mut value: serde_json::Value = serde_json::from_slice(&bytes).expect("the body is JSON");
     value["value"].take()
 }
@@ -132,7 +137,12 @@ pub fn full_run() -> bool {
 
 /// Times `baseline` and `candidate` in alternating rounds, so both see the same machine load, and returns
 /// the median time per iteration of each, in nanoseconds.
-pub fn compare(rounds: usize, iterations: usize, mut baseline: impl FnMut(), mut candidate: impl FnMut()) -> (f64, f64) {
+pub fn compare(
+    rounds: usize,
+    iterations: usize,
+    mut baseline: impl FnMut(),
+    mut candidate: impl FnMut(),
+) -> (f64, f64) {
     let time = |f: &mut dyn FnMut()| {
         let started = std::time::Instant::now();
         for _ in 0..iterations {

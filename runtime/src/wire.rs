@@ -282,9 +282,8 @@ fn read_response<O: DeserializeOwned>(
     emit_log_lines(function, &envelope.log_lines);
     match envelope.status.as_ref() {
         "success" => {
-            let raw = envelope.value.ok_or_else(|| {
-                decode_error("the success response has no `value`".to_owned(), body)
-            })?;
+            // serde reads `"value": null` (a function that returned nothing) as an absent value.
+            let raw = envelope.value.unwrap_or(RawValue::NULL);
             let value = value::from_slice(raw.get().as_bytes())
                 .map_err(|e| decode_error(e.to_string(), raw.get().as_bytes()))?;
             Ok((value, raw.to_owned()))
@@ -468,7 +467,15 @@ mod tests {
         );
         let err =
             read_response::<u32>(&name(), StatusCode::OK, br#"{"status":"success"}"#).unwrap_err();
-        assert!(err.to_string().contains("no `value`"), "{err}");
+        assert!(err.to_string().contains("null"), "{err}");
+        // A function that returns nothing answers `"value": null`: that is `()`, not a missing value.
+        let (unit, _) = read_response::<()>(
+            &name(),
+            StatusCode::OK,
+            br#"{"status":"success","value":null}"#,
+        )
+        .unwrap();
+        assert_eq!(unit, ());
         let err = read_response::<u32>(&name(), StatusCode::OK, b"<html>").unwrap_err();
         assert!(matches!(err, Error::Decode { .. }));
     }

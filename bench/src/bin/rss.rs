@@ -33,6 +33,12 @@ fn main() {
         }
     });
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let peak = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: unknown");
-    println!("{mode}: {CALLS} sequential calls, peak RSS {}", peak.trim_start_matches("VmHWM:").trim());
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: unknown");
+    println!(
+        "{mode}: {CALLS} sequential calls, peak RSS {}",
+        peak.trim_start_matches("VmHWM:").trim()
+    );
 }

@@ -54,7 +54,9 @@ fn read_special<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Sp
         }
     };
     if map.next_key::<de::IgnoredAny>()?.is_some() {
-        return Err(A::Error::custom(format_args!("a `{key}` object must have no other field")));
+        return Err(A::Error::custom(format_args!(
+            "a `{key}` object must have no other field"
+        )));
     }
     Ok(special)
 }
@@ -69,7 +71,10 @@ fn base64<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Vec<u8>,
 fn eight_bytes<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<[u8; 8], A::Error> {
     let bytes = base64(key, map)?;
     <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| {
-        A::Error::custom(format_args!("`{key}` must hold 8 bytes, not {}", bytes.len()))
+        A::Error::custom(format_args!(
+            "`{key}` must hold 8 bytes, not {}",
+            bytes.len()
+        ))
     })
 }
 
@@ -83,7 +88,9 @@ where
 {
     match map.next_key_seed(StrSeed)? {
         Some(key) => f(read_special(&key, &mut map)?),
-        None => Err(A::Error::custom("expected a Convex-encoded value, found an empty object")),
+        None => Err(A::Error::custom(
+            "expected a Convex-encoded value, found an empty object",
+        )),
     }
 }
 
@@ -119,8 +126,10 @@ pub(super) struct Convex<D>(pub(super) D);
 /// What the caller asked for, where it changes how `$bytes` is handed over.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Hint {
-    /// A sequence (`Vec<u8>`, arrays): bytes are handed over element by element.
-    Seq,
+    /// `deserialize_bytes`/`byte_buf` (`serde_bytes`): bytes are handed over whole.
+    Bytes,
+    /// Anything else (`Vec<u8>`, `serde_json::Value`, buffered content): bytes are handed over as a sequence
+    /// of numbers, which every sequence type and `Value` accept.
     Other,
 }
 
@@ -132,7 +141,15 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(Wrap(v, Hint::Seq))
+        self.0.deserialize_any(Wrap(v, Hint::Other))
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(Wrap(v, Hint::Bytes))
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(Wrap(v, Hint::Bytes))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, v: V) -> Result<V::Value, D::Error> {
@@ -157,7 +174,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
         name: &'static str,
         v: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_newtype_struct(name, Wrap(v, Hint::Other))
+        self.0
+            .deserialize_newtype_struct(name, Wrap(v, Hint::Other))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -166,7 +184,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
         variants: &'static [&'static str],
         v: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_enum(name, variants, Wrap(v, Hint::Other))
+        self.0
+            .deserialize_enum(name, variants, Wrap(v, Hint::Other))
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
@@ -179,7 +198,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
 
     // Everything else may meet a special object where it expects a scalar, so it goes through `any`.
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         unit unit_struct map struct identifier
     }
 }
@@ -212,9 +231,21 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         self.0.expecting(f)
     }
 
-    forward_visits!(visit_bool(bool), visit_i64(i64), visit_i128(i128), visit_u64(u64), visit_u128(u128),
-        visit_f64(f64), visit_char(char), visit_str(&str), visit_borrowed_str(&'de str), visit_string(String),
-        visit_bytes(&[u8]), visit_borrowed_bytes(&'de [u8]), visit_byte_buf(Vec<u8>));
+    forward_visits!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_i128(i128),
+        visit_u64(u64),
+        visit_u128(u128),
+        visit_f64(f64),
+        visit_char(char),
+        visit_str(&str),
+        visit_borrowed_str(&'de str),
+        visit_string(String),
+        visit_bytes(&[u8]),
+        visit_borrowed_bytes(&'de [u8]),
+        visit_byte_buf(Vec<u8>)
+    );
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_none()
@@ -242,10 +273,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
             return match read_special(key, &mut map)? {
                 Special::Integer(v) => self.0.visit_i64(v),
                 Special::Float(v) => self.0.visit_f64(v),
-                Special::Bytes(v) if self.1 == Hint::Seq => {
-                    self.0.visit_seq(SeqDeserializer::<_, A::Error>::new(v.into_iter()))
-                }
-                Special::Bytes(v) => self.0.visit_byte_buf(v),
+                Special::Bytes(v) if self.1 == Hint::Bytes => self.0.visit_byte_buf(v),
+                Special::Bytes(v) => self
+                    .0
+                    .visit_seq(SeqDeserializer::<_, A::Error>::new(v.into_iter())),
             };
         }
         self.0.visit_map(Fields { first, map })
@@ -286,10 +317,12 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Fields<'de, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         match self.first.take() {
-            Some(Cow::Borrowed(key)) => seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some),
-            Some(Cow::Owned(key)) => {
-                seed.deserialize(StringDeserializer::<A::Error>::new(key)).map(Some)
-            }
+            Some(Cow::Borrowed(key)) => seed
+                .deserialize(BorrowedStrDeserializer::new(key))
+                .map(Some),
+            Some(Cow::Owned(key)) => seed
+                .deserialize(StringDeserializer::<A::Error>::new(key))
+                .map(Some),
             None => self.map.next_key_seed(seed),
         }
     }
@@ -299,7 +332,9 @@ impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for Fields<'de, A> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        self.map.size_hint().map(|n| n + usize::from(self.first.is_some()))
+        self.map
+            .size_hint()
+            .map(|n| n + usize::from(self.first.is_some()))
     }
 }
 
@@ -313,7 +348,9 @@ impl<'de, A: de::EnumAccess<'de>> de::EnumAccess<'de> for Variant<A> {
         self,
         seed: S,
     ) -> Result<(S::Value, Self::Variant), A::Error> {
-        self.0.variant_seed(seed).map(|(tag, variant)| (tag, Variant(variant)))
+        self.0
+            .variant_seed(seed)
+            .map(|(tag, variant)| (tag, Variant(variant)))
     }
 }
 
@@ -326,7 +363,7 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Variant<A> {
         self.0.newtype_variant_seed(Seed(seed))
     }
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, A::Error> {
-        self.0.tuple_variant(len, Wrap(v, Hint::Seq))
+        self.0.tuple_variant(len, Wrap(v, Hint::Other))
     }
     fn struct_variant<V: Visitor<'de>>(
         self,
@@ -336,4 +373,3 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Variant<A> {
         self.0.struct_variant(fields, Wrap(v, Hint::Other))
     }
 }
-

@@ -58,7 +58,10 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
     let mut json = serde_json::Serializer::new(out);
-    args.serialize(ser::Convex { inner: &mut json, at: ser::Position::Args })?;
+    args.serialize(ser::Convex {
+        inner: &mut json,
+        at: ser::Position::Args,
+    })?;
     Ok(())
 }
 
@@ -66,13 +69,19 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(128);
     let mut json = serde_json::Serializer::new(&mut out);
-    value.serialize(ser::Convex { inner: &mut json, at: ser::Position::Value })?;
+    value.serialize(ser::Convex {
+        inner: &mut json,
+        at: ser::Position::Value,
+    })?;
     Ok(out)
 }
 
 /// Encodes any value as a Convex-encoded `serde_json::Value`.
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, EncodeError> {
-    let ser = ser::Convex { inner: serde_json::value::Serializer, at: ser::Position::Value };
+    let ser = ser::Convex {
+        inner: serde_json::value::Serializer,
+        at: ser::Position::Value,
+    };
     Ok(value.serialize(ser)?)
 }
 

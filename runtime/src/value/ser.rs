@@ -32,7 +32,10 @@ struct Nested<'a, T: ?Sized>(&'a T, Position);
 
 impl<T: Serialize + ?Sized> Serialize for Nested<'_, T> {
     fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(Convex { inner: serializer, at: self.1 })
+        self.0.serialize(Convex {
+            inner: serializer,
+            at: self.1,
+        })
     }
 }
 
@@ -43,7 +46,9 @@ fn value<T: ?Sized>(v: &T) -> Nested<'_, T> {
 /// Checks an object field name as Convex does (`convexToJson` in the official client).
 pub(super) fn check_field_name(name: &str) -> Result<(), String> {
     if name.starts_with('$') {
-        return Err(format!("field name `{name}` starts with `$`, which Convex reserves"));
+        return Err(format!(
+            "field name `{name}` starts with `$`, which Convex reserves"
+        ));
     }
     if name.len() > MAX_FIELD_NAME_LEN {
         return Err(format!(
@@ -59,7 +64,11 @@ pub(super) fn check_field_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn special<S: ser::Serializer>(inner: S, key: &'static str, bytes: &[u8]) -> Result<S::Ok, S::Error> {
+fn special<S: ser::Serializer>(
+    inner: S,
+    key: &'static str,
+    bytes: &[u8],
+) -> Result<S::Ok, S::Error> {
     let mut map = inner.serialize_map(Some(1))?;
     map.serialize_entry(key, &STANDARD.encode(bytes))?;
     map.end()
@@ -73,7 +82,9 @@ impl Position {
             Position::Args => Err(E::custom(format_args!(
                 "function arguments must be an object (a struct or a map), not {what}"
             ))),
-            Position::Key => Err(E::custom(format_args!("object keys must be strings, not {what}"))),
+            Position::Key => Err(E::custom(format_args!(
+                "object keys must be strings, not {what}"
+            ))),
         }
     }
 }
@@ -211,7 +222,8 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         v: &T,
     ) -> Result<S::Ok, S::Error> {
         check_field_name(variant).map_err(S::Error::custom)?;
-        self.inner.serialize_newtype_variant(name, index, variant, &value(v))
+        self.inner
+            .serialize_newtype_variant(name, index, variant, &value(v))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
@@ -241,7 +253,9 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         len: usize,
     ) -> Result<Self::SerializeTupleVariant, S::Error> {
         check_field_name(variant).map_err(S::Error::custom)?;
-        self.inner.serialize_tuple_variant(name, index, variant, len).map(Compound)
+        self.inner
+            .serialize_tuple_variant(name, index, variant, len)
+            .map(Compound)
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
@@ -270,7 +284,9 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         len: usize,
     ) -> Result<Self::SerializeStructVariant, S::Error> {
         check_field_name(variant).map_err(S::Error::custom)?;
-        self.inner.serialize_struct_variant(name, index, variant, len).map(Compound)
+        self.inner
+            .serialize_struct_variant(name, index, variant, len)
+            .map(Compound)
     }
 
     fn is_human_readable(&self) -> bool {

@@ -21,7 +21,10 @@ fn byte_exact_examples_from_the_protocol() {
     assert_eq!(encoded(&Int64(1)), r#"{"$integer":"AQAAAAAAAAA="}"#);
     assert_eq!(encoded(&Int64(-1)), r#"{"$integer":"//////////8="}"#);
     assert_eq!(encoded(&-0.0f64), r#"{"$float":"AAAAAAAAAIA="}"#);
-    assert_eq!(encoded(&Bytes(vec![0x00, 0x10, 0x83])), r#"{"$bytes":"ABCD"}"#);
+    assert_eq!(
+        encoded(&Bytes(vec![0x00, 0x10, 0x83])),
+        r#"{"$bytes":"ABCD"}"#
+    );
 }
 
 #[test]
@@ -35,7 +38,10 @@ fn special_floats_are_wrapped_and_ordinary_ones_are_not() {
 
 #[test]
 fn int64_is_right_under_plain_serde_json_too() {
-    assert_eq!(serde_json::to_string(&Int64(42)).unwrap(), r#"{"$integer":"KgAAAAAAAAA="}"#);
+    assert_eq!(
+        serde_json::to_string(&Int64(42)).unwrap(),
+        r#"{"$integer":"KgAAAAAAAAA="}"#
+    );
     let back: Int64 = serde_json::from_str(r#"{"$integer":"KgAAAAAAAAA="}"#).unwrap();
     assert_eq!(back, Int64(42));
     let bytes: Bytes = serde_json::from_str(r#"{"$bytes":"ABCD"}"#).unwrap();
@@ -47,7 +53,10 @@ fn integers_beyond_two_to_the_53_are_refused_with_a_pointer_to_int64() {
     assert_eq!(encoded(&9_007_199_254_740_991u64), "9007199254740991");
     assert_eq!(encoded(&-9_007_199_254_740_991i64), "-9007199254740991");
     let err = to_vec(&9_007_199_254_740_992u64).unwrap_err().to_string();
-    assert!(err.contains("9007199254740992") && err.contains("Int64"), "{err}");
+    assert!(
+        err.contains("9007199254740992") && err.contains("Int64"),
+        "{err}"
+    );
     assert!(to_vec(&i128::MIN).is_err());
     assert!(to_vec(&u128::MAX).is_err());
 }
@@ -63,21 +72,34 @@ fn dollar_and_bad_field_names_are_refused() {
     assert!(err.contains("`$id`") && err.contains("reserves"), "{err}");
 
     let map = BTreeMap::from([("$integer", "KgAAAAAAAAA=")]);
-    assert!(to_vec(&map).is_err(), "a hand-made special object must not slip through");
+    assert!(
+        to_vec(&map).is_err(),
+        "a hand-made special object must not slip through"
+    );
     assert!(to_vec(&BTreeMap::from([("tab\t", 1)])).is_err());
     assert!(to_vec(&BTreeMap::from([("é", 1)])).is_err());
     assert!(to_vec(&BTreeMap::from([("x".repeat(1025), 1)])).is_err());
     assert!(to_vec(&BTreeMap::from([("x".repeat(1024), 1)])).is_ok());
     assert!(to_vec(&json!({"nested": [{"$bad": 1}]})).is_err());
-    assert!(to_vec(&BTreeMap::from([(1, 2)])).is_err(), "object keys are strings");
-    assert!(to_vec(&BTreeMap::from([("_id", 1)])).is_ok(), "system-looking names are fine in args");
+    assert!(
+        to_vec(&BTreeMap::from([(1, 2)])).is_err(),
+        "object keys are strings"
+    );
+    assert!(
+        to_vec(&BTreeMap::from([("_id", 1)])).is_ok(),
+        "system-looking names are fine in args"
+    );
 }
 
 #[test]
 fn args_must_be_an_object() {
     assert_eq!(args(&json!({"a": 1})).unwrap(), r#"{"a":1}"#);
     assert_eq!(args(&()).unwrap(), "{}");
-    assert_eq!(args(&json!(null)).unwrap(), "{}", "no args at all, like JS `undefined`");
+    assert_eq!(
+        args(&json!(null)).unwrap(),
+        "{}",
+        "no args at all, like JS `undefined`"
+    );
     #[derive(Serialize)]
     struct Wrapper(BTreeMap<String, u8>);
     assert_eq!(args(&Wrapper(BTreeMap::new())).unwrap(), "{}");
@@ -88,7 +110,10 @@ fn args_must_be_an_object() {
         (json!(true), "a boolean"),
     ] {
         let err = args(&bad).unwrap_err().to_string();
-        assert!(err.contains("must be an object") && err.contains(what), "{err}");
+        assert!(
+            err.contains("must be an object") && err.contains(what),
+            "{err}"
+        );
     }
     assert!(args(&Int64(1)).is_err());
 }
@@ -103,7 +128,10 @@ fn none_is_null_and_enums_keep_serde_shapes() {
     }
     assert_eq!(encoded(&Option::<u8>::None), "null");
     assert_eq!(encoded(&Status::Draft), r#""draft""#);
-    assert_eq!(encoded(&Status::Scheduled { at: -0.0 }), r#"{"scheduled":{"at":{"$float":"AAAAAAAAAIA="}}}"#);
+    assert_eq!(
+        encoded(&Status::Scheduled { at: -0.0 }),
+        r#"{"scheduled":{"at":{"$float":"AAAAAAAAAIA="}}}"#
+    );
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
@@ -156,7 +184,8 @@ fn results_decode_special_values_into_plain_fields() {
 
 #[test]
 fn generic_values_see_plain_numbers() {
-    let v: serde_json::Value = from_slice(br#"{"a":{"$integer":"KgAAAAAAAAA="},"b":[{"c":1}]}"#).unwrap();
+    let v: serde_json::Value =
+        from_slice(br#"{"a":{"$integer":"KgAAAAAAAAA="},"b":[{"c":1}]}"#).unwrap();
     assert_eq!(v, json!({"a": 42, "b": [{"c": 1}]}));
 }
 
@@ -172,10 +201,18 @@ fn malformed_special_objects_are_errors() {
         (br#"{"$what":1}"#, "reserves"),
     ];
     for (json, expected) in cases {
-        let err = from_slice::<serde_json::Value>(json).unwrap_err().to_string();
-        assert!(err.contains(expected), "{}: {err}", String::from_utf8_lossy(json));
+        let err = from_slice::<serde_json::Value>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(expected),
+            "{}: {err}",
+            String::from_utf8_lossy(json)
+        );
     }
-    let err = from_slice::<String>(br#"{"$integer":"KgAAAAAAAAA="}"#).unwrap_err().to_string();
+    let err = from_slice::<String>(br#"{"$integer":"KgAAAAAAAAA="}"#)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("integer"), "{err}");
 }
 

@@ -77,7 +77,9 @@ impl<'de> Deserialize<'de> for Int64 {
                 Ok(Int64(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int64, E> {
-                i64::try_from(v).map(Int64).map_err(|_| E::custom("integer out of int64 range"))
+                i64::try_from(v)
+                    .map(Int64)
+                    .map_err(|_| E::custom("integer out of int64 range"))
             }
             // Plain serde_json (outside this crate's decoder) hands over the `$integer` object as it is.
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Int64, A::Error> {
@@ -181,7 +183,10 @@ pub struct Id<T: ?Sized> {
 impl<T: ?Sized> Id<T> {
     /// Wraps an id string (as returned by Convex).
     pub fn new(id: impl Into<String>) -> Self {
-        Id { id: id.into(), table: PhantomData }
+        Id {
+            id: id.into(),
+            table: PhantomData,
+        }
     }
 
     /// The id as a string.
