@@ -95,13 +95,14 @@ pub(crate) async fn execute<O: DeserializeOwned>(
         if options.is_verbose() {
             verbose_start(&function, &body, authorization.is_some());
         }
+        let verbose = options.is_verbose();
         let result = with_retries(client, &function, timeout, || async {
             let (status, bytes) =
                 post(client, &function, endpoint, &body, authorization.as_ref()).await?;
-            read_response::<O>(&function, status, &bytes).map_err(|e| (e, None))
+            read_response::<O>(&function, status, &bytes, verbose).map_err(|e| (e, None))
         })
         .await;
-        if options.is_verbose() {
+        if verbose {
             verbose_end(&function, &result);
         }
         result.map(|(value, _)| value)
@@ -263,12 +264,14 @@ struct SystemError {
     message: String,
 }
 
-/// Reads one HTTP answer into the function's result or the matching error.
+/// Reads one HTTP answer into the function's result or the matching error; with `keep_raw` (verbose output),
+/// also a copy of the value's JSON.
 fn read_response<O: DeserializeOwned>(
     function: &FunctionName,
     status: StatusCode,
     body: &[u8],
-) -> Result<(O, Box<RawValue>), Error> {
+    keep_raw: bool,
+) -> Result<(O, Option<Box<RawValue>>), Error> {
     let decode_error = |message: String, bytes: &[u8]| Error::Decode {
         function: function.clone(),
         message,
@@ -286,7 +289,7 @@ fn read_response<O: DeserializeOwned>(
             let raw = envelope.value.unwrap_or(RawValue::NULL);
             let value = value::from_slice(raw.get().as_bytes())
                 .map_err(|e| decode_error(e.to_string(), raw.get().as_bytes()))?;
-            Ok((value, raw.to_owned()))
+            Ok((value, keep_raw.then(|| raw.to_owned())))
         }
         "error" => {
             let data = envelope
@@ -369,13 +372,13 @@ fn verbose_start(function: &FunctionName, body: &[u8], has_auth: bool) {
     );
 }
 
-fn verbose_end<O>(function: &FunctionName, result: &Result<(O, Box<RawValue>), Error>) {
+fn verbose_end<O>(function: &FunctionName, result: &Result<(O, Option<Box<RawValue>>), Error>) {
     match result {
         Ok((_, raw)) => eprintln!(
             "[{}] {}: Success {}",
             function.kind.fetch_name(),
             function.path,
-            excerpt(raw.get().as_bytes())
+            excerpt(raw.as_deref().map_or("null", RawValue::get).as_bytes())
         ),
         Err(err) => eprintln!(
             "[{}] {}: Error {err}",
@@ -402,6 +405,7 @@ mod tests {
             &name(),
             StatusCode::OK,
             br#"{"status":"success","value":[1,2]}"#,
+            false,
         )
         .unwrap();
         assert_eq!(v, vec![1, 2]);
@@ -411,8 +415,9 @@ mod tests {
     fn function_failure_on_200_and_560_keeps_message_and_data() {
         for status in [200, 560] {
             let body = br#"{"status":"error","errorMessage":"boom","errorData":{"code":"E1"},"logLines":["[LOG] hi"]}"#;
-            let err = read_response::<()>(&name(), StatusCode::from_u16(status).unwrap(), body)
-                .unwrap_err();
+            let err =
+                read_response::<()>(&name(), StatusCode::from_u16(status).unwrap(), body, false)
+                    .unwrap_err();
             let Error::Function {
                 message,
                 data,
@@ -434,6 +439,7 @@ mod tests {
             &name(),
             StatusCode::BAD_REQUEST,
             br#"{"code":"BadFormat","message":"nope"}"#,
+            false,
         )
         .unwrap_err();
         assert!(
@@ -443,12 +449,14 @@ mod tests {
             &name(),
             StatusCode::BAD_GATEWAY,
             b"<html>bad gateway</html>",
+            false,
         )
         .unwrap_err();
         assert!(
             matches!(&err, Error::Server { code, message, .. } if code.is_empty() && message.contains("<html>"))
         );
-        let err = read_response::<()>(&name(), StatusCode::SERVICE_UNAVAILABLE, b"").unwrap_err();
+        let err =
+            read_response::<()>(&name(), StatusCode::SERVICE_UNAVAILABLE, b"", false).unwrap_err();
         assert!(err.to_string().contains("503"), "{err}");
     }
 
@@ -458,6 +466,7 @@ mod tests {
             &name(),
             StatusCode::OK,
             br#"{"status":"success","value":"text"}"#,
+            false,
         )
         .unwrap_err();
         let text = err.to_string();
@@ -465,18 +474,19 @@ mod tests {
             text.contains("posts:list") && text.contains("\"text\""),
             "{text}"
         );
-        let err =
-            read_response::<u32>(&name(), StatusCode::OK, br#"{"status":"success"}"#).unwrap_err();
+        let err = read_response::<u32>(&name(), StatusCode::OK, br#"{"status":"success"}"#, false)
+            .unwrap_err();
         assert!(err.to_string().contains("null"), "{err}");
         // A function that returns nothing answers `"value": null`: that is `()`, not a missing value.
         let (unit, _) = read_response::<()>(
             &name(),
             StatusCode::OK,
             br#"{"status":"success","value":null}"#,
+            false,
         )
         .unwrap();
         assert_eq!(unit, ());
-        let err = read_response::<u32>(&name(), StatusCode::OK, b"<html>").unwrap_err();
+        let err = read_response::<u32>(&name(), StatusCode::OK, b"<html>", false).unwrap_err();
         assert!(matches!(err, Error::Decode { .. }));
     }
 }
