@@ -60,7 +60,90 @@ pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use snapshot::Snapshot;
 
-pub use convex_fetch_macros::{action, convex_fetch, mutation, query};
+/// Declares a typed stub for a Convex query: `#[convex::query("module:export")]` on a bodyless `async fn`.
+///
+/// ```
+/// # use convex_fetch as convex;
+/// # #[derive(serde::Serialize)] pub enum Status { Published }
+/// # #[derive(serde::Deserialize)] pub struct Post { pub title: String }
+/// /// The posts, newest first.
+/// #[convex::query("posts:list")]
+/// pub async fn list_posts(status: Option<Status>, max_items: u32) -> Vec<Post>;
+/// ```
+///
+/// expands, in outline, to
+///
+/// ```ignore
+/// /// The args of the Convex query `posts:list`, and its typed reference.
+/// pub struct ListPosts { pub status: Option<Status>, pub max_items: u32 }
+/// impl Serialize for ListPosts { /* {"status": …, "maxItems": …}, `status` left out when None */ }
+/// impl ConvexFunction for ListPosts { const KIND = FunctionKind::Query; type Output = Vec<Post>; /* path */ }
+/// impl Query for ListPosts {}
+///
+/// /// The posts, newest first.
+/// pub fn list_posts(status: Option<Status>, max_items: u32) -> Call<ListPosts> { Call::new(ListPosts { status, max_items }) }
+/// ```
+///
+/// - **The call** is a [`Call`]: set options (`.auth(token)`, `.admin_key(key)`, `.on(&client)`, `.url(url)`,
+///   `.timeout(d)`, `.verbose()`) and `.await` it for a `Result<Vec<Post>, convex::Error>`. Without `.on` or
+///   `.url` it runs on the [default client](default_client). It does nothing until awaited (`#[must_use]`).
+/// - **Parameters** become the fields of the args object, renamed to camelCase (`max_items` → `maxItems`).
+///   `rename_all = "snake_case"` (or `"PascalCase"`, `"SCREAMING_SNAKE_CASE"`) changes that for the stub,
+///   `#[convex(rename = "…")]` for one parameter. A parameter written `Option<T>` is left out when `None`, as
+///   `v.optional` expects. No parameters send `{}`.
+/// - **The return type** is the success value; no return type or `-> ()` means the function returns nothing.
+/// - **The args struct** (`ListPosts`, or `name = OtherName`) is the function's typed reference: pass it to
+///   [`fetch_query`], [`Client::call`] or [`convex_fetch!`].
+/// - **The path** is checked at compile time: `"dir/module:export"`, `"module"` for its default export, an
+///   optional `.js` suffix. `crate = "path"` names this crate for code that re-exports it.
+pub use convex_fetch_macros::query;
+
+/// Declares a typed stub for a Convex mutation; everything [`query`] says applies.
+///
+/// ```
+/// # use convex_fetch as convex;
+/// # pub struct Tasks;
+/// #[convex::mutation("tasks:complete")]
+/// pub async fn complete_task(task_id: convex::value::Id<Tasks>);
+///
+/// # async fn demo(token: &str) -> Result<(), convex::Error> {
+/// complete_task(convex::value::Id::new("k57a")).auth(token).await?;
+/// # Ok(()) }
+/// ```
+///
+/// A mutation is sent once: it is retried only when the failure proves it did not run (see [`RetryPolicy`]).
+pub use convex_fetch_macros::mutation;
+
+/// Declares a typed stub for a Convex action; everything [`query`] says applies.
+///
+/// ```
+/// # use convex_fetch as convex;
+/// #[convex::action("reports:generate")]
+/// pub async fn generate_report(month: u8, year: u16) -> String;
+/// ```
+pub use convex_fetch_macros::action;
+
+/// Calls a Convex function inline, without declaring a stub.
+///
+/// Untyped, with the kind, a path checked at compile time and an args object whose keys are sent as written
+/// (identifiers, string literals, or a variable's name alone); the result type comes from the use:
+///
+/// ```no_run
+/// # use convex_fetch as convex;
+/// # #[derive(serde::Deserialize)] struct Post { title: String }
+/// # async fn demo(token: String) -> Result<(), convex::Error> {
+/// let limit = 10;
+/// let posts: Vec<Post> = convex::convex_fetch!(query "posts:list", { status: "published", limit }).await?;
+/// let sent: u64 = convex::convex_fetch!(action "notifications:sendDailyDigests", {}, auth = token).await?;
+/// # Ok(()) }
+/// ```
+///
+/// Or typed, with a stub's args struct, so that field names and types are checked:
+/// `convex_fetch!(ListPosts { status: None, max_items: 5 }, verbose)`.
+///
+/// Options follow the args: `auth = token`, `admin = key`, `url = url` or `client = client`, `timeout = duration`,
+/// `verbose`. Unlike a stub's `Option` parameter, a `None` value here is sent as `null`.
+pub use convex_fetch_macros::convex_fetch;
 
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
