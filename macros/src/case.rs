@@ -58,6 +58,44 @@ pub(crate) fn pascal(snake: &str) -> String {
         .collect()
 }
 
+/// `sendDailyDigests` → `send_daily_digests`, `_creationTime` → `_creation_time`, `userID` → `user_id`.
+pub(crate) fn snake(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                out.push('_');
+            }
+        }
+        out.push(if c == '-' {
+            '_'
+        } else {
+            c.to_ascii_lowercase()
+        });
+    }
+    out
+}
+
+/// A Rust identifier for `name`: as is, raw (`r#type`) for a keyword, or with `_` appended where neither works.
+pub(crate) fn ident(name: &str) -> proc_macro2::Ident {
+    let span = proc_macro2::Span::call_site();
+    if syn::parse_str::<proc_macro2::Ident>(name).is_ok()
+        && syn::parse_str::<syn::Ident>(name).is_ok()
+    {
+        proc_macro2::Ident::new(name, span)
+    } else if syn::parse_str::<syn::Ident>(&format!("r#{name}")).is_ok() {
+        proc_macro2::Ident::new_raw(name, span)
+    } else {
+        proc_macro2::Ident::new(&format!("{name}_"), span)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::RenameRule::*;
@@ -73,5 +111,12 @@ mod tests {
         assert_eq!(Pascal.apply("task_id"), "TaskId");
         assert_eq!(ScreamingSnake.apply("task_id"), "TASK_ID");
         assert_eq!(pascal("list_posts"), "ListPosts");
+        assert_eq!(snake("sendDailyDigests"), "send_daily_digests");
+        assert_eq!(snake("_creationTime"), "_creation_time");
+        assert_eq!(snake("userID"), "user_id");
+        assert_eq!(snake("HTMLPage"), "html_page");
+        assert_eq!(ident("type").to_string(), "r#type");
+        assert_eq!(ident("self").to_string(), "self_");
+        assert_eq!(ident("list").to_string(), "list");
     }
 }

@@ -6,6 +6,7 @@
 //! expands the model. The expansion names the runtime through its hidden `__private` module, found under
 //! whatever name the user's `Cargo.toml` gives the crate.
 
+mod api;
 mod case;
 mod crate_path;
 mod errors;
@@ -39,4 +40,11 @@ pub fn action(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn convex_fetch(input: TokenStream) -> TokenStream {
     errors::output(inline::inline(input.into()))
+}
+
+/// Generates typed stubs for every function of a deployment from its function spec. See the `convex-fetch`
+/// crate.
+#[proc_macro]
+pub fn api(input: TokenStream) -> TokenStream {
+    errors::output(api::api(input.into()))
 }

@@ -234,3 +234,20 @@ impl<A: Serialize, O: DeserializeOwned + Send + 'static> Mutation
 {
 }
 impl<A: Serialize, O: DeserializeOwned + Send + 'static> Action for Untyped<A, O, kind::Action> {}
+
+/// An HTTP action of the deployment, listed by `api!`: a plain HTTP route served on the deployment's site URL
+/// (`https://<name>.convex.site`), not through this crate's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HttpRoute {
+    /// The HTTP method: `GET`, `POST`, …
+    pub method: &'static str,
+    /// The route's path; a prefix route ends in `*`.
+    pub path: &'static str,
+}
+
+impl HttpRoute {
+    /// Whether the route matches every path under its prefix.
+    pub fn is_prefix(&self) -> bool {
+        self.path.ends_with('*')
+    }
+}

@@ -54,7 +54,9 @@ pub use client::{
     DEFAULT_TIMEOUT, default_client, set_default_client,
 };
 pub use error::{Error, FunctionName};
-pub use function::{Action, ConvexFunction, FunctionKind, Mutation, Query, Untyped, kind};
+pub use function::{
+    Action, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Untyped, kind,
+};
 pub use reqwest::StatusCode;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
@@ -145,6 +147,34 @@ pub use convex_fetch_macros::action;
 /// `verbose`. Unlike a stub's `Option` parameter, a `None` value here is sent as `null`.
 pub use convex_fetch_macros::convex_fetch;
 
+/// Generates typed stubs for every function of a deployment from its function spec, the JSON that
+/// `npx convex function-spec` prints (commit it, e.g. as `convex/function_spec.json`; the path is relative to
+/// the crate's `Cargo.toml`, and the crate is rebuilt when the file changes).
+///
+/// ```ignore
+/// convex::api!("convex/function_spec.json");
+///
+/// let page = api::posts::list(None, api::posts::ListPaginationOpts { num_items: 10.0, cursor: None }).await?;
+/// let purged = internal::tasks::purge_old(Int64(30)).admin_key(&key).await?;
+/// ```
+///
+/// It generates, where the spec calls for them:
+/// - `api::…`: a module per Convex module (`api::admin::users`), and in it a stub per public function, exactly
+///   as [`query`], [`mutation`] and [`action`] write them: a function taking the args in the spec's order and its
+///   args struct (`posts:list` → `list(…)` and `List { … }`). A function without an args validator takes any
+///   serializable args; one without a returns validator returns a `serde_json::Value`.
+/// - `internal::…`: the same for internal functions, which need `.admin_key(key)`.
+/// - `tables::…`: a marker type per table, so that ids are typed: `Id<tables::Posts>`.
+/// - `http::…`: a [`HttpRoute`] constant per HTTP action (`POST_WEBHOOK`).
+///
+/// Validators map to Rust types: `number` → `f64`, `bigint` → [`Int64`](value::Int64) in args and `i64` in
+/// results, `bytes` → [`Bytes`](value::Bytes), `any` → `serde_json::Value`, `id` → [`Id`](value::Id),
+/// `array` → `Vec`, `record` → `BTreeMap<String, _>`, `object` → a struct (fields in snake case, renamed on the
+/// wire), a union of string literals → an enum, `nullable(x)` → `Option`, any other union → an untagged enum;
+/// an optional field is an `Option` left out when `None`. A malformed spec is a compile error that names the
+/// JSON path at fault.
+pub use convex_fetch_macros::api;
+
 /// What the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
@@ -153,6 +183,7 @@ pub mod __private {
         Action, ConvexFunction, FunctionKind, Mutation, Query, Untyped, kind,
     };
     pub use serde;
+    pub use serde_json;
 
     /// Hands a stub parameter or an inline arg through unchanged; the expansion spans the call at the user's
     /// tokens so that a value that is not `Serialize` is reported there.

@@ -251,10 +251,16 @@ struct Envelope<'a> {
     #[serde(borrow)]
     value: Option<&'a RawValue>,
     error_message: Option<String>,
-    #[serde(borrow)]
+    /// Present, even as `null`, only for a `ConvexError` (`throw new ConvexError(null)` has data `null`).
+    #[serde(borrow, default, deserialize_with = "present")]
     error_data: Option<&'a RawValue>,
     #[serde(default)]
     log_lines: Vec<String>,
+}
+
+/// `Some` for any value, `null` included; serde's own `Option` would read `null` as absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// The body of a system failure (any other status).

@@ -7,7 +7,8 @@ mod model;
 
 use proc_macro2::TokenStream;
 
-pub(crate) use model::Kind;
+pub(crate) use expand::expand;
+pub(crate) use model::{Kind, Param, Stub};
 
 pub(crate) fn stub(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let attr: attr::StubAttr = syn::parse2(attr)?;

@@ -4,12 +4,13 @@
 //! |---|---|---|
 //! | float64 | `f64` (and other numbers within ±2^53) | a JSON number; NaN, ±∞ and -0 as `{"$float": …}` |
 //! | int64 | [`Int64`] in args; `i64` in results | `{"$integer": …}` |
-//! | bytes | [`Bytes`] (or anything calling `serialize_bytes`); also `Vec<u8>` in results | `{"$bytes": …}` |
+//! | bytes | [`Bytes`] (or anything calling `serialize_bytes`; a `Vec<u8>` is an array); `Vec<u8>` in results | `{"$bytes": …}` |
 //! | id | [`Id<T>`] | a string |
 //! | document | [`Document<T>`] | an object with `_id` and `_creationTime` |
 //!
-//! Encoding refuses what Convex would refuse, before anything is sent: field names that start with `$`, are
-//! longer than 1024 characters or are not printable ASCII; integers a float64 cannot hold exactly; function
+//! Encoding refuses what Convex would refuse, before anything is sent: field names that start with `$` (a
+//! one-entry `$integer`, `$float` or `$bytes` object is taken as a value already encoded, so `Int64` works
+//! inside `json!`), are longer than 1024 characters or are not printable ASCII; integers a float64 cannot hold exactly; function
 //! arguments that are not an object. Decoding refuses malformed special objects and the obsolete `$set`/`$map`.
 //!
 //! ```

@@ -19,7 +19,12 @@ pub(super) enum Position {
     Args,
     Value,
     Key,
+    /// The key of a one-entry object: `$integer`, `$float` or `$bytes` there is a value already in Convex's
+    /// encoding (`Int64` inside `json!`, a value read back from Convex), passed through as it is.
+    EncodedKey,
 }
+
+const ENCODED_KEYS: [&str; 3] = ["$integer", "$float", "$bytes"];
 
 /// The adapter: forwards to `inner`, rewriting special floats, bytes and `Int64` and checking field names.
 pub(super) struct Convex<S> {
@@ -82,7 +87,7 @@ impl Position {
             Position::Args => Err(E::custom(format_args!(
                 "function arguments must be an object (a struct or a map), not {what}"
             ))),
-            Position::Key => Err(E::custom(format_args!(
+            Position::Key | Position::EncodedKey => Err(E::custom(format_args!(
                 "object keys must be strings, not {what}"
             ))),
         }
@@ -122,7 +127,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
     type SerializeTuple = Compound<S::SerializeTuple>;
     type SerializeTupleStruct = Compound<S::SerializeTupleStruct>;
     type SerializeTupleVariant = Compound<S::SerializeTupleVariant>;
-    type SerializeMap = Compound<S::SerializeMap>;
+    type SerializeMap = Entries<S::SerializeMap>;
     type SerializeStruct = Compound<S::SerializeStruct>;
     type SerializeStructVariant = Compound<S::SerializeStructVariant>;
 
@@ -158,7 +163,10 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
 
     fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
         match self.at {
-            Position::Key => check_field_name(v).map_err(S::Error::custom)?,
+            Position::EncodedKey if ENCODED_KEYS.contains(&v) => {}
+            Position::Key | Position::EncodedKey => {
+                check_field_name(v).map_err(S::Error::custom)?
+            }
             at => at.scalar::<S::Error>("a string")?,
         }
         self.inner.serialize_str(v)
@@ -259,10 +267,17 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        if self.at == Position::Key {
+        if self.at != Position::Value && self.at != Position::Args {
             self.scalar("an object")?;
         }
-        self.inner.serialize_map(len).map(Compound)
+        let key = if len == Some(1) {
+            Position::EncodedKey
+        } else {
+            Position::Key
+        };
+        self.inner
+            .serialize_map(len)
+            .map(|inner| Entries { inner, key })
     }
 
     fn serialize_struct(
@@ -270,7 +285,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         name: &'static str,
         len: usize,
     ) -> Result<Self::SerializeStruct, S::Error> {
-        if self.at == Position::Key {
+        if self.at != Position::Value && self.at != Position::Args {
             self.scalar("an object")?;
         }
         self.inner.serialize_struct(name, len).map(Compound)
@@ -341,17 +356,23 @@ impl<C: ser::SerializeTupleVariant> ser::SerializeTupleVariant for Compound<C> {
     }
 }
 
-impl<C: ser::SerializeMap> ser::SerializeMap for Compound<C> {
+/// A map serializer of the inner serializer whose keys are checked as field names.
+pub(super) struct Entries<C> {
+    inner: C,
+    key: Position,
+}
+
+impl<C: ser::SerializeMap> ser::SerializeMap for Entries<C> {
     type Ok = C::Ok;
     type Error = C::Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), C::Error> {
-        self.0.serialize_key(&Nested(k, Position::Key))
+        self.inner.serialize_key(&Nested(k, self.key))
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
-        self.0.serialize_value(&value(v))
+        self.inner.serialize_value(&value(v))
     }
     fn end(self) -> Result<C::Ok, C::Error> {
-        self.0.end()
+        self.inner.end()
     }
 }
 

@@ -1,0 +1,136 @@
+//! `api!` over a spec that uses every validator, called against the test deployment.
+
+use std::collections::BTreeMap;
+
+use convex::testing::{Auth, Ctx, TestDeployment};
+use convex::value::{Bytes, Id, Int64};
+use serde_json::{Value, json};
+
+convex::api!("convex/function_spec.json");
+
+use api::posts::{ListPaginationOpts, ListStatus};
+
+async fn deployment() -> TestDeployment {
+    TestDeployment::builder()
+        .query("posts:list", |_ctx: Ctx, args: Value| async move {
+            Ok(json!({
+                "page": [{ "_id": "p1", "_creationTime": 1.5, "title": "Hello", "views": 7, "type": "post",
+                           "echo": args }],
+                "isDone": true,
+                "continueCursor": "end",
+            }))
+        })
+        .mutation("tasks:complete", |_ctx: Ctx, _args: Value| async move { Ok(()) })
+        .internal_mutation("tasks:purgeOld", |_ctx: Ctx, args: Value| async move {
+            Ok(args["olderThan"].clone())
+        })
+        .action("tasks:stats", |_ctx: Ctx, args: Value| async move { Ok(json!({ "got": args })) })
+        .action("admin/files:upload", |_ctx: Ctx, _args: Value| async move {
+            Ok(json!({ "size": 3, "stamp": 42, "tags": ["a"] }))
+        })
+        .query("stats:default", |_ctx: Ctx, _args: Value| async move { Ok(json!([1, 2])) })
+        .query("users:me", |ctx: Ctx, _args: Value| async move {
+            Ok(ctx.identity().map(|_| json!({ "name": "Ada" })))
+        })
+        .token("t", json!({ "subject": "u1" }))
+        .start()
+        .await
+}
+
+#[tokio::test]
+async fn generated_stubs_send_what_the_validators_declare() {
+    let deployment = deployment().await;
+    let client = deployment.client();
+
+    // Positional args come in the spec's order, which is alphabetical.
+    let page = api::posts::list(
+        ListPaginationOpts {
+            num_items: 10.0,
+            cursor: None,
+        },
+        Some(ListStatus::Published),
+    )
+    .on(&client)
+    .await
+    .unwrap();
+    assert!(page.is_done);
+    let post = &page.page[0];
+    assert_eq!(post._id, Id::new("p1"));
+    assert_eq!((post.title.as_str(), post.views), ("Hello", 7));
+    assert_eq!(post.r#type, api::posts::ListOutputPageItemType::Post);
+
+    api::tasks::complete(Id::new("t1"), Some(None))
+        .on(&client)
+        .await
+        .unwrap();
+    let purged = internal::tasks::purge_old(Int64(30))
+        .on(&client)
+        .admin_key(deployment.admin_key())
+        .await
+        .unwrap();
+    assert_eq!(purged, 30.0);
+    let stats = api::tasks::stats(json!({ "any": "thing" }))
+        .on(&client)
+        .await
+        .unwrap();
+    assert_eq!(stats, json!({ "got": { "any": "thing" } }));
+
+    let upload = api::admin::files::upload(
+        Bytes(vec![1, 2]),
+        None,
+        Some(true),
+        BTreeMap::from([("k".to_owned(), json!(1))]),
+        api::admin::files::UploadScore::Object(api::admin::files::UploadScoreObject {
+            exact: Int64(5),
+        }),
+    )
+    .on(&client)
+    .await
+    .unwrap();
+    assert_eq!(
+        (upload.size, upload.stamp, upload.tags.as_slice()),
+        (3.0, 42, &["a".to_owned()][..])
+    );
+
+    assert_eq!(
+        api::stats::default_().on(&client).await.unwrap(),
+        json!([1, 2])
+    );
+    assert_eq!(api::users::me().on(&client).await.unwrap(), None);
+    let me = api::users::me().on(&client).auth("t").await.unwrap();
+    assert_eq!(me.map(|m| m.name).as_deref(), Some("Ada"));
+
+    let calls = deployment.calls();
+    assert_eq!(
+        calls[0].args,
+        json!({ "status": "published", "paginationOpts": { "numItems": 10.0, "cursor": null } })
+    );
+    assert_eq!(
+        calls[1].args,
+        json!({ "id": "t1", "note": null }),
+        "an optional nullable field set to null is sent"
+    );
+    assert_eq!(
+        calls[2].args,
+        json!({ "olderThan": { "$integer": "HgAAAAAAAAA=" } })
+    );
+    assert!(matches!(calls[2].auth, Auth::Admin));
+    assert_eq!(
+        calls[4].args,
+        json!({ "blob": { "$bytes": "AQI=" }, "meta": { "k": 1 }, "score": { "exact": { "$integer": "BQAAAAAAAAA=" } }, "flag": true })
+    );
+}
+
+#[test]
+fn http_routes_and_table_markers_are_listed() {
+    assert_eq!(
+        http::POST_WEBHOOK,
+        convex::HttpRoute {
+            method: "POST",
+            path: "/webhook"
+        }
+    );
+    assert!(http::GET_FILES_PREFIX.is_prefix());
+    let _: Id<tables::Storage> = Id::new("s1");
+    let _: Id<tables::Tasks> = Id::new("t1");
+}
