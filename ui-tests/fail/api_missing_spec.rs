@@ -1,0 +1,3 @@
+convex::api!("specs/no_such_spec.json");
+
+fn main() {}
