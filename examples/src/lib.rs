@@ -1,1 +1,178 @@
-//! Runnable examples of convex-fetch live in `examples/`.
+//! Runnable examples of convex-fetch: server code calling Convex queries, mutations and actions.
+//!
+//! Each module is one pattern, as a small axum app with a `router(state)`; each has a thin binary in
+//! `examples/examples/` and an end-to-end test in `tests/tests/examples_*.rs`.
+//!
+//! | module | pattern |
+//! |---|---|
+//! | [`quickstart`] | a query, a mutation, an action, an authenticated call and a handled `ConvexError` |
+//! | [`posts`] | routes that call a query, a mutation and an action |
+//! | [`stripe_webhook`] | a verified Stripe webhook that writes with mutations |
+//! | [`authenticated_route`] | a session cookie exchanged for a JWT, then a call as that user |
+//! | [`cron_trigger`] | a secret-protected endpoint that runs an action |
+//! | [`analytics_middleware`] | middleware recording page views as bounded fire-and-forget mutations |
+//! | [`github_import`] | data fetched from another API, stored with one mutation |
+//! | [`error_handling`] | one `IntoResponse` for `convex::Error` |
+//!
+//! The functions called are declared once, in [`api`]. Without `CONVEX_URL`, the binaries run against
+//! [`demo`], an in-process stand-in for a deployment.
+
+pub mod analytics_middleware;
+pub mod api;
+pub mod authenticated_route;
+pub mod cron_trigger;
+pub mod demo;
+pub mod error_handling;
+pub mod github_import;
+pub mod posts;
+pub mod quickstart;
+pub mod stripe_webhook;
+
+use convex::testing::TestDeployment;
+use std::fmt;
+
+/// The deployment the binaries talk to: the one `CONVEX_URL` names, or the [`demo`] deployment.
+pub struct Backend {
+    client: convex::Client,
+    /// Keeps the demo deployment serving; `None` for a real deployment.
+    demo: Option<TestDeployment>,
+}
+
+impl Backend {
+    /// Connects to `CONVEX_URL`, or starts the demo deployment when it is unset.
+    pub async fn from_env() -> Result<Backend, convex::Error> {
+        if std::env::var(convex::CONVEX_URL_ENV).is_ok_and(|url| !url.trim().is_empty()) {
+            return Ok(Backend {
+                client: convex::Client::from_env()?,
+                demo: None,
+            });
+        }
+        let demo = demo::start().await;
+        Ok(Backend {
+            client: demo.client(),
+            demo: Some(demo),
+        })
+    }
+
+    /// A client of the deployment.
+    pub fn client(&self) -> convex::Client {
+        self.client.clone()
+    }
+
+    /// Whether this is the in-process demo deployment.
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    /// A setting read from the environment variable `name`. Against the demo deployment an unset variable
+    /// falls back to `demo_value`; against a real one it is an error, so that no secret has a default.
+    pub fn setting(&self, name: &str, demo_value: &str) -> Result<String, MissingSetting> {
+        match std::env::var(name) {
+            Ok(value) if !value.trim().is_empty() => Ok(value),
+            _ if self.is_demo() => Ok(demo_value.to_owned()),
+            _ => Err(MissingSetting(name.to_owned())),
+        }
+    }
+}
+
+impl fmt::Debug for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backend")
+            .field("url", &self.client.url())
+            .field("demo", &self.is_demo())
+            .finish()
+    }
+}
+
+/// A required environment variable is not set.
+#[derive(Debug)]
+pub struct MissingSetting(pub String);
+
+impl fmt::Display for MissingSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not set (it is needed when CONVEX_URL names a real deployment)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for MissingSetting {}
+
+/// The error of the examples' `main` and of [`quickstart::run`]: any error, shown by its message.
+///
+/// `?` converts every error type into it; `main` returning `Result<(), Failure>` prints
+/// `Error: <message>` rather than the error's `Debug` form.
+pub struct Failure(Box<dyn std::error::Error + Send + Sync>);
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Failure(Box::new(err))
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Logs to stderr at `info` unless `RUST_LOG` says otherwise.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The address the binaries serve on.
+pub const ADDRESS: &str = "127.0.0.1:3000";
+
+/// Serves `app` on [`ADDRESS`] until ctrl-c.
+pub async fn serve(app: axum::Router) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(ADDRESS).await?;
+    tracing::info!("listening on http://{ADDRESS} (ctrl-c to stop)");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// Serves `app` on a free port of 127.0.0.1 in a background task, for as long as the runtime runs, and
+/// returns its base URL, `http://127.0.0.1:<port>`: for tests and local stand-ins.
+pub async fn spawn(app: axum::Router) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app).await {
+            tracing::error!(error = %err, "a spawned server stopped");
+        }
+    });
+    Ok(url)
+}
+
+/// An HTTP client for the APIs the examples call besides Convex, with a 10-second timeout.
+pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .user_agent("convex-fetch-examples")
+        .build()
+}
+
+/// Milliseconds since the Unix epoch, as JavaScript's `Date.now()`.
+pub(crate) fn now_millis() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(now.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,22 @@
+//! A secret-protected endpoint that runs an action: `cargo run -p examples --example cron_trigger`.
+//!
+//! Settings: `CRON_SECRET` (`demo-cron-secret` against the demo deployment) and `CONVEX_URL`.
+//!
+//! ```sh
+//! curl -X POST http://127.0.0.1:3000/api/cron/daily-digest -H 'x-cron-secret: demo-cron-secret'
+//! ```
+
+use examples::Backend;
+use examples::cron_trigger::{AppState, router};
+
+#[tokio::main]
+async fn main() -> Result<(), examples::Failure> {
+    examples::init_tracing();
+    let backend = Backend::from_env().await?;
+    let state = AppState {
+        convex: backend.client(),
+        cron_secret: backend.setting("CRON_SECRET", "demo-cron-secret")?,
+    };
+    examples::serve(router(state)).await?;
+    Ok(())
+}

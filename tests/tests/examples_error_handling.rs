@@ -1,0 +1,101 @@
+//! End to end: `ApiError`, the example's mapping of `convex::Error` to HTTP answers.
+
+use convex::Client;
+use convex::testing::{Ctx, Fault, FunctionError, TestDeployment};
+use examples::error_handling::{AppState, router};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn create(app: &str, text: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{app}/api/tasks"))
+        .json(&json!({ "text": text }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&response.text().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn success_and_convex_error() {
+    let deployment = examples::demo::start().await;
+    let app = examples::spawn(router(AppState {
+        convex: deployment.client(),
+    }))
+    .await
+    .unwrap();
+
+    assert_eq!(
+        create(&app, "Ship it").await,
+        (200, json!({ "id": "task_3" }))
+    );
+    // `throw new ConvexError({ code, message })` → 400 with the data.
+    assert_eq!(
+        create(&app, "  ").await,
+        (
+            400,
+            json!({ "error": { "code": "EMPTY_TEXT", "message": "a task needs some text" } })
+        )
+    );
+    assert_eq!(deployment.executions("tasks:create"), 2);
+}
+
+#[tokio::test]
+async fn a_timeout_is_a_504() {
+    let deployment = examples::demo::start().await;
+    let convex = Client::builder(deployment.url())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let app = examples::spawn(router(AppState { convex })).await.unwrap();
+    deployment.set_latency(Duration::from_secs(2));
+
+    assert_eq!(
+        create(&app, "slow").await,
+        (504, json!({ "error": { "message": "Gateway Timeout" } }))
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_deployment_is_a_502() {
+    let deployment = examples::demo::start().await;
+    let app = examples::spawn(router(AppState {
+        convex: deployment.client(),
+    }))
+    .await
+    .unwrap();
+    // The connection is dropped without an answer: the mutation may have run, so it is not retried.
+    deployment.fail_next(1, Fault::DropConnection);
+
+    assert_eq!(
+        create(&app, "lost").await,
+        (502, json!({ "error": { "message": "Bad Gateway" } }))
+    );
+    assert_eq!(deployment.pending_faults(), 0);
+}
+
+#[tokio::test]
+async fn a_crash_is_a_500_without_its_details() {
+    let deployment = TestDeployment::builder()
+        .mutation("tasks:create", |_: Ctx, _: Value| async move {
+            Err::<(), _>(FunctionError::message("db password is hunter2"))
+        })
+        .start()
+        .await;
+    let app = examples::spawn(router(AppState {
+        convex: deployment.client(),
+    }))
+    .await
+    .unwrap();
+
+    let (status, body) = create(&app, "boom").await;
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        json!({ "error": { "message": "Internal Server Error" } })
+    );
+}
