@@ -36,6 +36,7 @@ pub mod api {
         }
         ///The args of the Convex query `posts:list`, and its typed reference: pass it to `fetch_query` or `convex_fetch!`, or call [`list`].
         pub struct List {
+            ///`status` of the args object, left out when `None`.
             pub status: ::core::option::Option<ListStatus>,
         }
         impl ::convex::__private::serde::Serialize for List {
@@ -81,6 +82,7 @@ pub mod api {
     pub mod tasks {
         ///The args of the Convex mutation `tasks:complete`, and its typed reference: pass it to `fetch_mutation` or `convex_fetch!`, or call [`complete`].
         pub struct Complete {
+            ///`id` of the args object.
             pub id: ::convex::value::Id<super::super::tables::Tasks>,
         }
         impl ::convex::__private::serde::Serialize for Complete {
@@ -135,6 +137,7 @@ pub mod internal {
     pub mod tasks {
         ///The args of the Convex mutation `tasks:purgeOld`, and its typed reference: pass it to `fetch_mutation` or `convex_fetch!`, or call [`purge_old`].
         pub struct PurgeOld {
+            ///`olderThan` of the args object.
             pub older_than: ::convex::value::Int64,
         }
         impl ::convex::__private::serde::Serialize for PurgeOld {

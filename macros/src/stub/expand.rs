@@ -27,7 +27,12 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
 
     let fields = params.iter().map(|p| {
         let (ident, ty) = (&p.ident, &p.ty);
-        quote!(#vis #ident: #ty)
+        let doc = if p.optional {
+            format!("`{}` of the args object, left out when `None`.", p.wire)
+        } else {
+            format!("`{}` of the args object.", p.wire)
+        };
+        quote!(#[doc = #doc] #vis #ident: #ty)
     });
     let names: Vec<_> = params.iter().map(|p| &p.ident).collect();
     let types = params.iter().map(|p| &p.ty);
