@@ -23,6 +23,7 @@ pub mod authenticated_route;
 pub mod cron_trigger;
 pub mod demo;
 pub mod error_handling;
+pub mod generated;
 pub mod github_import;
 pub mod posts;
 pub mod quickstart;

@@ -128,9 +128,21 @@ pub(super) struct Convex<D>(pub(super) D);
 enum Hint {
     /// `deserialize_bytes`/`byte_buf` (`serde_bytes`): bytes are handed over whole.
     Bytes,
+    /// An integer type: a float64 with no fraction is handed over as an integer, since Convex numbers are
+    /// float64 and the backend writes a count of 6 as `6.0`.
+    Integer,
     /// Anything else (`Vec<u8>`, `serde_json::Value`, buffered content): bytes are handed over as a sequence
     /// of numbers, which every sequence type and `Value` accept.
     Other,
+}
+
+/// Integer targets also go through `any`, marked so that a float64 with no fraction becomes an integer.
+macro_rules! integers {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+            self.0.deserialize_any(Wrap(v, Hint::Integer))
+        }
+    )*};
 }
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
@@ -196,10 +208,14 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
         self.0.is_human_readable()
     }
 
+    integers!(
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+    );
+
     // Everything else may meet a special object where it expects a scalar, so it goes through `any`.
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        unit unit_struct map struct identifier
+        bool f32 f64 char str string unit unit_struct map struct identifier
     }
 }
 
@@ -237,7 +253,6 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         visit_i128(i128),
         visit_u64(u64),
         visit_u128(u128),
-        visit_f64(f64),
         visit_char(char),
         visit_str(&str),
         visit_borrowed_str(&'de str),
@@ -246,6 +261,18 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         visit_borrowed_bytes(&'de [u8]),
         visit_byte_buf(Vec<u8>)
     );
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        // 2^63 and 2^64: the bounds of i64 and u64, exactly representable as f64.
+        const I64_END: f64 = 9_223_372_036_854_775_808.0;
+        const U64_END: f64 = 18_446_744_073_709_551_616.0;
+        let whole = v.fract() == 0.0 && !(v == 0.0 && v.is_sign_negative());
+        match self.1 {
+            Hint::Integer if whole && (-I64_END..I64_END).contains(&v) => self.0.visit_i64(v as i64),
+            Hint::Integer if whole && (0.0..U64_END).contains(&v) => self.0.visit_u64(v as u64),
+            _ => self.0.visit_f64(v),
+        }
+    }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
         self.0.visit_none()
