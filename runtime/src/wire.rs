@@ -133,7 +133,8 @@ pub(crate) async fn with_retries<T, Fut>(
 where
     Fut: std::future::Future<Output = Result<T, Failure>>,
 {
-    let deadline = Instant::now() + timeout;
+    // A timeout too long to add to an instant (`Duration::MAX` for "no limit") waits as long as Tokio can.
+    let deadline = Instant::now() + timeout.min(FOREVER);
     let attempts = async {
         let mut number = 1;
         loop {
@@ -145,7 +146,11 @@ where
             let Some(delay) = retry.delay_after(function.kind, number, &error, retry_after) else {
                 return Err(error);
             };
-            if Instant::now() + delay >= deadline {
+            // A `Retry-After` beyond the deadline (or beyond any instant) fails now rather than never.
+            if Instant::now()
+                .checked_add(delay)
+                .is_none_or(|at| at >= deadline)
+            {
                 return Err(error);
             }
             tracing::debug!(attempt = number, delay_ms = delay.as_millis() as u64, error = %error, "retrying convex call");
@@ -161,6 +166,9 @@ where
         }),
     }
 }
+
+/// The longest a call waits: 30 years, Tokio's own far future.
+const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
 /// One POST to the deployment: the answer's status and body (read up to the client's size limit).
 pub(crate) async fn post(
@@ -248,7 +256,8 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 struct Envelope<'a> {
     #[serde(borrow)]
     status: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
+    /// Present, even as `null`, in every success: one without it is not a Convex answer.
+    #[serde(borrow, default, deserialize_with = "present")]
     value: Option<&'a RawValue>,
     error_message: Option<String>,
     /// Present, even as `null`, only for a `ConvexError` (`throw new ConvexError(null)` has data `null`).
@@ -291,8 +300,14 @@ fn read_response<O: DeserializeOwned>(
     emit_log_lines(function, &envelope.log_lines);
     match envelope.status.as_ref() {
         "success" => {
-            // serde reads `"value": null` (a function that returned nothing) as an absent value.
-            let raw = envelope.value.unwrap_or(RawValue::NULL);
+            // A function that returned nothing answers `"value": null`; the official client refuses a success
+            // without `value` ("Unexpected type of undefined"), and so do we.
+            let Some(raw) = envelope.value else {
+                return Err(decode_error(
+                    "a success answer without a `value`".to_owned(),
+                    body,
+                ));
+            };
             let value = value::from_slice(raw.get().as_bytes())
                 .map_err(|e| decode_error(e.to_string(), raw.get().as_bytes()))?;
             Ok((value, keep_raw.then(|| raw.to_owned())))
@@ -480,9 +495,13 @@ mod tests {
             text.contains("posts:list") && text.contains("\"text\""),
             "{text}"
         );
-        let err = read_response::<u32>(&name(), StatusCode::OK, br#"{"status":"success"}"#, false)
+        // A success without `value` is malformed, whatever the declared type.
+        let err = read_response::<()>(&name(), StatusCode::OK, br#"{"status":"success"}"#, false)
             .unwrap_err();
-        assert!(err.to_string().contains("null"), "{err}");
+        assert!(
+            matches!(err, Error::Decode { .. }) && err.to_string().contains("without a `value`"),
+            "{err}"
+        );
         // A function that returns nothing answers `"value": null`: that is `()`, not a missing value.
         let (unit, _) = read_response::<()>(
             &name(),
