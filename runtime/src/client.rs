@@ -59,7 +59,7 @@ impl AsRef<Client> for Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("url", &self.inner.url)
+            .field("url", &redact_password(&self.inner.url))
             .field("defaults", &self.inner.defaults)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
@@ -228,6 +228,8 @@ impl ClientBuilder {
         let http = reqwest::Client::builder()
             .user_agent(user_agent)
             .connect_timeout(self.connect_timeout)
+            // Convex never redirects its API; following one could send a mutation to another origin.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::config(format!("the HTTP client could not be built: {e}")))?;
         Ok(Client {
@@ -240,6 +242,17 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
             }),
         })
+    }
+}
+
+/// The URL with any password replaced, for `Debug`.
+fn redact_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            parsed.as_str().trim_end_matches('/').to_owned()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -314,6 +327,13 @@ pub(crate) fn client_for_url(url: &str) -> Result<Client, Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_hides_a_password_in_the_url() {
+        let client = super::Client::new("https://proxy-user:hunter2@deployment.example.com").unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("proxy-user"), "{shown}");
+    }
+
     use super::*;
 
     #[test]

@@ -79,7 +79,10 @@ impl RetryPolicy {
         }
         let exponential = self.base_delay.saturating_mul(1 << (attempt - 1).min(16));
         // Full jitter in [50%, 100%] of the exponential wait spreads out clients that failed together.
-        let jittered = exponential.mul_f64(0.5 + 0.5 * random_unit());
+        let factor = 0.5 + 0.5 * random_unit();
+        // Not `mul_f64`: near `Duration::MAX` its rounding can overflow and panic.
+        let jittered =
+            Duration::try_from_secs_f64(exponential.as_secs_f64() * factor).unwrap_or(exponential);
         Some(retry_after.unwrap_or(jittered).min(self.max_delay))
     }
 }

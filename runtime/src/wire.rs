@@ -229,12 +229,14 @@ pub(crate) async fn post(
 fn transport(function: &FunctionName, error: reqwest::Error) -> Error {
     // Only a failed connect proves the request never left; anything later may have reached the deployment.
     let sent = !error.is_connect();
+    // The URL may carry credentials (`user:pass@`); the function named in the message says enough.
+    let error = error.without_url();
     let message = error_chain(&error);
     Error::Transport {
         function: function.clone(),
         message,
         sent,
-        source: Some(error.without_url()),
+        source: Some(error),
     }
 }
 
