@@ -99,9 +99,7 @@ pub enum Error {
 
     /// The deployment answered, but the answer was not what the call declared: not a Convex response, or a
     /// value that does not fit the declared return type.
-    #[error(
-        "the result of Convex {function} does not match its declared type: {message} (value: {excerpt})"
-    )]
+    #[error("could not read the answer of Convex {function}: {message} (received: {excerpt})")]
     Decode {
         /// The function called.
         function: FunctionName,
