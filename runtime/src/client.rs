@@ -327,14 +327,17 @@ pub(crate) fn client_for_url(url: &str) -> Result<Client, Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn debug_hides_a_password_in_the_url() {
-        let client = super::Client::new("https://proxy-user:hunter2@deployment.example.com").unwrap();
+        let client = Client::new("https://proxy-user:hunter2@deployment.example.com").unwrap();
         let shown = format!("{client:?}");
-        assert!(!shown.contains("hunter2") && shown.contains("proxy-user"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("proxy-user"),
+            "{shown}"
+        );
     }
-
-    use super::*;
 
     #[test]
     fn accepts_deployment_urls_and_trims_the_slash() {

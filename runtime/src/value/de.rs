@@ -268,7 +268,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         const U64_END: f64 = 18_446_744_073_709_551_616.0;
         let whole = v.fract() == 0.0 && !(v == 0.0 && v.is_sign_negative());
         match self.1 {
-            Hint::Integer if whole && (-I64_END..I64_END).contains(&v) => self.0.visit_i64(v as i64),
+            Hint::Integer if whole && (-I64_END..I64_END).contains(&v) => {
+                self.0.visit_i64(v as i64)
+            }
             Hint::Integer if whole && (0.0..U64_END).contains(&v) => self.0.visit_u64(v as u64),
             _ => self.0.visit_f64(v),
         }

@@ -250,8 +250,14 @@ fn borrowed_strings_survive_the_adapter() {
 fn whole_floats_decode_into_integers_and_fractions_do_not() {
     // Convex numbers are float64: the backend writes a count of 6 as `6.0`.
     assert_eq!(from_slice::<u8>(b"6.0").unwrap(), 6);
-    assert_eq!(from_slice::<i64>(b"-9007199254740992.0").unwrap(), -9_007_199_254_740_992);
-    assert_eq!(from_slice::<u64>(b"1.8446744073709550e19").unwrap(), 18_446_744_073_709_549_568);
+    assert_eq!(
+        from_slice::<i64>(b"-9007199254740992.0").unwrap(),
+        -9_007_199_254_740_992
+    );
+    assert_eq!(
+        from_slice::<u64>(b"1.8446744073709550e19").unwrap(),
+        18_446_744_073_709_549_568
+    );
     assert!(from_slice::<u8>(b"6.5").is_err());
     assert!(from_slice::<u8>(b"300.0").is_err());
     assert!(from_slice::<i64>(b"1e300").is_err());
