@@ -309,10 +309,16 @@ pub fn default_client() -> Result<Client, Error> {
 }
 
 /// Clients of deployments named by URL in calls (`fetch_query(url, …)`, `.url(…)`), so that calls to the same
-/// URL reuse connections. Bounded: a program that names many URLs rebuilds clients instead of growing.
+/// URL reuse connections. The default client serves its own URL, with its settings. Bounded: a program that
+/// names many URLs rebuilds clients instead of growing.
 pub(crate) fn client_for_url(url: &str) -> Result<Client, Error> {
     const MAX_CACHED: usize = 32;
     static CACHE: OnceLock<Mutex<HashMap<String, Client>>> = OnceLock::new();
+    if let Some(default) = DEFAULT_CLIENT.get() {
+        if default.url() == url.trim().trim_end_matches('/') {
+            return Ok(default.clone());
+        }
+    }
     let cache = CACHE.get_or_init(Default::default);
     if let Some(client) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(url) {
         return Ok(client.clone());

@@ -5,7 +5,8 @@ use std::fmt;
 
 /// A credential: a user's JWT or the deployment's admin key.
 ///
-/// Its `Debug` and `Display` print `[redacted]`; the only way to the text is building a request header.
+/// Its `Debug` and `Display` print `[redacted]`. Applications can keep their own secrets (a webhook signing
+/// key, a cron secret) in it too, and read them with [`Secret::expose`] where they are used.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Box<str>);
 
@@ -13,6 +14,11 @@ impl Secret {
     /// Wraps a credential.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into().into_boxed_str())
+    }
+
+    /// The secret's text, for the one place that needs it (a signature check, a header). Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 
     /// Builds the `Authorization` header value `"{scheme} {secret}"`, refusing what cannot be a header:

@@ -267,10 +267,19 @@ async fn seed_functions_and_inline_calls_take_the_same_references() {
 #[tokio::test]
 async fn the_default_client_is_used_when_none_is_given() {
     let deployment = deployment().await;
-    convex::set_default_client(deployment.client()).unwrap();
+    let default = Client::builder(deployment.url())
+        .auth(TOKEN)
+        .build()
+        .unwrap();
+    convex::set_default_client(default).unwrap();
     let posts = list_posts(None, None).await.unwrap();
     assert_eq!(posts.len(), 1);
     assert_eq!(deployment.calls()[0].args, json!({}));
+    // The seed's form naming the default client's URL goes through it, with its settings (its token here).
+    let me = convex::fetch_query(deployment.url(), Whoami {}, FetchOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(me.as_deref(), Some("user_1"));
     // It is set once; a second attempt is refused rather than silently replacing it.
     assert!(convex::set_default_client(deployment.client()).is_err());
 }
