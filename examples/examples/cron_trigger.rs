@@ -15,7 +15,7 @@ async fn main() -> Result<(), examples::Failure> {
     let backend = Backend::from_env().await?;
     let state = AppState {
         convex: backend.client(),
-        cron_secret: backend.setting("CRON_SECRET", "demo-cron-secret")?,
+        cron_secret: convex::Secret::new(backend.setting("CRON_SECRET", "demo-cron-secret")?),
     };
     examples::serve(router(state)).await?;
     Ok(())

@@ -20,7 +20,8 @@ async fn main() -> Result<(), examples::Failure> {
         api_url: std::env::var("GITHUB_API_URL").unwrap_or_else(|_| DEFAULT_API_URL.to_owned()),
         token: std::env::var("GITHUB_TOKEN")
             .ok()
-            .filter(|token| !token.is_empty()),
+            .filter(|token| !token.is_empty())
+            .map(convex::Secret::new),
     };
     examples::serve(router(state)).await?;
     Ok(())

@@ -13,14 +13,16 @@ async fn main() -> Result<(), examples::Failure> {
     let backend = Backend::from_env().await?;
     let state = AppState {
         convex: backend.client(),
-        webhook_secret: backend.setting("STRIPE_WEBHOOK_SECRET", "whsec_demo")?,
+        webhook_secret: convex::Secret::new(
+            backend.setting("STRIPE_WEBHOOK_SECRET", "whsec_demo")?,
+        ),
     };
     if backend.is_demo() {
         let payload = r#"{"type":"checkout.session.completed","data":{"object":{"subscription":"sub_1","metadata":{"userId":"user_1"}}}}"#;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs();
-        let signature = sign(&state.webhook_secret, now, payload.as_bytes());
+        let signature = sign(state.webhook_secret.expose(), now, payload.as_bytes());
         println!(
             "Try, within 5 minutes:\ncurl -X POST http://{}/api/webhooks/stripe -H 'Stripe-Signature: {signature}' -d '{payload}'",
             examples::ADDRESS

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
-use std::fmt;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
@@ -20,21 +19,12 @@ use subtle::ConstantTimeEq;
 pub const DIGEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What the route needs.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AppState {
     /// The Convex deployment.
     pub convex: convex::Client,
     /// The secret the scheduler sends (`CRON_SECRET`); must not be empty.
-    pub cron_secret: String,
-}
-
-impl fmt::Debug for AppState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppState")
-            .field("convex", &self.convex)
-            .field("cron_secret", &"[redacted]")
-            .finish()
-    }
+    pub cron_secret: convex::Secret,
 }
 
 /// The route: `POST /api/cron/daily-digest`.
@@ -53,8 +43,8 @@ async fn daily_digest(
         .map(|value| value.as_bytes())
         .unwrap_or_default();
     // `ct_eq` takes the same time whatever the bytes; only the length can show. An empty secret never matches.
-    let authorized =
-        !state.cron_secret.is_empty() && bool::from(provided.ct_eq(state.cron_secret.as_bytes()));
+    let secret = state.cron_secret.expose().as_bytes();
+    let authorized = !secret.is_empty() && bool::from(provided.ct_eq(secret));
     if !authorized {
         return Ok(reject(StatusCode::UNAUTHORIZED, "Unauthorized"));
     }

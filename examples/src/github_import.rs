@@ -18,13 +18,12 @@ use convex::value::Int64;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::json;
-use std::fmt;
 
 /// GitHub's REST API, unless `GITHUB_API_URL` says otherwise.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
 /// What the route needs.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AppState {
     /// The Convex deployment.
     pub convex: convex::Client,
@@ -33,17 +32,7 @@ pub struct AppState {
     /// GitHub's API, [`DEFAULT_API_URL`] (`GITHUB_API_URL`).
     pub api_url: String,
     /// A GitHub token, for private repositories and a higher rate limit (`GITHUB_TOKEN`).
-    pub token: Option<String>,
-}
-
-impl fmt::Debug for AppState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppState")
-            .field("convex", &self.convex)
-            .field("api_url", &self.api_url)
-            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
+    pub token: Option<convex::Secret>,
 }
 
 /// The route: `POST /api/import/github`.
@@ -122,7 +111,7 @@ async fn fetch_issues(
         .header(reqwest::header::ACCEPT, "application/vnd.github+json")
         .header("X-GitHub-Api-Version", "2022-11-28");
     if let Some(token) = &state.token {
-        request = request.bearer_auth(token);
+        request = request.bearer_auth(token.expose());
     }
     let response = request.send().await.map_err(|err| {
         tracing::error!(error = %err, "GitHub could not be reached");

@@ -32,21 +32,12 @@ use std::fmt;
 pub const TOLERANCE_SECS: u64 = 300;
 
 /// What the route needs.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AppState {
     /// The Convex deployment.
     pub convex: convex::Client,
     /// The endpoint's signing secret, `whsec_…` (`STRIPE_WEBHOOK_SECRET`).
-    pub webhook_secret: String,
-}
-
-impl fmt::Debug for AppState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppState")
-            .field("convex", &self.convex)
-            .field("webhook_secret", &"[redacted]")
-            .finish()
-    }
+    pub webhook_secret: convex::Secret,
 }
 
 /// The route: `POST /api/webhooks/stripe`.
@@ -179,7 +170,12 @@ async fn receive(
             "missing Stripe-Signature header",
         ));
     };
-    if let Err(err) = verify(&state.webhook_secret, signature, &payload, now_secs()) {
+    if let Err(err) = verify(
+        state.webhook_secret.expose(),
+        signature,
+        &payload,
+        now_secs(),
+    ) {
         tracing::warn!(%err, "refused a Stripe webhook");
         return Ok(reject(StatusCode::BAD_REQUEST, "invalid signature"));
     }

@@ -11,7 +11,7 @@ async fn start(secret: &str) -> (TestDeployment, String) {
     let deployment = examples::demo::start().await;
     let state = AppState {
         convex: deployment.client(),
-        cron_secret: secret.to_owned(),
+        cron_secret: convex::Secret::new(secret),
     };
     let app = examples::spawn(router(state)).await.unwrap();
     (deployment, app)

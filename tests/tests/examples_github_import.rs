@@ -48,7 +48,7 @@ async fn start(api_url: String, token: Option<&str>) -> (TestDeployment, String)
         convex: deployment.client(),
         http: examples::http_client().unwrap(),
         api_url,
-        token: token.map(str::to_owned),
+        token: token.map(convex::Secret::new),
     };
     let app = examples::spawn(router(state)).await.unwrap();
     (deployment, app)

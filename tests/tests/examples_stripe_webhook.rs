@@ -12,7 +12,7 @@ async fn start() -> (TestDeployment, String) {
     let deployment = examples::demo::start().await;
     let state = AppState {
         convex: deployment.client(),
-        webhook_secret: SECRET.to_owned(),
+        webhook_secret: convex::Secret::new(SECRET),
     };
     let app = examples::spawn(router(state)).await.unwrap();
     (deployment, app)
