@@ -27,6 +27,15 @@
 //!
 //! Without a stub, `convex_fetch!` makes an inline call whose path is checked at compile time; the seed's
 //! [`fetch_query`], [`fetch_mutation`] and [`fetch_action`] take an explicit deployment URL.
+//!
+//! Also here:
+//! - [`api!`] generates a stub for every function of a deployment from `npx convex function-spec`.
+//! - [`value`]: the Convex value encoding, with [`value::Int64`], [`value::Bytes`], [`value::Id`] and
+//!   [`value::Document`].
+//! - [`Error`] with [`Error::status_code`] for handlers; timeouts, retries that never repeat a write that may
+//!   have run ([`RetryPolicy`]), credentials redacted everywhere ([`Secret`]).
+//! - [`pagination`] for paginated queries as streams, [`Client::snapshot`] for several queries at one timestamp.
+//! - `testing` (feature `testing`): an in-process deployment for testing code that calls Convex.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
