@@ -104,6 +104,14 @@ impl<S: ser::Serializer> Convex<S> {
         self.at.scalar(what)
     }
 
+    /// An object is fine anywhere but as an object key.
+    fn object(&self) -> Result<(), S::Error> {
+        match self.at {
+            Position::Args | Position::Value => Ok(()),
+            Position::Key | Position::EncodedKey => self.scalar("an object"),
+        }
+    }
+
     fn integer(self, v: i128) -> Result<S::Ok, S::Error> {
         self.scalar("a number")?;
         if v.unsigned_abs() > u128::from(MAX_SAFE_INTEGER) {
@@ -272,9 +280,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        if self.at != Position::Value && self.at != Position::Args {
-            self.scalar("an object")?;
-        }
+        self.object()?;
         let key = if len == Some(1) {
             Position::EncodedKey
         } else {
@@ -290,9 +296,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         name: &'static str,
         len: usize,
     ) -> Result<Self::SerializeStruct, S::Error> {
-        if self.at != Position::Value && self.at != Position::Args {
-            self.scalar("an object")?;
-        }
+        self.object()?;
         self.inner.serialize_struct(name, len).map(Compound)
     }
 
