@@ -5,6 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
+use crate::value::Special;
+
 /// The value format a request asked for in `format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
@@ -34,29 +36,12 @@ impl Format {
     }
 }
 
-/// A special Convex value held in a one-key object: `{"$integer": …}`, `{"$float": …}`, `{"$bytes": …}`.
-enum Special<'a> {
-    Integer(i64),
-    Float(f64),
-    Bytes(&'a str),
-}
-
-fn special(map: &Map<String, Value>) -> Option<Special<'_>> {
-    if map.len() != 1 {
-        return None;
-    }
-    let (key, value) = map.iter().next()?;
-    let text = value.as_str()?;
-    match key.as_str() {
-        "$integer" => eight_bytes(text).map(|b| Special::Integer(i64::from_le_bytes(b))),
-        "$float" => eight_bytes(text).map(|b| Special::Float(f64::from_le_bytes(b))),
-        "$bytes" => Some(Special::Bytes(text)),
+/// The special value a one-key object such as `{"$integer": …}` stands for, if it is one.
+fn special(map: &Map<String, Value>) -> Option<Special> {
+    match map.iter().next() {
+        Some((key, Value::String(text))) if map.len() == 1 => Special::decode(key, text).ok(),
         _ => None,
     }
-}
-
-fn eight_bytes(base64: &str) -> Option<[u8; 8]> {
-    STANDARD.decode(base64).ok()?.try_into().ok()
 }
 
 /// Converts a Convex-encoded value to clean JSON: int64 → decimal string, bytes → base64 string,
@@ -73,7 +58,7 @@ pub(crate) fn clean(value: Value) -> Value {
             Some(Special::Float(x)) => {
                 serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
             }
-            Some(Special::Bytes(b)) => Value::String(b.to_owned()),
+            Some(Special::Bytes(b)) => Value::String(STANDARD.encode(b)),
             None => Value::Object(map.into_iter().map(|(k, v)| (k, clean(v))).collect()),
         },
         other => other,

@@ -11,13 +11,42 @@ use serde::de::value::{BorrowedStrDeserializer, SeqDeserializer, StringDeseriali
 use serde::de::{self, DeserializeSeed, Deserializer, Error as _, Visitor};
 
 /// A value the encoding wraps in a one-key object.
-pub(super) enum Special {
+pub(crate) enum Special {
     Integer(i64),
     Float(f64),
     Bytes(Vec<u8>),
 }
 
 impl Special {
+    /// Decodes the base64 `text` held by the special `key` (`$integer`, `$float` or `$bytes`).
+    pub(crate) fn decode(key: &str, text: &str) -> Result<Special, String> {
+        let bytes = || {
+            STANDARD
+                .decode(text.as_bytes())
+                .map_err(|e| format!("`{key}` is not valid base64: {e}"))
+        };
+        let eight = || {
+            let bytes = bytes()?;
+            <[u8; 8]>::try_from(bytes.as_slice())
+                .map_err(|_| format!("`{key}` must hold 8 bytes, not {}", bytes.len()))
+        };
+        match key {
+            "$integer" => eight().map(|b| Special::Integer(i64::from_le_bytes(b))),
+            "$float" => eight().and_then(|b| {
+                let v = f64::from_le_bytes(b);
+                if v.is_finite() && !(v == 0.0 && v.is_sign_negative()) {
+                    Err(format!(
+                        "`$float` holds the ordinary number {v}, which Convex sends as a plain number"
+                    ))
+                } else {
+                    Ok(Special::Float(v))
+                }
+            }),
+            "$bytes" => bytes().map(Special::Bytes),
+            _ => Err(format!("field name `{key}` starts with `$`, which Convex reserves")),
+        }
+    }
+
     pub(super) fn unexpected<E: de::Error>(&self, expected: &str) -> E {
         let found = match self {
             Special::Integer(_) => "an int64",
@@ -31,17 +60,10 @@ impl Special {
 /// Reads the value of a special key (already read) and checks that it was the object's only key.
 fn read_special<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Special, A::Error> {
     let special = match key {
-        "$integer" => Special::Integer(i64::from_le_bytes(eight_bytes(key, map)?)),
-        "$float" => {
-            let v = f64::from_le_bytes(eight_bytes(key, map)?);
-            if v.is_finite() && !(v == 0.0 && v.is_sign_negative()) {
-                return Err(A::Error::custom(format_args!(
-                    "`$float` holds the ordinary number {v}, which Convex sends as a plain number"
-                )));
-            }
-            Special::Float(v)
+        "$integer" | "$float" | "$bytes" => {
+            let text = map.next_value_seed(StrSeed)?;
+            Special::decode(key, &text).map_err(A::Error::custom)?
         }
-        "$bytes" => Special::Bytes(base64(key, map)?),
         "$set" | "$map" => {
             return Err(A::Error::custom(format_args!(
                 "`{key}` is an obsolete Convex encoding and is not supported"
@@ -59,23 +81,6 @@ fn read_special<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Sp
         )));
     }
     Ok(special)
-}
-
-fn base64<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Vec<u8>, A::Error> {
-    let text = map.next_value_seed(StrSeed)?;
-    STANDARD
-        .decode(text.as_bytes())
-        .map_err(|e| A::Error::custom(format_args!("`{key}` is not valid base64: {e}")))
-}
-
-fn eight_bytes<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<[u8; 8], A::Error> {
-    let bytes = base64(key, map)?;
-    <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| {
-        A::Error::custom(format_args!(
-            "`{key}` must hold 8 bytes, not {}",
-            bytes.len()
-        ))
-    })
 }
 
 /// For types that decode a special object themselves, under any deserializer: reads a one-key `$` object.

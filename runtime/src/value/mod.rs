@@ -40,6 +40,7 @@ mod types;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use de::Special;
 pub use types::{Bytes, Document, Id, Int64};
 
 /// Why a value could not be encoded for Convex.
