@@ -1,11 +1,11 @@
 //! The demo deployment: the functions of [`crate::api`] written in Rust and served in-process by
-//! [`convex::testing::TestDeployment`], so that every example runs without a Convex account.
+//! [`convex_fetch_testing::TestDeployment`], so that every example runs without a Convex account.
 //!
 //! It holds a few posts, tasks and users in memory. Seeded ids are predictable: the tasks are
 //! [`FIRST_TASK_ID`] and `"task_2"`. Calls with the bearer token [`DEMO_USER_TOKEN`] run as Ada (`user_1`).
 
 use crate::api::{NewIssue, Post, Profile, Report, Status, Task};
-use convex::testing::{Ctx, FunctionError, TestDeployment};
+use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 use convex::value::{Document, Id};
 use serde::Deserialize;
 use serde_json::json;

@@ -29,7 +29,7 @@ pub mod posts;
 pub mod quickstart;
 pub mod stripe_webhook;
 
-use convex::testing::TestDeployment;
+use convex_fetch_testing::TestDeployment;
 use std::fmt;
 
 /// The deployment the binaries talk to: the one `CONVEX_URL` names, or the [`demo`] deployment.

@@ -35,7 +35,8 @@
 //! - [`Error`] with [`Error::status_code`] for handlers; timeouts, retries that never repeat a write that may
 //!   have run ([`RetryPolicy`]), credentials redacted everywhere ([`Secret`]).
 //! - [`pagination`] for paginated queries as streams, [`Client::snapshot`] for several queries at one timestamp.
-//! - `testing` (feature `testing`): an in-process deployment for testing code that calls Convex.
+//! - The crate [`convex-fetch-testing`](https://docs.rs/convex-fetch-testing): an in-process deployment for
+//!   testing code that calls Convex, added under `[dev-dependencies]`.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -51,9 +52,6 @@ pub mod pagination;
 mod retry;
 mod secret;
 mod snapshot;
-#[cfg(feature = "testing")]
-#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
-pub mod testing;
 pub mod value;
 mod wire;
 
@@ -193,6 +191,11 @@ pub mod __private {
     };
     pub use serde;
     pub use serde_json;
+
+    /// The pieces of the value codec that the test deployment (`convex-fetch-testing`) shares.
+    pub mod codec {
+        pub use crate::value::de::Special;
+    }
 
     /// Hands a stub parameter or an inline arg through unchanged; the expansion spans the call at the user's
     /// tokens so that a value that is not `Serialize` is reported there.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use convex::testing::{Auth, Ctx, TestDeployment};
+use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use convex::value::{Bytes, Id, Int64};
 use serde_json::{Value, json};
 

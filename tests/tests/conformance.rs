@@ -4,7 +4,7 @@
 //!
 //! The JS half needs Node.js and `npm ci --prefix tests/js`; without them it fails (it never skips).
 
-use convex::testing::{Auth, Ctx, FunctionError, TestDeployment};
+use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use convex::value::{self, Bytes, Int64};
 use convex::{Client, Error, FetchOptions, StatusCode, Untyped};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! End to end: the analytics middleware example: page views recorded in the background, never delaying the
 //! page, bounded when the deployment is slow.
 
-use convex::testing::{Fault, RecordedCall, TestDeployment};
+use convex_fetch_testing::{Fault, RecordedCall, TestDeployment};
 use examples::analytics_middleware::{AppState, router};
 use serde_json::json;
 use std::time::{Duration, Instant};

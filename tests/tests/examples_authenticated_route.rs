@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use convex::testing::TestDeployment;
+use convex_fetch_testing::TestDeployment;
 use examples::authenticated_route::{AppState, router};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! End to end: the cron trigger example: a secret header, then the digest action.
 
 use convex::FunctionKind;
-use convex::testing::TestDeployment;
+use convex_fetch_testing::TestDeployment;
 use examples::cron_trigger::{AppState, router};
 use serde_json::{Value, json};
 

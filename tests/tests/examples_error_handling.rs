@@ -1,7 +1,7 @@
 //! End to end: `ApiError`, the example's mapping of `convex::Error` to HTTP answers.
 
 use convex::Client;
-use convex::testing::{Ctx, Fault, FunctionError, TestDeployment};
+use convex_fetch_testing::{Ctx, Fault, FunctionError, TestDeployment};
 use examples::error_handling::{AppState, router};
 use serde_json::{Value, json};
 use std::time::Duration;

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use convex::FunctionKind;
-use convex::testing::TestDeployment;
+use convex_fetch_testing::TestDeployment;
 use examples::api::NewIssue;
 use examples::github_import::{AppState, router};
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! End to end: the `posts` example's routes, over HTTP, against the demo deployment.
 
 use convex::FunctionKind;
-use convex::testing::TestDeployment;
+use convex_fetch_testing::TestDeployment;
 use examples::posts::{AppState, router};
 use serde_json::{Value, json};
 

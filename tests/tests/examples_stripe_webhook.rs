@@ -1,7 +1,7 @@
 //! End to end: the Stripe webhook example: signatures checked before anything is written.
 
 use convex::FunctionKind;
-use convex::testing::TestDeployment;
+use convex_fetch_testing::TestDeployment;
 use examples::stripe_webhook::{AppState, SignatureError, TOLERANCE_SECS, router, sign, verify};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -172,7 +172,7 @@ async fn a_signed_checkout_without_a_user_is_refused() {
 #[tokio::test]
 async fn a_failed_mutation_is_an_error_so_stripe_retries() {
     let (deployment, app) = start().await;
-    deployment.fail_next(1, convex::testing::Fault::DropConnection);
+    deployment.fail_next(1, convex_fetch_testing::Fault::DropConnection);
     let payload = checkout_completed();
 
     let (status, _) = deliver(

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use convex::testing::{Ctx, Fault, TestDeployment};
+use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use convex::{Client, Error, FetchOptions, RetryPolicy, StatusCode, Untyped};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use convex::testing::{Ctx, TestDeployment};
+use convex_fetch_testing::{Ctx, TestDeployment};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::task::JoinSet;

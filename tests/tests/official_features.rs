@@ -2,7 +2,7 @@
 //! and the admin key acting as a user.
 
 use convex::pagination::{PaginationOptions, PaginationResult, paginate};
-use convex::testing::{Auth, Ctx, TestDeployment};
+use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use convex::{Call, Untyped};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-use convex::testing::{Ctx, Fault, TestDeployment};
+use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use convex::{Client, Error, RetryPolicy, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Notify;

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
-use convex::testing::{Auth, Ctx, Fault, FunctionError, TestDeployment};
+use convex_fetch_testing::{Auth, Ctx, Fault, FunctionError, TestDeployment};
 use convex::value::{Bytes, Int64};
 use convex::{Client, Error, FetchOptions, FunctionKind, RetryPolicy, StatusCode};
 use serde::{Deserialize, Serialize};

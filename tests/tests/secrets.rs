@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use convex::testing::{Ctx, Fault, TestDeployment};
+use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use convex::{Client, FetchOptions, RetryPolicy};
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use convex::testing::{Auth, Ctx, FunctionError, TestDeployment};
+use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use convex::value::{Document, Id, Int64};
 use convex::{Client, Error, FetchOptions, FunctionKind};
 use serde::{Deserialize, Serialize};

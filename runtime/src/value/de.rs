@@ -11,7 +11,8 @@ use serde::de::value::{BorrowedStrDeserializer, SeqDeserializer, StringDeseriali
 use serde::de::{self, DeserializeSeed, Deserializer, Error as _, Visitor};
 
 /// A value the encoding wraps in a one-key object.
-pub(crate) enum Special {
+#[derive(Debug)]
+pub enum Special {
     Integer(i64),
     Float(f64),
     Bytes(Vec<u8>),
@@ -19,7 +20,7 @@ pub(crate) enum Special {
 
 impl Special {
     /// Decodes the base64 `text` held by the special `key` (`$integer`, `$float` or `$bytes`).
-    pub(crate) fn decode(key: &str, text: &str) -> Result<Special, String> {
+    pub fn decode(key: &str, text: &str) -> Result<Special, String> {
         let bytes = || {
             STANDARD
                 .decode(text.as_bytes())

@@ -32,7 +32,7 @@
 //! assert_eq!((row.id, row.blob), (42, vec![0, 0x10, 0x83]));
 //! ```
 
-mod de;
+pub(crate) mod de;
 mod ser;
 #[cfg(test)]
 mod tests;
@@ -40,7 +40,6 @@ mod types;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use de::Special;
 pub use types::{Bytes, Document, Id, Int64};
 
 /// Why a value could not be encoded for Convex.

@@ -16,7 +16,7 @@ use std::time::Duration;
 /// a connection breaks on the way back.
 ///
 /// ```
-/// use convex_fetch::testing::Fault;
+/// use convex_fetch_testing::Fault;
 /// use serde_json::json;
 ///
 /// let overloaded = Fault::system(503, "Overloaded", "try again later").with_header("Retry-After", "1");

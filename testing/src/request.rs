@@ -7,7 +7,7 @@ use super::lock;
 use super::path::FunctionPath;
 use super::record::RecordedCall;
 use super::server::Shared;
-use crate::FunctionKind;
+use convex_fetch::FunctionKind;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Map, Value};

@@ -2,7 +2,7 @@
 
 use super::format::clean;
 use super::*;
-use crate::value;
+use convex_fetch::value;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -558,7 +558,7 @@ async fn admin_keys_holding_colons_work() {
     let me: Value = client
         .query("users:me", json!({}))
         .options(
-            crate::FetchOptions::new()
+            convex_fetch::FetchOptions::new()
                 .admin_key_acting_as(deployment.admin_key(), &json!({ "subject": "u" })),
         )
         .await
@@ -791,7 +791,7 @@ async fn the_client_sees_faults_as_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, crate::Error::Server { code, .. } if code == "BadRequest"),
+        matches!(&err, convex_fetch::Error::Server { code, .. } if code == "BadRequest"),
         "{err}"
     );
     assert_eq!(deployment.executions("tasks:create"), 1);
@@ -864,7 +864,7 @@ async fn the_client_reads_answers() {
         .query::<_, ()>("fail:convex", json!({}))
         .await
         .unwrap_err();
-    let crate::Error::Function { message, data, .. } = &err else {
+    let convex_fetch::Error::Function { message, data, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(message, r#"{"code":"E1","n":2}"#);
@@ -872,7 +872,7 @@ async fn the_client_reads_answers() {
 
     let snapshot = client.snapshot().await.unwrap();
     let posts: Value = snapshot
-        .query(crate::Untyped::query("posts:list", json!({})))
+        .query(convex_fetch::Untyped::query("posts:list", json!({})))
         .await
         .unwrap();
     assert_eq!(posts, json!([{ "title": "first" }]));

@@ -1,6 +1,6 @@
 //! What a handler knows about the call it serves: who is calling, and where its log lines go.
 
-use crate::FunctionKind;
+use convex_fetch::FunctionKind;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 /// Cheap to clone; clones share the log.
 ///
 /// ```
-/// use convex_fetch::testing::{Ctx, FunctionError, TestDeployment};
+/// use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 ///
 /// let builder = TestDeployment::builder().query("users:me", |ctx: Ctx, _: serde_json::Value| async move {
 ///     ctx.log("looking up the caller");

@@ -8,7 +8,7 @@ use super::handler::Registered;
 use super::lock;
 use super::record::Recorder;
 use super::request::{CallRequest, Prepared, SystemError, prepare};
-use crate::FunctionKind;
+use convex_fetch::FunctionKind;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};

@@ -2,8 +2,8 @@
 
 use super::ctx::Ctx;
 use super::format::js_stringify;
-use crate::FunctionKind;
-use crate::value;
+use convex_fetch::FunctionKind;
+use convex_fetch::value;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// What a handler throws: a plain `Error` or a `ConvexError` carrying data.
 ///
 /// ```
-/// use convex_fetch::testing::FunctionError;
+/// use convex_fetch_testing::FunctionError;
 /// use serde_json::json;
 ///
 /// // `throw new Error("boom")`: the answer's `errorMessage` is "boom", with no `errorData`.

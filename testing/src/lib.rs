@@ -1,4 +1,4 @@
-//! An in-process Convex deployment for tests (feature `testing`).
+//! An in-process Convex deployment for tests: add `convex-fetch-testing` under `[dev-dependencies]`.
 //!
 //! [`TestDeployment`] serves the deployment HTTP API (`/api/query`, `/api/mutation`, `/api/action`,
 //! `/api/run/…`, `/api/function`, `/api/query_ts`, `/api/query_at_ts`) on `127.0.0.1`, with the functions
@@ -11,7 +11,7 @@
 //! Testing a handler of a web server that calls a query:
 //!
 //! ```
-//! use convex_fetch::testing::{Ctx, FunctionError, TestDeployment};
+//! use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 //! use convex_fetch::{Client, StatusCode};
 //! use serde::Deserialize;
 //!
@@ -62,7 +62,7 @@
 //! Faults are queued on the running deployment and strike the next requests:
 //!
 //! ```
-//! use convex_fetch::testing::{Ctx, Fault, TestDeployment};
+//! use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 //!
 //! # #[tokio::main]
 //! # async fn main() {
@@ -97,7 +97,7 @@ pub use fault::Fault;
 pub use handler::FunctionError;
 pub use record::RecordedCall;
 
-use crate::{Client, FunctionKind};
+use convex_fetch::{Client, FunctionKind};
 use conn::{Connection, KillableListener};
 use handler::{Registered, erase};
 use path::FunctionPath;

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
-use crate::value::Special;
+use convex_fetch::__private::codec::Special;
 
 /// The value format a request asked for in `format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

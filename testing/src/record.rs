@@ -1,8 +1,8 @@
 //! The requests a test deployment received, kept in a bounded ring buffer, and how often each handler ran.
 
 use super::auth::Auth;
-use crate::FunctionKind;
-use crate::value;
+use convex_fetch::FunctionKind;
+use convex_fetch::value;
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, VecDeque};
 
