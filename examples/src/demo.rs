@@ -5,8 +5,8 @@
 //! [`FIRST_TASK_ID`] and `"task_2"`. Calls with the bearer token [`DEMO_USER_TOKEN`] run as Ada (`user_1`).
 
 use crate::api::{NewIssue, Post, Profile, Report, Status, Task};
-use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 use convex::value::{Document, Id};
+use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -2,151 +2,14 @@
 
 use crate::client::{Client, client_for_url, default_client};
 use crate::error::{Error, FunctionName};
-use crate::function::{Action, ConvexFunction, Mutation, Query};
-use crate::secret::Secret;
-use crate::snapshot::Snapshot;
+use crate::function::{Action, ConvexFunction, Mutation, Query, Untyped, kind};
+use crate::options::{FetchOptions, option_setters};
 use crate::wire;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Per-call settings: the seed's `FetchOptions` (`authToken`, `verbose`) plus an admin key and a timeout.
-///
-/// A setting left unset falls back to the client's. Credentials are redacted in `Debug`.
-///
-/// ```
-/// use convex_fetch::FetchOptions;
-/// use std::time::Duration;
-///
-/// let options = FetchOptions::new().auth("eyJhbGciOi…").timeout(Duration::from_secs(5)).verbose();
-/// assert!(!format!("{options:?}").contains("eyJ"));
-/// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct FetchOptions {
-    credential: Option<Credential>,
-    timeout: Option<Duration>,
-    verbose: bool,
-}
-
-#[derive(Clone, PartialEq, Eq)]
-enum Credential {
-    Auth(Secret),
-    AdminKey(Secret),
-}
-
-impl FetchOptions {
-    /// No options: unauthenticated, the client's timeout, quiet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Runs the call as the user this JWT identifies (`Authorization: Bearer …`).
-    /// Replaces an admin key set earlier.
-    pub fn auth(mut self, token: impl Into<String>) -> Self {
-        self.credential = Some(Credential::Auth(Secret::new(token)));
-        self
-    }
-
-    /// Runs the call with the deployment's admin key (`Authorization: Convex …`), which internal functions
-    /// need. Replaces an auth token set earlier.
-    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
-        self.credential = Some(Credential::AdminKey(Secret::new(key)));
-        self
-    }
-
-    /// Runs the call with the deployment's admin key, acting as the user `identity` describes
-    /// (`Authorization: Convex <key>:<base64 of the identity JSON>`, as the official clients send it).
-    /// `identity` holds the user's `subject` and `issuer`, and optionally `name`, `email` and other claims.
-    ///
-    /// ```
-    /// use convex_fetch::FetchOptions;
-    ///
-    /// let options = FetchOptions::new()
-    ///     .admin_key_acting_as("prod:abc123", &serde_json::json!({ "subject": "user_1", "issuer": "https://auth.example.com" }));
-    /// # let _ = options;
-    /// ```
-    pub fn admin_key_acting_as(
-        mut self,
-        key: impl Into<String>,
-        identity: &serde_json::Value,
-    ) -> Self {
-        use base64::Engine as _;
-        let identity = base64::engine::general_purpose::STANDARD.encode(identity.to_string());
-        self.credential = Some(Credential::AdminKey(Secret::new(format!(
-            "{}:{identity}",
-            key.into()
-        ))));
-        self
-    }
-
-    /// The time the call may take, retries included.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Prints the call and its result to stderr: `[fetchQuery] posts:list: Starting { args: {}, hasAuth: false }`.
-    pub fn verbose(mut self) -> Self {
-        self.verbose = true;
-        self
-    }
-
-    pub(crate) fn has_auth(&self) -> bool {
-        matches!(self.credential, Some(Credential::Auth(_)))
-    }
-
-    pub(crate) fn has_admin_key(&self) -> bool {
-        matches!(self.credential, Some(Credential::AdminKey(_)))
-    }
-
-    /// These options, with what they leave unset taken from `defaults`.
-    pub(crate) fn or(self, defaults: &FetchOptions) -> FetchOptions {
-        FetchOptions {
-            credential: self.credential.or_else(|| defaults.credential.clone()),
-            timeout: self.timeout.or(defaults.timeout),
-            verbose: self.verbose || defaults.verbose,
-        }
-    }
-
-    /// Merges `other` over these options: what `other` sets wins.
-    fn merge(self, other: FetchOptions) -> FetchOptions {
-        other.or(&self)
-    }
-
-    /// The `Authorization` header, if any.
-    pub(crate) fn authorization(&self) -> Result<Option<reqwest::header::HeaderValue>, Error> {
-        match &self.credential {
-            None => Ok(None),
-            Some(Credential::Auth(token)) => token.header("Bearer", "auth token").map(Some),
-            Some(Credential::AdminKey(key)) => key.header("Convex", "admin key").map(Some),
-        }
-    }
-
-    pub(crate) fn is_verbose(&self) -> bool {
-        self.verbose
-    }
-
-    pub(crate) fn timeout_or(&self, default: Duration) -> Duration {
-        self.timeout.unwrap_or(default)
-    }
-}
-
-impl fmt::Debug for FetchOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let credential = match self.credential {
-            None => "none",
-            Some(Credential::Auth(_)) => "auth token [redacted]",
-            Some(Credential::AdminKey(_)) => "admin key [redacted]",
-        };
-        f.debug_struct("FetchOptions")
-            .field("credential", &format_args!("{credential}"))
-            .field("timeout", &self.timeout)
-            .field("verbose", &self.verbose)
-            .finish()
-    }
-}
+use std::time::Instant;
 
 /// Where a call goes.
 #[derive(Clone, Debug)]
@@ -178,8 +41,8 @@ pub struct Call<F> {
     function: F,
     target: Target,
     options: FetchOptions,
-    /// The snapshot timestamp of a query run with [`Call::at`].
-    ts: Option<Arc<str>>,
+    /// The snapshot a query runs at (see `Call::at`): its timestamp, and when it was taken.
+    at: Option<(Arc<str>, Instant)>,
 }
 
 impl<F: ConvexFunction> Call<F> {
@@ -189,7 +52,7 @@ impl<F: ConvexFunction> Call<F> {
             function,
             target: Target::Default,
             options: FetchOptions::new(),
-            ts: None,
+            at: None,
         }
     }
 
@@ -205,43 +68,11 @@ impl<F: ConvexFunction> Call<F> {
         self
     }
 
-    /// Runs the call as the user this JWT identifies. See [`FetchOptions::auth`].
-    pub fn auth(mut self, token: impl Into<String>) -> Self {
-        self.options = self.options.auth(token);
-        self
-    }
-
-    /// Runs the call with the deployment's admin key. See [`FetchOptions::admin_key`].
-    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
-        self.options = self.options.admin_key(key);
-        self
-    }
-
-    /// Runs the call with the admin key, acting as a user. See [`FetchOptions::admin_key_acting_as`].
-    pub fn admin_key_acting_as(
-        mut self,
-        key: impl Into<String>,
-        identity: &serde_json::Value,
-    ) -> Self {
-        self.options = self.options.admin_key_acting_as(key, identity);
-        self
-    }
-
-    /// The time the call may take, retries included.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options = self.options.timeout(timeout);
-        self
-    }
-
-    /// Prints the call and its result to stderr.
-    pub fn verbose(mut self) -> Self {
-        self.options = self.options.verbose();
-        self
-    }
+    option_setters!(options);
 
     /// Applies `options` over those set so far: what `options` sets wins.
     pub fn options(mut self, options: FetchOptions) -> Self {
-        self.options = self.options.merge(options);
+        self.options = options.or(&self.options);
         self
     }
 
@@ -252,11 +83,10 @@ impl<F: ConvexFunction> Call<F> {
 }
 
 impl<F: Query> Call<F> {
-    /// Runs the query at `snapshot`'s timestamp, on the snapshot's client, so that several queries read one
-    /// consistent view of the database.
-    pub fn at(mut self, snapshot: &Snapshot) -> Self {
-        self.target = Target::Client(snapshot.client().clone());
-        self.ts = Some(snapshot.ts());
+    /// Runs the query on `client` at the timestamp `ts`, taken at `taken`.
+    pub(crate) fn at_snapshot(mut self, client: &Client, ts: Arc<str>, taken: Instant) -> Self {
+        self.target = Target::Client(client.clone());
+        self.at = Some((ts, taken));
         self
     }
 }
@@ -268,7 +98,7 @@ impl<F: ConvexFunction> fmt::Debug for Call<F> {
             .field("path", &self.function.path())
             .field("target", &self.target)
             .field("options", &self.options)
-            .field("ts", &self.ts)
+            .field("ts", &self.at.as_ref().map(|(ts, _)| ts))
             .finish()
     }
 }
@@ -286,7 +116,11 @@ impl<F: ConvexFunction> IntoFuture for Call<F> {
             path: self.function.path().to_owned(),
         };
         // Encoding now means the future owns only bytes: args need not be `Send` or `'static`.
-        let request = wire::Request::new(function, &self.function, self.ts.as_deref());
+        let at = self
+            .at
+            .as_ref()
+            .map(|(ts, taken)| wire::At { ts, taken: *taken });
+        let request = wire::Request::function(function, &self.function, at);
         let client = match self.target {
             Target::Default => default_client(),
             Target::Client(client) => Ok(client),
@@ -295,12 +129,12 @@ impl<F: ConvexFunction> IntoFuture for Call<F> {
         let options = self.options;
         Box::pin(async move {
             let client = client?;
-            wire::execute(&client, request?, options).await
+            wire::call(&client, request?, options).await
         })
     }
 }
 
-/// Runs a query on the deployment at `url`: the seed's `fetchQuery(url, query, args, options)`.
+/// Runs a query on the deployment at `url`, as `fetchQuery(query, args, options)` does in server routes.
 ///
 /// The function value carries its args (`ListPosts { status }`), so the args are checked by the compiler
 /// against the function they belong to. Connections to `url` are reused across calls.
@@ -316,7 +150,7 @@ pub fn fetch_query<F: Query>(url: impl Into<String>, query: F, options: FetchOpt
     Call::new(query).url(url).options(options)
 }
 
-/// Runs a mutation on the deployment at `url`: the seed's `fetchMutation(url, mutation, args, options)`.
+/// Runs a mutation on the deployment at `url`, as `fetchMutation(mutation, args, options)` does in server routes.
 ///
 /// A mutation is sent once: it is retried only when the deployment provably did not run it.
 pub fn fetch_mutation<F: Mutation>(
@@ -327,11 +161,51 @@ pub fn fetch_mutation<F: Mutation>(
     Call::new(mutation).url(url).options(options)
 }
 
-/// Runs an action on the deployment at `url`: the seed's `fetchAction(url, action, args, options)`.
+/// Runs an action on the deployment at `url`, as `fetchAction(action, args, options)` does in server routes.
 pub fn fetch_action<F: Action>(
     url: impl Into<String>,
     action: F,
     options: FetchOptions,
 ) -> Call<F> {
     Call::new(action).url(url).options(options)
+}
+
+impl Client {
+    /// A typed call on this client: `client.call(ListPosts { status: None }).await`.
+    pub fn call<F: ConvexFunction>(&self, function: F) -> Call<F> {
+        Call::new(function).on(self)
+    }
+
+    /// A query named at run time; `O` is inferred from use.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
+    /// let titles: Vec<String> = client.query("posts:titles", serde_json::json!({})).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn query<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        path: impl Into<String>,
+        args: A,
+    ) -> Call<Untyped<A, O, kind::Query>> {
+        self.call(Untyped::new(path, args))
+    }
+
+    /// A mutation named at run time; `O` is inferred from use.
+    pub fn mutation<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        path: impl Into<String>,
+        args: A,
+    ) -> Call<Untyped<A, O, kind::Mutation>> {
+        self.call(Untyped::new(path, args))
+    }
+
+    /// An action named at run time; `O` is inferred from use.
+    pub fn action<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        path: impl Into<String>,
+        args: A,
+    ) -> Call<Untyped<A, O, kind::Action>> {
+        self.call(Untyped::new(path, args))
+    }
 }

@@ -1,8 +1,7 @@
 //! The deployment client, its builder, and the process-wide default client.
 
-use crate::call::{Call, FetchOptions};
 use crate::error::Error;
-use crate::function::{ConvexFunction, Untyped, kind};
+use crate::options::{FetchOptions, option_setters};
 use crate::retry::RetryPolicy;
 use std::collections::HashMap;
 use std::fmt;
@@ -38,16 +37,16 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) url: String,
-    pub(crate) defaults: FetchOptions,
-    pub(crate) timeout: Duration,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) max_response_bytes: usize,
+struct Inner {
+    http: reqwest::Client,
+    url: String,
+    /// The options of every call, under the call's own; the timeout is always set.
+    defaults: FetchOptions,
+    retry: RetryPolicy,
+    max_response_bytes: usize,
 }
 
 impl AsRef<Client> for Client {
@@ -61,7 +60,6 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("url", &redact_password(&self.inner.url))
             .field("defaults", &self.inner.defaults)
-            .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .finish()
@@ -89,8 +87,7 @@ impl Client {
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             url: url.into(),
-            defaults: FetchOptions::new(),
-            timeout: DEFAULT_TIMEOUT,
+            defaults: FetchOptions::new().timeout(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: None,
             check_url: true,
@@ -104,52 +101,33 @@ impl Client {
         &self.inner.url
     }
 
-    /// A typed call on this client: `client.call(ListPosts { status: None }).await`.
-    pub fn call<F: ConvexFunction>(&self, function: F) -> Call<F> {
-        Call::new(function).on(self)
+    /// The options of every call on this client, under the call's own.
+    pub(crate) fn defaults(&self) -> &FetchOptions {
+        &self.inner.defaults
     }
 
-    /// A query named at run time; `O` is inferred from use.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
-    /// let titles: Vec<String> = client.query("posts:titles", serde_json::json!({})).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn query<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
-        &self,
-        path: impl Into<String>,
-        args: A,
-    ) -> Call<Untyped<A, O, kind::Query>> {
-        Call::new(Untyped::new(path, args)).on(self)
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
-    /// A mutation named at run time; `O` is inferred from use.
-    pub fn mutation<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
-        &self,
-        path: impl Into<String>,
-        args: A,
-    ) -> Call<Untyped<A, O, kind::Mutation>> {
-        Call::new(Untyped::new(path, args)).on(self)
+    pub(crate) fn retry(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
-    /// An action named at run time; `O` is inferred from use.
-    pub fn action<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
-        &self,
-        path: impl Into<String>,
-        args: A,
-    ) -> Call<Untyped<A, O, kind::Action>> {
-        Call::new(Untyped::new(path, args)).on(self)
+    pub(crate) fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
     }
 }
 
 /// Settings for a [`Client`].
+///
+/// The credential, timeout and verbosity set here are the defaults of every call on the client; a call's own
+/// options win over them.
 #[derive(Debug)]
 #[must_use = "call `.build()` to get the client"]
 pub struct ClientBuilder {
     url: String,
     defaults: FetchOptions,
-    timeout: Duration,
     connect_timeout: Duration,
     user_agent: Option<String>,
     check_url: bool,
@@ -158,24 +136,7 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// A JWT sent as `Authorization: Bearer …` on every call that sets no credential of its own.
-    pub fn auth(mut self, token: impl Into<String>) -> Self {
-        self.defaults = self.defaults.auth(token);
-        self
-    }
-
-    /// The deployment's admin key, sent as `Authorization: Convex …` (for internal functions) on every call that
-    /// sets no credential of its own.
-    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
-        self.defaults = self.defaults.admin_key(key);
-        self
-    }
-
-    /// The time a call may take, retries included. Default [`DEFAULT_TIMEOUT`].
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+    option_setters!(defaults);
 
     /// The time establishing a connection may take. Default [`DEFAULT_CONNECT_TIMEOUT`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -186,12 +147,6 @@ impl ClientBuilder {
     /// The `User-Agent` header. Default `convex-fetch/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
-        self
-    }
-
-    /// Prints every call and its result to stderr, as `verbose` does per call.
-    pub fn verbose(mut self) -> Self {
-        self.defaults = self.defaults.verbose();
         self
     }
 
@@ -217,11 +172,6 @@ impl ClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let url = check_url(&self.url, self.check_url)?;
-        if self.defaults.has_auth() && self.defaults.has_admin_key() {
-            return Err(Error::config(
-                "both a default auth token and a default admin key are set; a call sends one credential",
-            ));
-        }
         let user_agent = self
             .user_agent
             .unwrap_or_else(|| concat!("convex-fetch/", env!("CARGO_PKG_VERSION")).to_owned());
@@ -237,7 +187,6 @@ impl ClientBuilder {
                 http,
                 url,
                 defaults: self.defaults,
-                timeout: self.timeout,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
             }),

@@ -1,7 +1,7 @@
 //! The one error type of every call, with kinds a handler can match on.
 
 use crate::function::FunctionKind;
-use reqwest::StatusCode;
+use http::StatusCode;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::time::Duration;
@@ -21,6 +21,21 @@ impl fmt::Display for FunctionName {
     }
 }
 
+/// What a function failure's text says beyond its message (see [`Error::Function`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FailureDetails {
+    /// The error's name when the text gives one: `Error`, `TypeError`, `ConvexError`,
+    /// `ArgumentValidationError`.
+    pub name: Option<String>,
+    /// The id of the request in the deployment's logs, when the text gives one.
+    pub request_id: Option<String>,
+    /// The stack trace, one `    at …` line per frame, when the deployment sends it.
+    pub stack: Option<String>,
+    /// Convex's `errorMessage`, whole.
+    pub raw_message: String,
+}
+
 /// The error of a Convex call.
 ///
 /// Match on the variant to decide what to answer; [`Error::status_code`] suggests an HTTP status for a
@@ -31,7 +46,10 @@ impl fmt::Display for FunctionName {
 ///
 /// fn describe(err: &Error) -> String {
 ///     match err {
-///         Error::Function { message, .. } => format!("the function threw: {message}"),
+///         Error::Function { message, details, .. } => match &details.request_id {
+///             Some(id) => format!("the function threw: {message} (request {id})"),
+///             None => format!("the function threw: {message}"),
+///         },
 ///         Error::Server { status, code, .. } => format!("refused with {status} {code}"),
 ///         Error::Timeout { .. } => "Convex took too long".to_owned(),
 ///         other => other.to_string(),
@@ -44,22 +62,31 @@ pub enum Error {
     /// The function ran and threw. `data` holds what a `ConvexError(data)` carried (read it with
     /// [`Error::data`]); a plain `Error` has none. Argument validation failures and calls to a function that
     /// does not exist also land here, as Convex reports them this way.
-    #[error("Convex {function} failed: {message}")]
+    ///
+    /// The deployment's `errorMessage` (`[Request ID: 3f2a…] Server Error\nUncaught Error: boom\n    at …`) is
+    /// taken apart: `message` is `boom`, and [`details`](FailureDetails) hold the name `Error`, the request id
+    /// `3f2a…`, the `at` lines and the whole text. Production deployments redact the message of a throw that
+    /// is not a `ConvexError`: `message` is then `Server Error`, and only the request id and the data remain.
+    #[error("Convex {function} failed: {message}{}", details.request_id.as_ref().map(|id| format!(" (request {id})")).unwrap_or_default())]
+    #[non_exhaustive]
     Function {
         /// The function that failed.
         function: FunctionName,
-        /// Convex's `errorMessage`.
+        /// The error's own message: `boom` of `Uncaught Error: boom`.
         message: String,
         /// The `ConvexError` data, decoded from the Convex encoding into plain JSON.
         data: Option<serde_json::Value>,
         /// The function's log lines (`"[LOG] …"`).
         log_lines: Vec<String>,
+        /// The rest of what the error's text says.
+        details: Box<FailureDetails>,
     },
 
     /// The deployment refused the request before or around the function (any non-2xx other than 560):
     /// a bad path, bad auth, overload. `code` and `message` come from the `{code, message}` body when there is
     /// one; a body that is not JSON (a proxy's HTML page) is kept as a short excerpt in `message`.
     #[error("Convex refused {function} with HTTP {status}{}: {message}", if code.is_empty() { String::new() } else { format!(" {code}") })]
+    #[non_exhaustive]
     Server {
         /// The function called.
         function: FunctionName,
@@ -74,6 +101,7 @@ pub enum Error {
     /// The request did not complete: connection refused or reset, TLS, DNS, or a body cut short.
     /// `sent` says whether the request may have reached the deployment (a mutation may then have run).
     #[error("could not reach Convex for {function}: {message}{}", if *sent { " (the request may have reached the deployment)" } else { "" })]
+    #[non_exhaustive]
     Transport {
         /// The function called.
         function: FunctionName,
@@ -81,15 +109,16 @@ pub enum Error {
         message: String,
         /// `false` only when the request provably never left this process (connect failed).
         sent: bool,
-        /// The underlying error.
+        /// The underlying error of the HTTP stack.
         #[source]
-        source: Option<reqwest::Error>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// No answer within the call's timeout. The function may still have run.
     #[error(
         "Convex {function} timed out after {after:?}; raise the timeout with `.timeout(…)` if it is expected to be slow"
     )]
+    #[non_exhaustive]
     Timeout {
         /// The function called.
         function: FunctionName,
@@ -100,6 +129,7 @@ pub enum Error {
     /// The deployment answered, but the answer was not what the call declared: not a Convex response, or a
     /// value that does not fit the declared return type.
     #[error("could not read the answer of Convex {function}: {message} (received: {excerpt})")]
+    #[non_exhaustive]
     Decode {
         /// The function called.
         function: FunctionName,
@@ -109,9 +139,24 @@ pub enum Error {
         excerpt: String,
     },
 
+    /// A query at a [`Snapshot`](crate::Snapshot) older than the deployment keeps them (about
+    /// [`SNAPSHOT_LIFETIME`]): take a new snapshot. Not retried.
+    #[error(
+        "Convex {function} failed: its snapshot was taken {:.1} s ago and has expired (Convex keeps snapshots for about {} s); take a new one with `client.snapshot()`",
+        age.as_secs_f64(), SNAPSHOT_LIFETIME.as_secs()
+    )]
+    #[non_exhaustive]
+    SnapshotExpired {
+        /// The query called.
+        function: FunctionName,
+        /// How long before the failure the snapshot was taken.
+        age: Duration,
+    },
+
     /// The args cannot be sent: not an object, a field name starting with `$`, an integer beyond what Convex
     /// represents. Nothing was sent.
     #[error("the args of Convex {function} cannot be sent: {message}")]
+    #[non_exhaustive]
     InvalidArgs {
         /// The function called.
         function: FunctionName,
@@ -122,6 +167,7 @@ pub enum Error {
     /// The client is not set up: no `CONVEX_URL`, an invalid deployment URL, a credential that cannot be a
     /// header. Nothing was sent.
     #[error("convex-fetch is not configured correctly: {message}")]
+    #[non_exhaustive]
     Config {
         /// What to fix.
         message: String,
@@ -143,6 +189,7 @@ impl Error {
             | Error::Transport { function, .. }
             | Error::Timeout { function, .. }
             | Error::Decode { function, .. }
+            | Error::SnapshotExpired { function, .. }
             | Error::InvalidArgs { function, .. } => Some(function),
             Error::Config { .. } => None,
         }
@@ -201,28 +248,80 @@ impl Error {
             },
             Error::Transport { .. } | Error::Decode { .. } => StatusCode::BAD_GATEWAY,
             Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Error::SnapshotExpired { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// Whether the function provably did not run, so the call can be repeated without running it twice:
-    /// the request never left this process, or Convex said it refused it before running it.
+    /// the request never left this process, or the deployment answered with a status and code that say it
+    /// refused the request before running the function or refused its commit (the allow-list of
+    /// [`NOT_RUN_CODES`]). Any other answer, a new code included, leaves the outcome unknown.
     pub fn provably_not_run(&self) -> bool {
         match self {
             Error::Transport { sent, .. } => !sent,
             Error::InvalidArgs { .. } | Error::Config { .. } => true,
-            Error::Server { status, code, .. } => match status.as_u16() {
-                400 | 401 | 403 | 404 | 409 | 429 => true,
-                503 => NOT_COMMITTED_CODES.contains(&code.as_str()),
-                _ => false,
-            },
-            Error::Function { .. } | Error::Timeout { .. } | Error::Decode { .. } => false,
+            Error::Server { status, code, .. } => not_run(status.as_u16(), code),
+            Error::Function { .. }
+            | Error::Timeout { .. }
+            | Error::Decode { .. }
+            | Error::SnapshotExpired { .. } => false,
         }
     }
 }
 
-/// 503 codes with which Convex says the function was not run (or its transaction did not commit).
-pub(crate) const NOT_COMMITTED_CODES: &[&str] = &[
-    "OptimisticConcurrencyControlFailure",
-    "Overloaded",
-    "RejectedBeforeExecution",
+/// How long a deployment keeps the timestamps of snapshots (the backend's transaction window).
+pub const SNAPSHOT_LIFETIME: Duration = Duration::from_secs(10);
+
+/// The answers with which a deployment says it did not run a function, or did not commit its transaction:
+/// `(status, codes)`, from the backend's error codes. An empty list accepts any code of that status (a 403 is
+/// refused before any function runs). `<Kind>IndexTooLarge` codes are matched by their suffix.
+pub const NOT_RUN_CODES: &[(u16, &[&str])] = &[
+    (
+        400,
+        &[
+            "BadConvexFunctionIdentifier",
+            "HeaderParseFailure",
+            "InvalidHeaderFailure",
+            "InvalidAdminKey",
+            "BadJsonBody",
+            "ClientVersionUnsupported",
+            "InvalidVersion",
+        ],
+    ),
+    (
+        401,
+        &[
+            "InvalidAuthHeader",
+            "NoAuthProvider",
+            "Unauthenticated",
+            "BadAdminKey",
+        ],
+    ),
+    (403, &[]),
+    (404, &["FunctionPathNotFound", "FunctionPathWrongType"]),
+    (429, &["TooManyConcurrentRequests", "TooManyWrites"]),
+    (
+        503,
+        &[
+            "ExpiredInQueue",
+            "WorkerOverloaded",
+            "ExecuteFullError",
+            "InitialPermitTimeoutError",
+            "IsolateNotClean",
+            "UpstreamConnectError",
+            "OptimisticConcurrencyControlFailure",
+            "CommitterFullError",
+        ],
+    ),
 ];
+
+fn not_run(status: u16, code: &str) -> bool {
+    NOT_RUN_CODES.iter().any(|(listed, codes)| {
+        *listed == status
+            && (codes.is_empty()
+                || codes.contains(&code)
+                || (status == 503
+                    && code.len() > "IndexTooLarge".len()
+                    && code.ends_with("IndexTooLarge")))
+    })
+}

@@ -26,7 +26,7 @@ impl FunctionKind {
         }
     }
 
-    /// The seed-compatible name used in verbose output: `fetchQuery`, `fetchMutation`, `fetchAction`.
+    /// The name of the matching fetch helper of server routes, for verbose output: `fetchQuery`, …
     pub(crate) const fn fetch_name(self) -> &'static str {
         match self {
             FunctionKind::Query => "fetchQuery",

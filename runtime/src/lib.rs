@@ -25,8 +25,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Without a stub, `convex_fetch!` makes an inline call whose path is checked at compile time; the seed's
-//! [`fetch_query`], [`fetch_mutation`] and [`fetch_action`] take an explicit deployment URL.
+//! Without a stub, `convex_fetch!` makes an inline call whose path is checked at compile time; the fetch
+//! helpers of server routes, [`fetch_query`], [`fetch_mutation`] and [`fetch_action`] take an explicit deployment URL.
 //!
 //! Also here:
 //! - [`api!`] generates a stub for every function of a deployment from `npx convex function-spec`.
@@ -48,6 +48,7 @@ mod call;
 mod client;
 mod error;
 mod function;
+mod options;
 pub mod pagination;
 mod retry;
 mod secret;
@@ -55,16 +56,20 @@ mod snapshot;
 pub mod value;
 mod wire;
 
-pub use call::{Call, CallFuture, FetchOptions, fetch_action, fetch_mutation, fetch_query};
+pub use call::{Call, CallFuture, fetch_action, fetch_mutation, fetch_query};
 pub use client::{
     CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, default_client, set_default_client,
 };
-pub use error::{Error, FunctionName};
+pub use error::{Error, FailureDetails, FunctionName, NOT_RUN_CODES, SNAPSHOT_LIFETIME};
 pub use function::{
     Action, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Untyped, kind,
 };
-pub use reqwest::StatusCode;
+/// HTTP status codes, as [`Error::status_code`] and [`Error::Server`] give them: the `http` crate's type
+/// (version 1), re-exported on purpose. It is the type axum, hyper and reqwest use, so a status passes straight
+/// into a response.
+pub use http::StatusCode;
+pub use options::FetchOptions;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use snapshot::Snapshot;

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::function::FunctionKind;
-use reqwest::StatusCode;
+use http::StatusCode;
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
@@ -10,8 +10,9 @@ use std::time::Duration;
 ///
 /// A query is read-only, so it is retried after any transient failure: a connection error, or HTTP 429, 502,
 /// 503 or 504. A mutation or an action is retried only when the failure proves the function did not run: the
-/// connection failed before the request was sent, a 429, or a 503 whose code says the transaction did not
-/// commit. Waits grow exponentially with jitter, honour `Retry-After`, and never outlast the call's timeout.
+/// connection failed before the request was sent, or a 429 or 503 whose code says the function never started
+/// or its transaction did not commit ([`NOT_RUN_CODES`](crate::NOT_RUN_CODES)); any other code leaves the
+/// outcome unknown, and the error is returned. Waits grow exponentially with jitter, honour `Retry-After`, and never outlast the call's timeout.
 ///
 /// ```
 /// use convex_fetch::RetryPolicy;
@@ -139,7 +140,17 @@ mod tests {
             FunctionKind::Mutation,
             &server(503, "OptimisticConcurrencyControlFailure")
         ));
-        assert!(retry(FunctionKind::Action, &server(429, "")));
+        assert!(retry(
+            FunctionKind::Action,
+            &server(429, "TooManyConcurrentRequests")
+        ));
+        assert!(!retry(FunctionKind::Action, &server(429, "")));
+        assert!(retry(FunctionKind::Query, &server(429, "")));
+        assert!(!retry(FunctionKind::Mutation, &server(503, "Overloaded")));
+        assert!(retry(
+            FunctionKind::Mutation,
+            &server(503, "VectorIndexTooLarge")
+        ));
         assert!(!retry(FunctionKind::Query, &server(500, "")));
         assert!(!retry(
             FunctionKind::Query,
@@ -152,7 +163,7 @@ mod tests {
         let policy = RetryPolicy::default()
             .base_delay(Duration::from_millis(100))
             .max_delay(Duration::from_millis(300));
-        let e = server(503, "Overloaded");
+        let e = server(503, "ExpiredInQueue");
         let first = policy
             .delay_after(FunctionKind::Query, 1, &e, None)
             .unwrap();

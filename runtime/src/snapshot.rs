@@ -1,13 +1,17 @@
 //! Consistent snapshots: several queries that read the database at one timestamp.
 
-use crate::call::{Call, FetchOptions};
+use crate::call::Call;
 use crate::client::Client;
-use crate::error::{Error, FunctionName};
-use crate::function::{FunctionKind, Query};
+use crate::error::Error;
+use crate::function::Query;
 use crate::wire;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// A timestamp of the deployment at which queries see one consistent view of the database.
+///
+/// A snapshot lives about [`SNAPSHOT_LIFETIME`](crate::SNAPSHOT_LIFETIME) on the deployment: a query at an
+/// older one fails with [`Error::SnapshotExpired`], and is not retried.
 ///
 /// ```no_run
 /// # use convex_fetch::{Client, Untyped};
@@ -24,6 +28,7 @@ pub struct Snapshot {
     client: Client,
     /// The timestamp exactly as `/api/query_ts` gave it: it goes back verbatim.
     ts: Arc<str>,
+    taken: Instant,
 }
 
 impl Snapshot {
@@ -36,56 +41,27 @@ impl Snapshot {
     pub fn timestamp(&self) -> &str {
         &self.ts
     }
-
-    pub(crate) fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub(crate) fn ts(&self) -> Arc<str> {
-        self.ts.clone()
-    }
 }
 
-#[derive(serde::Deserialize)]
-struct QueryTs<'a> {
-    #[serde(borrow)]
-    ts: &'a serde_json::value::RawValue,
+impl<F: Query> Call<F> {
+    /// Runs the query at `snapshot`'s timestamp, on the snapshot's client, so that several queries read one
+    /// consistent view of the database.
+    pub fn at(self, snapshot: &Snapshot) -> Self {
+        self.at_snapshot(&snapshot.client, snapshot.ts.clone(), snapshot.taken)
+    }
 }
 
 impl Client {
     /// Takes a snapshot: the deployment's latest timestamp (`POST /api/query_ts`), at which
     /// [`Snapshot::query`] or [`Call::at`] run queries.
     pub async fn snapshot(&self) -> Result<Snapshot, Error> {
-        let function = FunctionName {
-            kind: FunctionKind::Query,
-            path: "/api/query_ts".to_owned(),
-        };
-        let options = FetchOptions::new().or(&self.inner.defaults);
-        let authorization = options.authorization()?;
-        let timeout = options.timeout_or(self.inner.timeout);
-        let ts = wire::with_retries(self, &function, timeout, || async {
-            let (_, body) = wire::post(
-                self,
-                &function,
-                "/api/query_ts",
-                b"{}",
-                authorization.as_ref(),
-            )
-            .await?;
-            let parsed: QueryTs<'_> = serde_json::from_slice(&body).map_err(|e| {
-                let error = Error::Decode {
-                    function: function.clone(),
-                    message: format!("not a timestamp answer ({e})"),
-                    excerpt: wire::excerpt(&body),
-                };
-                (error, None)
-            })?;
-            Ok(Arc::<str>::from(parsed.ts.get()))
-        })
-        .await?;
+        // Before the request: the timestamp is at least this old, so an expiry is never underestimated.
+        let taken = Instant::now();
+        let ts = wire::query_ts(self).await?;
         Ok(Snapshot {
             client: self.clone(),
             ts,
+            taken,
         })
     }
 }

@@ -17,7 +17,8 @@ use std::sync::Arc;
 /// use convex_fetch_testing::FunctionError;
 /// use serde_json::json;
 ///
-/// // `throw new Error("boom")`: the answer's `errorMessage` is "boom", with no `errorData`.
+/// // `throw new Error("boom")`: the answer's `errorMessage` is
+/// // "[Request ID: …] Server Error\nUncaught Error: boom\n    at …\n", with no `errorData`.
 /// let plain = FunctionError::message("boom");
 /// // `throw new ConvexError({ code: "NOT_FOUND" })`: `errorData` is the data, and `errorMessage` is
 /// // `{"code":"NOT_FOUND"}`, as `JSON.stringify` prints it.
@@ -35,10 +36,8 @@ pub struct FunctionError {
 }
 
 impl FunctionError {
-    /// A plain `Error(message)`: the answer carries `errorMessage` only.
-    ///
-    /// A real deployment prefixes the message (`Uncaught Error: …`) and appends a stack trace; the test
-    /// deployment sends it as given.
+    /// A plain `Error(message)`: the answer carries `errorMessage` only, in the backend's shape
+    /// (`[Request ID: …] Server Error\nUncaught Error: <message>\n    at …\n`).
     pub fn message(message: impl Into<String>) -> Self {
         FunctionError {
             message: message.into(),
@@ -68,9 +67,18 @@ impl FunctionError {
         }
     }
 
-    /// The `errorMessage` the answer carries.
+    /// The error's own message, which the answer's `errorMessage` carries after `Uncaught <name>: `.
     pub fn error_message(&self) -> &str {
         &self.message
+    }
+
+    /// The error's class name: `ConvexError` for [`FunctionError::convex`], else `Error`.
+    pub fn name(&self) -> &'static str {
+        if self.data.is_some() {
+            "ConvexError"
+        } else {
+            "Error"
+        }
     }
 
     /// The `ConvexError` data, Convex-encoded; `None` for a plain error.

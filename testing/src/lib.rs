@@ -97,8 +97,8 @@ pub use fault::Fault;
 pub use handler::FunctionError;
 pub use record::RecordedCall;
 
-use convex_fetch::{Client, FunctionKind};
 use conn::{Connection, KillableListener};
+use convex_fetch::{Client, FunctionKind};
 use handler::{Registered, erase};
 use path::FunctionPath;
 use record::Recorder;
@@ -140,6 +140,7 @@ impl TestDeployment {
             admin_key: DEFAULT_ADMIN_KEY.to_owned(),
             tokens: HashMap::new(),
             max_recorded_calls: DEFAULT_MAX_RECORDED_CALLS,
+            redact_errors: false,
         }
     }
 
@@ -245,6 +246,7 @@ pub struct TestDeploymentBuilder {
     admin_key: String,
     tokens: HashMap<String, serde_json::Value>,
     max_recorded_calls: usize,
+    redact_errors: bool,
 }
 
 macro_rules! registration {
@@ -339,6 +341,14 @@ impl TestDeploymentBuilder {
         self
     }
 
+    /// Redacts function errors as production deployments do: `errorMessage` is only
+    /// `[Request ID: …] Server Error`, while a `ConvexError`'s `errorData` is still sent. By default errors
+    /// come as development deployments send them, with `Uncaught Error: <message>` and a stack line.
+    pub fn redact_errors(mut self) -> Self {
+        self.redact_errors = true;
+        self
+    }
+
     /// Binds a free port on `127.0.0.1` and serves the deployment on the current Tokio runtime until the
     /// returned handle is dropped.
     ///
@@ -365,6 +375,8 @@ impl TestDeploymentBuilder {
             faults: Mutex::new(VecDeque::new()),
             latency: Mutex::new(Duration::ZERO),
             ts: AtomicU64::new(1),
+            redact_errors: self.redact_errors,
+            request_ids: AtomicU64::new(0),
         });
         let app = axum::Router::new()
             .fallback(server::handle)

@@ -7,9 +7,9 @@ use super::lock;
 use super::path::FunctionPath;
 use super::record::RecordedCall;
 use super::server::Shared;
-use convex_fetch::FunctionKind;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Method};
+use convex_fetch::FunctionKind;
 use serde_json::{Map, Value};
 
 /// A refusal before the function: a non-2xx status with `{"code","message"}`.

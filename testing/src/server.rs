@@ -8,13 +8,13 @@ use super::handler::Registered;
 use super::lock;
 use super::record::Recorder;
 use super::request::{CallRequest, Prepared, SystemError, prepare};
-use convex_fetch::FunctionKind;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
+use convex_fetch::FunctionKind;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -37,6 +37,38 @@ pub(crate) struct Shared {
     pub(crate) latency: Mutex<Duration>,
     /// The deployment's timestamp: `/api/query_ts` answers it, each mutation run advances it.
     pub(crate) ts: AtomicU64,
+    /// Function errors as production sends them: the request id alone.
+    pub(crate) redact_errors: bool,
+    /// Counts requests, for their ids.
+    pub(crate) request_ids: AtomicU64,
+}
+
+impl Shared {
+    /// A function failure's `errorMessage` as the backend writes it: `[Request ID: <16 hex>] Server Error`,
+    /// then, unless redacted, a newline, `text` and a newline.
+    fn error_message(&self, text: &str) -> String {
+        use std::hash::{BuildHasher, RandomState};
+        // Unique and unpredictable-looking, like the backend's, without a random number crate.
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        let id = RandomState::new().hash_one(n);
+        let prefix = format!("[Request ID: {id:016x}] Server Error");
+        if self.redact_errors {
+            prefix
+        } else {
+            format!("{prefix}\n{text}\n")
+        }
+    }
+
+    fn failure(&self, text: &str, data: Option<Value>, log_lines: Vec<String>) -> Answer {
+        Answer::failure(self.error_message(text), data, log_lines)
+    }
+}
+
+/// The stack line a thrown error carries: the test deployment's handlers are Rust, so it names the module's
+/// file as the backend would, at line 1.
+fn stack_line(path: &str) -> String {
+    let module = path.split(':').next().unwrap_or(path);
+    format!("    at handler (../convex/{module}.ts:1:1)")
 }
 
 /// An answer before it becomes a response: kept as bytes so that a fault can cut it.
@@ -249,18 +281,15 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
         .get(&canonical)
         .filter(|function| !function.internal || caller.admin);
     let Some(registered) = registered else {
-        return Answer::failure(
-            format!(
-                "Could not find public function for '{canonical}'. Did you forget to run \
-                 `npx convex dev` or `npx convex deploy`?"
-            ),
+        return shared.failure(
+            &format!("Could not find public function for '{canonical}'."),
             None,
             Vec::new(),
         );
     };
     if let Some(kind) = endpoint_kind.filter(|kind| *kind != registered.kind) {
-        return Answer::failure(
-            format!(
+        return shared.failure(
+            &format!(
                 "Trying to execute {} as {}, but it is defined as {}.",
                 path.with_js(),
                 kind_name(kind),
@@ -272,7 +301,7 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
     }
     let args = match args {
         Ok(args) => args,
-        Err(message) => return Answer::failure(message, None, Vec::new()),
+        Err(message) => return shared.failure(&message, None, Vec::new()),
     };
     let ctx = Ctx::new(
         canonical.clone(),
@@ -283,8 +312,8 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
     let running = match (registered.handler)(ctx.clone(), args.clone()) {
         Ok(running) => running,
         Err(message) => {
-            return Answer::failure(
-                format!("ArgumentValidationError: {message}\n\nObject: {args}"),
+            return shared.failure(
+                &format!("ArgumentValidationError: {message}\n\nObject: {args}"),
                 None,
                 Vec::new(),
             );
@@ -300,8 +329,13 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
     let log_lines = ctx.log_lines();
     match outcome {
         Ok(Ok(value)) => Answer::success(format.apply(value), log_lines),
-        Ok(Err(error)) => Answer::failure(
-            error.error_message().to_owned(),
+        Ok(Err(error)) => shared.failure(
+            &format!(
+                "Uncaught {}: {}\n{}",
+                error.name(),
+                error.error_message(),
+                stack_line(&canonical)
+            ),
             error.data().cloned().map(|data| format.apply(data)),
             log_lines,
         ),
@@ -314,8 +348,11 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
                     .unwrap_or_else(|| "a panic".to_owned()),
                 Err(_) => "cancelled".to_owned(),
             };
-            Answer::failure(
-                format!("Uncaught Error: the handler of {canonical} panicked: {message}"),
+            shared.failure(
+                &format!(
+                    "Uncaught Error: the handler of {canonical} panicked: {message}\n{}",
+                    stack_line(&canonical)
+                ),
                 None,
                 log_lines,
             )

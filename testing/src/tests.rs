@@ -2,8 +2,8 @@
 
 use super::format::clean;
 use super::*;
-use convex_fetch::value;
 use base64::Engine as _;
+use convex_fetch::value;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -127,21 +127,43 @@ async fn success_bodies_are_exact_and_omit_empty_log_lines() {
     assert_eq!(body, r#"{"status":"success","value":null}"#);
 }
 
+/// `body` with each request id (checked to be 16 lowercase hex digits, as the backend's) replaced by `ID`.
+fn ids_hidden(body: &str) -> String {
+    const PREFIX: &str = "[Request ID: ";
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(at) = rest.find(PREFIX) {
+        let (head, tail) = rest.split_at(at + PREFIX.len());
+        let id = &tail[..16];
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                && tail[16..].starts_with(']'),
+            "{body}"
+        );
+        out.push_str(head);
+        out.push_str("ID");
+        rest = &tail[16..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[tokio::test]
 async fn function_errors_with_and_without_data() {
     let deployment = start().await;
     let (status, body) = post(&deployment, "/api/query", encoded("fail:plain", json!({}))).await;
     assert_eq!(status, 200);
     assert_eq!(
-        body,
-        r#"{"status":"error","errorMessage":"boom","logLines":["[ERROR] about to throw"]}"#
+        ids_hidden(&body),
+        r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error\nUncaught Error: boom\n    at handler (../convex/fail.ts:1:1)\n","logLines":["[ERROR] about to throw"]}"#
     );
 
     let (status, body) = post(&deployment, "/api/query", encoded("fail:convex", json!({}))).await;
     assert_eq!(status, 200);
     assert_eq!(
-        body,
-        r#"{"status":"error","errorMessage":"{\"code\":\"E1\",\"n\":2}","errorData":{"code":"E1","n":2.0}}"#
+        ids_hidden(&body),
+        r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error\nUncaught ConvexError: {\"code\":\"E1\",\"n\":2}\n    at handler (../convex/fail.ts:1:1)\n","errorData":{"code":"E1","n":2.0}}"#
     );
 
     let (_, body) = post(
@@ -151,9 +173,26 @@ async fn function_errors_with_and_without_data() {
     )
     .await;
     assert_eq!(
-        body,
-        r#"{"status":"error","errorMessage":"nope","errorData":"nope"}"#
+        ids_hidden(&body),
+        r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error\nUncaught ConvexError: nope\n    at handler (../convex/fail.ts:1:1)\n","errorData":"nope"}"#
     );
+}
+
+#[tokio::test]
+async fn redacted_errors_keep_the_request_id_and_the_data_only() {
+    let deployment = builder().redact_errors().start().await;
+    let (_, plain) = post(&deployment, "/api/query", encoded("fail:plain", json!({}))).await;
+    assert_eq!(
+        ids_hidden(&plain),
+        r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error","logLines":["[ERROR] about to throw"]}"#
+    );
+    let (_, convex) = post(&deployment, "/api/query", encoded("fail:convex", json!({}))).await;
+    assert_eq!(
+        ids_hidden(&convex),
+        r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error","errorData":{"code":"E1","n":2.0}}"#
+    );
+    // Each request has its own id.
+    assert_ne!(plain[..60], convex[..60]);
 }
 
 #[tokio::test]
@@ -176,7 +215,7 @@ async fn args_that_do_not_decode_fail_validation_without_running() {
     assert_eq!(body["status"], "error");
     let message = body["errorMessage"].as_str().unwrap();
     assert!(
-        message.starts_with("ArgumentValidationError: "),
+        ids_hidden(message).starts_with("[Request ID: ID] Server Error\nArgumentValidationError: "),
         "{message}"
     );
     assert!(body.get("logLines").is_none());
@@ -195,8 +234,8 @@ async fn unknown_paths_and_wrong_kinds_are_function_failures() {
     let (status, body) = post(&deployment, "/api/query", encoded("posts:lst", json!({}))).await;
     assert_eq!(status, 200);
     assert_eq!(
-        body,
-        r#"{"status":"error","errorMessage":"Could not find public function for 'posts:lst'. Did you forget to run `npx convex dev` or `npx convex deploy`?"}"#
+        ids_hidden(&body),
+        r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error\nCould not find public function for 'posts:lst'.\n"}"#
     );
 
     let (status, body) = post(
@@ -207,8 +246,8 @@ async fn unknown_paths_and_wrong_kinds_are_function_failures() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(
-        body,
-        r#"{"status":"error","errorMessage":"Trying to execute posts.js:list as Mutation, but it is defined as Query."}"#
+        ids_hidden(&body),
+        r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error\nTrying to execute posts.js:list as Mutation, but it is defined as Query.\n"}"#
     );
 
     let (_, body) = post(
@@ -478,14 +517,14 @@ async fn bearer_tokens() {
 #[tokio::test]
 async fn admin_key_and_internal_functions() {
     let deployment = start().await;
-    let not_found = r#"{"status":"error","errorMessage":"Could not find public function for 'admin:purge'. Did you forget to run `npx convex dev` or `npx convex deploy`?"}"#;
+    let not_found = r#"{"status":"error","errorMessage":"[Request ID: ID] Server Error\nCould not find public function for 'admin:purge'.\n"}"#;
     let (status, body) = post(
         &deployment,
         "/api/mutation",
         encoded("admin:purge", json!({})),
     )
     .await;
-    assert_eq!((status, body.as_str()), (200, not_found));
+    assert_eq!((status, ids_hidden(&body).as_str()), (200, not_found));
     let (_, _, body) = post_raw(
         &deployment,
         "/api/mutation",
@@ -493,7 +532,7 @@ async fn admin_key_and_internal_functions() {
         &[("Authorization", "Bearer good-token")],
     )
     .await;
-    assert_eq!(body, not_found);
+    assert_eq!(ids_hidden(&body), not_found);
 
     let admin = format!("Convex {}", deployment.admin_key());
     assert_eq!(deployment.admin_key(), DEFAULT_ADMIN_KEY);

@@ -208,7 +208,17 @@ scenarios.argument_validation = async () => {
 scenarios.plain_error = async () => {
   const error = await throws(() => client.query(api.errors.plain, {}), "errors:plain");
   expectPlainError(error, "boom: the handler failed", "errors:plain");
+  check(thrownMessage(error, "Error", "errors:plain") === "boom: the handler failed", "errors:plain message");
 };
+
+// A function error's message is the backend's `errorMessage`, whole, in the development shape:
+// `[Request ID: <16 hex>] Server Error\nUncaught <Name>: <message>\n    at …\n`. Returns <message>.
+function thrownMessage(error, name, what) {
+  const match = /^\[Request ID: [0-9a-f]{16}\] Server Error\nUncaught (\w+): ([^]*)\n    at [^\n]*\n$/.exec(error.message);
+  check(match !== null, `${what}: message ${JSON.stringify(error.message)} is not in the backend's shape`);
+  check(match[1] === name, `${what}: the message names ${match[1]}, expected ${name}`);
+  return match[2];
+}
 
 scenarios.convex_error = async () => {
   const error = await throws(() => client.mutation(api.errors.convex, {}), "errors:convex");
@@ -221,14 +231,16 @@ scenarios.convex_error = async () => {
   );
   // The message is the data as the Convex runtime prints it (JSON.stringify with bigints as "42n").
   const printed = JSON.stringify(error.data, (_k, v) => (typeof v === "bigint" ? `${v}n` : v));
-  check(error.message === printed, `errors:convex message ${JSON.stringify(error.message)}, expected ${JSON.stringify(printed)}`);
+  const message = thrownMessage(error, "ConvexError", "errors:convex");
+  check(message === printed, `errors:convex message ${JSON.stringify(message)}, expected ${JSON.stringify(printed)}`);
 };
 
 scenarios.convex_error_string = async () => {
   const error = await throws(() => client.action(api.errors.convexString, {}), "errors:convexString");
   check(error instanceof ConvexError, `errors:convexString: expected a ConvexError, got ${error.name}`);
   expectSame(error.data, "author is required", "errors:convexString data");
-  check(error.message === "author is required", `errors:convexString message ${JSON.stringify(error.message)}`);
+  const message = thrownMessage(error, "ConvexError", "errors:convexString");
+  check(message === "author is required", `errors:convexString message ${JSON.stringify(message)}`);
 };
 
 scenarios.convex_error_null = async () => {
@@ -236,7 +248,8 @@ scenarios.convex_error_null = async () => {
   const error = await throws(() => client.query(api.errors.convexNull, {}), "errors:convexNull");
   check(error instanceof ConvexError, `errors:convexNull: expected a ConvexError, got ${error.name}: ${error.message}`);
   check(error.data === null, `errors:convexNull data ${show(error.data)}`);
-  check(error.message === "null", `errors:convexNull message ${JSON.stringify(error.message)}`);
+  const message = thrownMessage(error, "ConvexError", "errors:convexNull");
+  check(message === "null", `errors:convexNull message ${JSON.stringify(message)}`);
 };
 
 scenarios.log_lines = async () => {

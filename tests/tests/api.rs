@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use convex::value::{Bytes, Id, Int64};
+use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use serde_json::{Value, json};
 
 convex::api!("convex/function_spec.json");

@@ -4,9 +4,9 @@
 //!
 //! The JS half needs Node.js and `npm ci --prefix tests/js`; without them it fails (it never skips).
 
-use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use convex::value::{self, Bytes, Int64};
 use convex::{Client, Error, FetchOptions, StatusCode, Untyped};
+use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -661,9 +661,19 @@ async fn rust_argument_validation() {
         .query::<_, String>("echo:check", json!({ "int": "forty-two" }))
         .await
         .unwrap_err();
-    let (message, data, _) = function_error(err);
-    assert!(message.contains("ArgumentValidationError"), "{message}");
-    assert_eq!(data, None);
+    let Error::Function { details, data, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        details.name.as_deref(),
+        Some("ArgumentValidationError"),
+        "{err:?}"
+    );
+    assert!(
+        details.raw_message.contains("\nArgumentValidationError: "),
+        "{details:?}"
+    );
+    assert_eq!(data, &None);
     assert_eq!(deployment.executions("echo:check"), 0);
 }
 

@@ -2,8 +2,8 @@
 //! and the admin key acting as a user.
 
 use convex::pagination::{PaginationOptions, PaginationResult, paginate};
-use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use convex::{Call, Untyped};
+use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -10,8 +10,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
-use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use convex::{Client, Error, RetryPolicy, StatusCode};
+use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -224,7 +224,7 @@ async fn a_query_succeeds_after_503s_and_the_retries_are_traced() {
     let (logs, _guard) = Logs::capture();
     let deployment = deployment().await;
     let client = fast_client(&deployment);
-    deployment.fail_next(2, Fault::system(503, "Overloaded", "try again later"));
+    deployment.fail_next(2, Fault::system(503, "ExpiredInQueue", "try again later"));
     let posts = call(&client, "query", "posts:list").await.unwrap();
     assert_eq!(posts, json!(["Hello"]));
     assert_eq!(deployment.calls().len(), 3, "two refusals, then the answer");
@@ -236,7 +236,7 @@ async fn a_query_succeeds_after_503s_and_the_retries_are_traced() {
         assert!(line.contains(&format!("attempt={attempt}")), "{line}");
         assert!(line.contains("delay_ms="), "{line}");
         assert!(
-            line.contains("503") && line.contains("Overloaded") && line.contains("posts:list"),
+            line.contains("503") && line.contains("ExpiredInQueue") && line.contains("posts:list"),
             "the retry says why: {line}"
         );
     }
@@ -306,27 +306,62 @@ async fn a_write_is_not_resent_after_a_failure_that_does_not_prove_it_did_not_ru
 async fn a_write_refused_with_a_not_committed_code_is_retried_and_runs_once() {
     let deployment = deployment().await;
     let client = fast_client(&deployment);
-    let faults = [
-        Fault::system(
-            503,
-            "OptimisticConcurrencyControlFailure",
-            "Data read or written in this mutation changed while it was being run.",
-        ),
-        Fault::system(503, "Overloaded", "try again later"),
-        Fault::system(503, "RejectedBeforeExecution", "rejected"),
-        Fault::system(429, "RateLimited", "slow down"),
+    // The codes the backend sends when a function never started or its commit was refused.
+    let not_run = [
+        (503, "ExpiredInQueue"),
+        (503, "WorkerOverloaded"),
+        (503, "ExecuteFullError"),
+        (503, "InitialPermitTimeoutError"),
+        (503, "IsolateNotClean"),
+        (503, "UpstreamConnectError"),
+        (503, "OptimisticConcurrencyControlFailure"),
+        (503, "CommitterFullError"),
+        (503, "DatabaseIndexTooLarge"),
+        (503, "SearchIndexTooLarge"),
+        (429, "TooManyConcurrentRequests"),
+        (429, "TooManyWrites"),
     ];
-    for fault in &faults {
+    for (status, code) in not_run {
         for (kind, path) in WRITES {
             deployment.clear_calls();
-            deployment.fail_next(1, fault.clone());
+            deployment.fail_next(1, Fault::system(status, code, "refused"));
             call(&client, kind, path)
                 .await
-                .unwrap_or_else(|e| panic!("{kind} {fault:?}: {e:?}"));
-            assert_eq!(deployment.calls().len(), 2, "{kind} {fault:?}");
-            assert_eq!(deployment.executions(path), 1, "{kind} {fault:?}");
+                .unwrap_or_else(|e| panic!("{kind} {status} {code}: {e:?}"));
+            assert_eq!(deployment.calls().len(), 2, "{kind} {status} {code}");
+            assert_eq!(deployment.executions(path), 1, "{kind} {status} {code}");
         }
     }
+    // Category names no deployment sends, and codes that leave the outcome unknown: a write is not retried.
+    let unknown = [
+        (503, "Overloaded"),
+        (503, "RejectedBeforeExecution"),
+        (503, "InternalServerError"),
+        (503, "Busy"),
+        (503, "SubscriptionsWorkerFullError"),
+        (503, "IndexTooLarge"),
+        (503, ""),
+        (429, "RateLimited"),
+        (429, ""),
+    ];
+    for (status, code) in unknown {
+        for (kind, path) in WRITES {
+            deployment.clear_calls();
+            deployment.fail_next(1, Fault::system(status, code, "refused"));
+            let err = call(&client, kind, path).await.unwrap_err();
+            assert!(!err.provably_not_run(), "{kind} {status} {code}");
+            assert_eq!(
+                deployment.calls().len(),
+                1,
+                "{kind} {status} {code}: not resent"
+            );
+        }
+    }
+    let faults = [Fault::system(
+        503,
+        "OptimisticConcurrencyControlFailure",
+        "Data read or written in this mutation changed while it was being run.",
+    )];
 
     // Retries are bounded by the attempts: with three, three conflicts in a row fail the call.
     deployment.clear_calls();
@@ -377,7 +412,8 @@ async fn an_answer_lost_after_the_write_ran_is_an_error_that_says_it_may_have_ru
 async fn retry_after_is_honoured() {
     let deployment = deployment().await;
     let client = fast_client(&deployment);
-    let limited = Fault::system(429, "RateLimited", "slow down").with_header("Retry-After", "1");
+    let limited = Fault::system(429, "TooManyConcurrentRequests", "slow down")
+        .with_header("Retry-After", "1");
     // Both calls are refused once; their retries wait the second the deployment asked for, not 10 ms.
     deployment.fail_next(2, limited);
     let timed = |kind: &'static str, path: &'static str| {
@@ -415,7 +451,7 @@ async fn retry_after_is_capped_and_never_outlasts_the_deadline() {
         .unwrap();
     deployment.fail_next(
         1,
-        Fault::system(503, "Overloaded", "busy").with_header("Retry-After", "30"),
+        Fault::system(503, "ExpiredInQueue", "busy").with_header("Retry-After", "30"),
     );
     let started = Instant::now();
     call(&capped, "query", "posts:list").await.unwrap();
@@ -537,7 +573,7 @@ async fn retries_stop_at_the_deadline_however_many_attempts_are_allowed() {
     // Against an overloaded deployment: the same.
     logs.clear();
     let deployment = deployment().await;
-    deployment.fail_next(1000, Fault::system(503, "Overloaded", "busy"));
+    deployment.fail_next(1000, Fault::system(503, "ExpiredInQueue", "busy"));
     let client = Client::builder(deployment.url())
         .retry(endless)
         .timeout(timeout)

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderMap;
-use convex_fetch_testing::{Auth, Ctx, Fault, FunctionError, TestDeployment};
 use convex::value::{Bytes, Int64};
 use convex::{Client, Error, FetchOptions, FunctionKind, RetryPolicy, StatusCode};
+use convex_fetch_testing::{Auth, Ctx, Fault, FunctionError, TestDeployment};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use convex::{Client, FetchOptions, RetryPolicy};
+use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.TOKEN-SECRET-7f3a.sig";

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use convex::value::{Document, Id, Int64};
 use convex::{Client, Error, FetchOptions, FunctionKind};
+use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
