@@ -141,6 +141,7 @@ impl TestDeployment {
             tokens: HashMap::new(),
             max_recorded_calls: DEFAULT_MAX_RECORDED_CALLS,
             redact_errors: false,
+            snapshot_lifetime: convex_fetch::SNAPSHOT_LIFETIME,
         }
     }
 
@@ -247,6 +248,7 @@ pub struct TestDeploymentBuilder {
     tokens: HashMap<String, serde_json::Value>,
     max_recorded_calls: usize,
     redact_errors: bool,
+    snapshot_lifetime: Duration,
 }
 
 macro_rules! registration {
@@ -349,6 +351,14 @@ impl TestDeploymentBuilder {
         self
     }
 
+    /// How long after `/api/query_ts` gave it a timestamp can be queried at; older ones fail with 503
+    /// `InternalServerError`, as past the backend's transaction window. Default
+    /// [`SNAPSHOT_LIFETIME`](convex_fetch::SNAPSHOT_LIFETIME).
+    pub fn snapshot_lifetime(mut self, lifetime: Duration) -> Self {
+        self.snapshot_lifetime = lifetime;
+        self
+    }
+
     /// Binds a free port on `127.0.0.1` and serves the deployment on the current Tokio runtime until the
     /// returned handle is dropped.
     ///
@@ -374,7 +384,8 @@ impl TestDeploymentBuilder {
             recorder: Mutex::new(Recorder::new(self.max_recorded_calls)),
             faults: Mutex::new(VecDeque::new()),
             latency: Mutex::new(Duration::ZERO),
-            ts: AtomicU64::new(1),
+            ts: AtomicU64::new(0),
+            snapshot_lifetime: self.snapshot_lifetime,
             redact_errors: self.redact_errors,
             request_ids: AtomicU64::new(0),
         });

@@ -171,12 +171,20 @@ pub(crate) fn prepare(
         })?,
         Some(_) => return Err(SystemError::bad_body("`format` must be a string")),
     };
-    if endpoint == Endpoint::QueryAtTs
-        && !matches!(body.get("ts"), Some(Value::String(_) | Value::Number(_)))
-    {
-        return Err(SystemError::bad_body(
-            "`ts` must be the timestamp from /api/query_ts (a string or a number)",
-        ));
+    if endpoint == Endpoint::QueryAtTs {
+        let ts = parse_ts(body.get("ts")).ok_or_else(|| {
+            SystemError::bad_body(
+                "`ts` must be the timestamp from /api/query_ts (a string or a number)",
+            )
+        })?;
+        if shared.expired(ts) {
+            // What the backend answers past its transaction window.
+            return Err(SystemError::new(
+                503,
+                "InternalServerError",
+                "Your request couldn't be completed. Try again later.",
+            ));
+        }
     }
     Ok(Prepared::Call(CallRequest {
         path,
@@ -185,6 +193,21 @@ pub(crate) fn prepare(
         format,
         caller,
     }))
+}
+
+/// A timestamp as `/api/query_ts` gives it (base64 of a u64, little-endian), or as a plain number.
+fn parse_ts(ts: Option<&Value>) -> Option<u64> {
+    use base64::Engine as _;
+    match ts? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(text) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .ok()?;
+            Some(u64::from_le_bytes(bytes.try_into().ok()?))
+        }
+        _ => None,
+    }
 }
 
 /// The JSON body, which must be an object.

@@ -21,7 +21,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The largest request body read; Convex itself limits args to 16 MiB.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -35,8 +35,11 @@ pub(crate) struct Shared {
     pub(crate) recorder: Mutex<Recorder>,
     pub(crate) faults: Mutex<VecDeque<Fault>>,
     pub(crate) latency: Mutex<Duration>,
-    /// The deployment's timestamp: `/api/query_ts` answers it, each mutation run advances it.
+    /// The deployment's latest timestamp, in nanoseconds since the Unix epoch as the backend's: it follows
+    /// the clock and moves at least one step for each mutation run and each `/api/query_ts`.
     pub(crate) ts: AtomicU64,
+    /// How long a timestamp can be queried at.
+    pub(crate) snapshot_lifetime: Duration,
     /// Function errors as production sends them: the request id alone.
     pub(crate) redact_errors: bool,
     /// Counts requests, for their ids.
@@ -44,6 +47,24 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Moves the timestamp on, to the clock or one step past the last, and returns it.
+    fn advance_ts(&self) -> u64 {
+        let now = now_ns();
+        let previous = self
+            .ts
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |ts| {
+                Some(now.max(ts + 1))
+            })
+            .unwrap_or_default();
+        now.max(previous + 1)
+    }
+
+    /// Whether a query at `ts` is past the backend's transaction window.
+    pub(crate) fn expired(&self, ts: u64) -> bool {
+        let age = now_ns().saturating_sub(ts);
+        u128::from(age) > self.snapshot_lifetime.as_nanos()
+    }
+
     /// A function failure's `errorMessage` as the backend writes it: `[Request ID: <16 hex>] Server Error`,
     /// then, unless redacted, a newline, `text` and a newline.
     fn error_message(&self, text: &str) -> String {
@@ -62,6 +83,13 @@ impl Shared {
     fn failure(&self, text: &str, data: Option<Value>, log_lines: Vec<String>) -> Answer {
         Answer::failure(self.error_message(text), data, log_lines)
     }
+}
+
+fn now_ns() -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The stack line a thrown error carries: the test deployment's handlers are Rust, so it names the module's
@@ -229,7 +257,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     let answer = match prepared {
         Err(error) => Answer::system(error),
         Ok(Prepared::QueryTs) => {
-            let ts = shared.ts.load(Ordering::SeqCst);
+            let ts = shared.advance_ts();
             let ts = base64::engine::general_purpose::STANDARD.encode(ts.to_le_bytes());
             Answer::json(StatusCode::OK, &serde_json::json!({ "ts": ts }))
         }
@@ -321,7 +349,7 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
     };
     lock(&shared.recorder).executed(&canonical);
     if registered.kind == FunctionKind::Mutation {
-        shared.ts.fetch_add(1, Ordering::SeqCst);
+        shared.advance_ts();
     }
     // On its own task: a panicking handler fails its call instead of the connection, and a handler keeps
     // running when its caller disconnects, as a function on a deployment does.

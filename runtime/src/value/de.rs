@@ -272,12 +272,20 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         // 2^63 and 2^64: the bounds of i64 and u64, exactly representable as f64.
         const I64_END: f64 = 9_223_372_036_854_775_808.0;
         const U64_END: f64 = 18_446_744_073_709_551_616.0;
+        // 2^53: beyond it a float64 is not an integer anyone counted to, and an integer would not re-encode.
+        const SAFE_END: f64 = 9_007_199_254_740_992.0;
         let whole = v.fract() == 0.0 && !(v == 0.0 && v.is_sign_negative());
         match self.1 {
             Hint::Integer if whole && (-I64_END..I64_END).contains(&v) => {
                 self.0.visit_i64(v as i64)
             }
             Hint::Integer if whole && (0.0..U64_END).contains(&v) => self.0.visit_u64(v as u64),
+            // A visitor that did not say what it wants may be buffering for a `flatten`ed, untagged or
+            // internally tagged container, whose integer fields would then refuse the backend's `6.0`: hand
+            // a whole float over as the integer it is. Float fields accept integers, so nothing is lost.
+            Hint::Other if whole && (-SAFE_END..=SAFE_END).contains(&v) => {
+                self.0.visit_i64(v as i64)
+            }
             _ => self.0.visit_f64(v),
         }
     }
