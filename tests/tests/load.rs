@@ -14,8 +14,9 @@ const CALLS: usize = 10_000;
 const IN_FLIGHT: usize = 256;
 /// What the deployment remembers of the calls: far fewer than are made.
 const RECORDED: usize = 500;
-/// A generous bound on the growth of the peak RSS over the whole run.
-const MAX_PEAK_GROWTH_KIB: u64 = 200 * 1024;
+/// The bound on the growth of the peak RSS over the whole run: measured at about 24 MiB (debug build, two
+/// worker threads), with room for allocator and scheduling variation.
+const MAX_PEAK_GROWTH_KIB: u64 = 64 * 1024;
 
 #[derive(Deserialize)]
 struct GetArgs {
@@ -107,5 +108,7 @@ async fn ten_thousand_queries_with_256_in_flight() {
             after.saturating_sub(before) < MAX_PEAK_GROWTH_KIB,
             "the peak RSS grew from {before} KiB to {after} KiB"
         );
+    } else {
+        eprintln!("load: memory check skipped: /proc/self/status exists on Linux only");
     }
 }

@@ -30,6 +30,10 @@ async fn deployment() -> TestDeployment {
         .action("emails:send", |_ctx: Ctx, _args: Value| async move {
             Ok(json!("sent"))
         })
+        .mutation("jobs:slow", |_ctx: Ctx, _args: Value| async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok(json!("done"))
+        })
         .start()
         .await
 }
@@ -662,6 +666,8 @@ async fn calls_dropped_while_the_function_runs_leave_the_client_working() {
             after <= before + 60,
             "open descriptors grew from {before} to {after}"
         );
+    } else {
+        eprintln!("descriptor check skipped: /proc/self/fd exists on Linux only");
     }
     let posts: Value = client.query("posts:list", json!({})).await.unwrap();
     assert_eq!(posts, json!(["Hello"]));
@@ -672,14 +678,13 @@ async fn calls_timed_out_by_the_caller_leave_the_client_working() {
     let deployment = deployment().await;
     let client = deployment.client();
     let baseline = open_fds();
-    deployment.set_latency(Duration::from_secs(1));
     const DROPS: usize = 200;
     for _ in 0..DROPS {
-        let call = client.mutation::<_, Value>("tasks:create", json!({}));
-        let outcome = tokio::time::timeout(Duration::from_millis(10), call).await;
+        // The function takes a second; the caller gives up long before.
+        let call = client.mutation::<_, Value>("jobs:slow", json!({}));
+        let outcome = tokio::time::timeout(Duration::from_millis(50), call).await;
         assert!(outcome.is_err(), "{outcome:?}");
     }
-    deployment.set_latency(Duration::ZERO);
 
     // The same client goes on working, at once: abandoned calls hold nothing it needs.
     let started = Instant::now();
@@ -693,14 +698,17 @@ async fn calls_timed_out_by_the_caller_leave_the_client_working() {
             after <= before + 60,
             "open descriptors grew from {before} to {after}"
         );
+    } else {
+        eprintln!("descriptor check skipped: /proc/self/fd exists on Linux only");
     }
     let recorded = deployment
         .calls()
         .iter()
-        .filter(|c| c.path == "tasks:create")
+        .filter(|c| c.path == "jobs:slow")
         .count();
-    assert!(recorded <= DROPS, "{recorded}");
-    assert!(deployment.executions("tasks:create") <= recorded);
+    // Most reach the deployment within 50 ms; every one that did ran exactly once, and none was resent.
+    assert!(recorded >= DROPS / 2 && recorded <= DROPS, "{recorded}");
+    assert_eq!(deployment.executions("jobs:slow"), recorded);
     let echoed: Value = client
         .mutation("tasks:create", json!({ "n": 1 }))
         .await
