@@ -31,8 +31,8 @@
 /// ```
 ///
 /// A field written as a name alone (`author`) takes the variable of that name. Types with no conversion
-/// (`u64`, `usize`) are compile errors: write `Value::Int64(n)` or `n as f64`. Literals of more than about
-/// 100 elements or fields at one level need a higher `#![recursion_limit]`.
+/// (`u64`, `usize`) are compile errors: write `Value::Int64(n)` or `n as f64`. A literal with more than about
+/// 110 elements or fields at one level needs a higher `#![recursion_limit]` in the crate that writes it.
 #[macro_export]
 macro_rules! value {
     // Arrays: the elements done so far in brackets, then the rest.
@@ -52,32 +52,39 @@ macro_rules! value {
         $crate::value!(@array [$($done,)* $crate::value::Value::from($next),] $($($rest)*)?)
     };
 
-    // Objects: the fields done so far as `(name, value)`, then the rest.
+    // Objects: the fields done so far as `(name, value)`, then the rest; one step a field (names written
+    // as identifiers and as literals have arms of their own), to keep within the recursion limit.
     (@object [$(($name:expr, $item:expr))*]) => {
         $crate::value::Value::Object(::std::collections::BTreeMap::from([
             $((::std::string::String::from($name), $item),)*
         ]))
     };
-    (@object [$($done:tt)*] $name:ident : $($rest:tt)*) => {
-        $crate::value!(@field [$($done)*] (::core::stringify!($name)) $($rest)*)
+    (@object [$($done:tt)*] $name:ident : null $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* (::core::stringify!($name), $crate::value::Value::Null)] $($($rest)*)?)
     };
-    (@object [$($done:tt)*] $name:literal : $($rest:tt)*) => {
-        $crate::value!(@field [$($done)*] ($name) $($rest)*)
+    (@object [$($done:tt)*] $name:ident : [$($inner:tt)*] $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* (::core::stringify!($name), $crate::value!([$($inner)*]))] $($($rest)*)?)
+    };
+    (@object [$($done:tt)*] $name:ident : {$($inner:tt)*} $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* (::core::stringify!($name), $crate::value!({$($inner)*}))] $($($rest)*)?)
+    };
+    (@object [$($done:tt)*] $name:ident : $item:expr $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* (::core::stringify!($name), $crate::value::Value::from($item))] $($($rest)*)?)
+    };
+    (@object [$($done:tt)*] $name:literal : null $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* ($name, $crate::value::Value::Null)] $($($rest)*)?)
+    };
+    (@object [$($done:tt)*] $name:literal : [$($inner:tt)*] $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* ($name, $crate::value!([$($inner)*]))] $($($rest)*)?)
+    };
+    (@object [$($done:tt)*] $name:literal : {$($inner:tt)*} $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* ($name, $crate::value!({$($inner)*}))] $($($rest)*)?)
+    };
+    (@object [$($done:tt)*] $name:literal : $item:expr $(, $($rest:tt)*)?) => {
+        $crate::value!(@object [$($done)* ($name, $crate::value::Value::from($item))] $($($rest)*)?)
     };
     (@object [$($done:tt)*] $name:ident $(, $($rest:tt)*)?) => {
         $crate::value!(@object [$($done)* (::core::stringify!($name), $crate::value::Value::from($name))] $($($rest)*)?)
-    };
-    (@field [$($done:tt)*] ($name:expr) null $(, $($rest:tt)*)?) => {
-        $crate::value!(@object [$($done)* ($name, $crate::value::Value::Null)] $($($rest)*)?)
-    };
-    (@field [$($done:tt)*] ($name:expr) [$($inner:tt)*] $(, $($rest:tt)*)?) => {
-        $crate::value!(@object [$($done)* ($name, $crate::value!([$($inner)*]))] $($($rest)*)?)
-    };
-    (@field [$($done:tt)*] ($name:expr) {$($inner:tt)*} $(, $($rest:tt)*)?) => {
-        $crate::value!(@object [$($done)* ($name, $crate::value!({$($inner)*}))] $($($rest)*)?)
-    };
-    (@field [$($done:tt)*] ($name:expr) $item:expr $(, $($rest:tt)*)?) => {
-        $crate::value!(@object [$($done)* ($name, $crate::value::Value::from($item))] $($($rest)*)?)
     };
 
     (null) => {

@@ -47,7 +47,7 @@ use super::{Bytes, Id, Int64};
 /// Where serde buffers a value before handing it over (inside `#[serde(flatten)]` structs such as
 /// [`Document`](super::Document), and untagged or internally tagged enums), the buffer has already turned
 /// `{"$integer": …}` into an integer and `{"$bytes": …}` into a list of numbers, so a `Value` there reads a
-/// `Float64` and an `Array`. Decode such types from a `Value` instead, or keep `Value` fields out of them.
+/// `Float64` and an `Array`. To keep them, decode the whole value as a `Value` and take the fields from it.
 ///
 /// # From Rust values
 ///
