@@ -30,7 +30,7 @@
 //!
 //! Also here:
 //! - [`api!`] generates a stub for every function of a deployment from `npx convex function-spec`.
-//! - [`value`]: the Convex value encoding, with [`value::Int64`], [`value::Bytes`], [`value::Id`] and
+//! - [`value`](mod@value): the Convex value encoding, with [`value::Int64`], [`value::Bytes`], [`value::Id`] and
 //!   [`value::Document`].
 //! - [`Error`] with [`Error::status_code`] for handlers; timeouts, retries that never repeat a write that may
 //!   have run ([`RetryPolicy`]), credentials redacted everywhere ([`Secret`]).

@@ -58,8 +58,15 @@ impl Special {
     }
 }
 
+/// The newtype name of [`Value`](super::Value)'s `Deserialize`: it reads the Convex encoding itself, so the
+/// adapter steps aside for it.
+pub(super) const VALUE_TOKEN: &str = "$convex::Value";
+
 /// Reads the value of a special key (already read) and checks that it was the object's only key.
-fn read_special<'de, A: de::MapAccess<'de>>(key: &str, map: &mut A) -> Result<Special, A::Error> {
+pub(super) fn read_special<'de, A: de::MapAccess<'de>>(
+    key: &str,
+    map: &mut A,
+) -> Result<Special, A::Error> {
     let special = match key {
         "$integer" | "$float" | "$bytes" => {
             let text = map.next_value_seed(StrSeed)?;
@@ -101,7 +108,7 @@ where
 }
 
 /// Reads a string, borrowing it from the input when it can.
-struct StrSeed;
+pub(super) struct StrSeed;
 
 impl<'de> DeserializeSeed<'de> for StrSeed {
     type Value = Cow<'de, str>;
@@ -192,6 +199,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Convex<D> {
         name: &'static str,
         v: V,
     ) -> Result<V::Value, D::Error> {
+        if name == VALUE_TOKEN {
+            // This adapter would hand over both a plain `5` (float64) and `{"$integer": …}` (int64) as
+            // integers; `Value` tells them apart by reading the special objects itself.
+            return self.0.deserialize_newtype_struct(name, v);
+        }
         self.0
             .deserialize_newtype_struct(name, Wrap(v, Hint::Other))
     }

@@ -7,6 +7,7 @@
 //! | bytes | [`Bytes`] (or anything calling `serialize_bytes`; a `Vec<u8>` is an array); `Vec<u8>` in results | `{"$bytes": …}` |
 //! | id | [`Id<T>`] | a string |
 //! | document | [`Document<T>`] | an object with `_id` and `_creationTime` |
+//! | any | [`Value`] (lossless; `serde_json::Value` loses int64, bytes and special floats) | as its type travels |
 //!
 //! Encoding refuses what Convex would refuse, before anything is sent: field names that start with `$` (a
 //! one-entry `$integer`, `$float` or `$bytes` object is taken as a value already encoded, so `Int64` works
@@ -33,6 +34,7 @@
 //! ```
 
 pub(crate) mod de;
+mod dynamic;
 mod ser;
 #[cfg(test)]
 mod tests;
@@ -40,6 +42,8 @@ mod types;
 
 use serde::{Deserialize, Serialize};
 
+use de::Special;
+pub use dynamic::Value;
 pub use types::{Bytes, Document, Id, Int64};
 
 /// Why a value could not be encoded for Convex.

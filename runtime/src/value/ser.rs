@@ -8,6 +8,12 @@ use serde::ser::{self, Error as _, Serialize, SerializeMap as _};
 
 use super::types::INT64_TOKEN;
 
+/// The newtype names by which the encoder recognises a special float (NaN, ±∞, -0) or bytes that a
+/// [`Value`](super::Value) writes as its own `{"$float": …}`/`{"$bytes": …}` object, so that the object is right
+/// under plain serializers too (serde_json would write NaN as `null` and bytes as an array).
+pub(super) const FLOAT_TOKEN: &str = "$convex::Float";
+pub(super) const BYTES_TOKEN: &str = "$convex::Bytes";
+
 /// Integers beyond ±2^53 cannot travel as a float64 without losing digits.
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// Convex's limit on the length of an object field name.
@@ -74,7 +80,8 @@ pub(super) fn check_field_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn special<S: ser::Serializer>(
+/// Writes `{key: base64(bytes)}`: a special value as Convex encodes it.
+pub(super) fn special<S: ser::Serializer>(
     inner: S,
     key: &'static str,
     bytes: &[u8],
@@ -227,9 +234,16 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         name: &'static str,
         v: &T,
     ) -> Result<S::Ok, S::Error> {
-        if name == INT64_TOKEN {
-            self.scalar("an int64")?;
-            // `Int64` writes its own `{"$integer": …}`, the one `$` key allowed through.
+        let encoded = match name {
+            INT64_TOKEN => Some("an int64"),
+            FLOAT_TOKEN => Some("a number"),
+            BYTES_TOKEN => Some("bytes"),
+            _ => None,
+        };
+        if let Some(what) = encoded {
+            self.scalar(what)?;
+            // `Int64` and `Value` write their own `{"$integer": …}` (or `$float`, `$bytes`), the one `$` key
+            // allowed through.
             return v.serialize(self.inner);
         }
         v.serialize(self)
