@@ -20,7 +20,9 @@ function sameSecret(a, b) {
 }
 
 function stripPrefix(text, prefix) {
-  return text.slice(0, prefix.length).toLowerCase() === prefix ? text.slice(prefix.length) : undefined;
+  return text.slice(0, prefix.length).toLowerCase() === prefix
+    ? text.slice(prefix.length)
+    : undefined;
 }
 
 /** The identity of `Convex <key>:<identity>`: standard base64 (padding optional) of a JSON object. */
@@ -32,7 +34,11 @@ function actingAs(encoded) {
   try {
     identity = JSON.parse(Buffer.from(encoded, "base64").toString("utf8"));
   } catch (error) {
-    throw new SystemError(401, "InvalidAuthHeader", `The acting-as identity is not JSON: ${error.message}`);
+    throw new SystemError(
+      401,
+      "InvalidAuthHeader",
+      `The acting-as identity is not JSON: ${error.message}`,
+    );
   }
   if (identity === null || typeof identity !== "object" || Array.isArray(identity)) {
     throw new SystemError(401, "InvalidAuthHeader", "The acting-as identity is not a JSON object");
@@ -50,7 +56,11 @@ export function authenticate(header, queryKey, { adminKey, tokens }) {
   if (header === undefined) {
     if (queryKey !== undefined && queryKey !== null) {
       if (!sameSecret(queryKey, adminKey)) {
-        throw new SystemError(401, "BadAdminKey", "The provided admin key was invalid for this instance");
+        throw new SystemError(
+          401,
+          "BadAdminKey",
+          "The provided admin key was invalid for this instance",
+        );
       }
       return { identity: undefined, admin: true };
     }
@@ -79,7 +89,11 @@ export function authenticate(header, queryKey, { adminKey, tokens }) {
     if (colon !== -1 && sameSecret(trimmed.slice(0, colon), adminKey)) {
       return { identity: actingAs(trimmed.slice(colon + 1)), admin: true };
     }
-    throw new SystemError(401, "BadAdminKey", "The provided admin key was invalid for this instance");
+    throw new SystemError(
+      401,
+      "BadAdminKey",
+      "The provided admin key was invalid for this instance",
+    );
   }
   throw new SystemError(401, "InvalidAuthHeader", "Header must begin with `Bearer ` or `Convex `");
 }

@@ -45,9 +45,14 @@ function isObject(value) {
 /** `convex-test`'s own validation texts, reworded as the backend's error names. */
 function translate(thrown, dir) {
   const message = thrown instanceof Error ? thrown.message : "";
-  const returns = /^Return value validation failed for \w+ "[^"]*":\n(?:Validator error: )?/.exec(message);
+  const returns = /^Return value validation failed for \w+ "[^"]*":\n(?:Validator error: )?/.exec(
+    message,
+  );
   if (returns !== null) {
-    return { lines: [`ReturnsValidationError: ${message.slice(returns[0].length)}`], data: undefined };
+    return {
+      lines: [`ReturnsValidationError: ${message.slice(returns[0].length)}`],
+      data: undefined,
+    };
   }
   if (message.startsWith("Validator error: ")) {
     return {
@@ -117,7 +122,11 @@ export class Deployment {
     try {
       args = jsonToConvex(argsJson);
     } catch (error) {
-      throw new SystemError(400, "BadJsonBody", `The args are not Convex-encoded JSON: ${error.message}`);
+      throw new SystemError(
+        400,
+        "BadJsonBody",
+        `The args are not Convex-encoded JSON: ${error.message}`,
+      );
     }
     try {
       validate(JSON.parse(fn.func.exportArgs()), args);
@@ -130,7 +139,9 @@ export class Deployment {
     const reference = makeFunctionReference(path.canonical);
     const accessor = this.accessor(caller.identity);
     try {
-      const { result, lines } = await withLogLines(() => accessor[METHODS[fn.kind]](reference, args));
+      const { result, lines } = await withLogLines(() =>
+        accessor[METHODS[fn.kind]](reference, args),
+      );
       if (fn.kind !== "Query") this.advance();
       return {
         status: "success",
@@ -151,7 +162,10 @@ export class Deployment {
     const init = {
       method: request.method,
       headers: request.headers,
-      body: request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer(),
+      body:
+        request.method === "GET" || request.method === "HEAD"
+          ? undefined
+          : await request.arrayBuffer(),
     };
     const { result, lines } = await withLogLines(() =>
       this.accessor(identity).fetch(`${url.pathname}${url.search}`, init),

@@ -45,7 +45,11 @@ export function userFrames(error, dir) {
       }
     }
     const rel = path.relative(dir, file);
-    if (rel.startsWith("..") || path.isAbsolute(rel) || rel.split(path.sep).includes("node_modules")) {
+    if (
+      rel.startsWith("..") ||
+      path.isAbsolute(rel) ||
+      rel.split(path.sep).includes("node_modules")
+    ) {
       continue;
     }
     const where = `../${folder}/${rel.split(path.sep).join("/")}:${row}:${column}`;
@@ -63,7 +67,11 @@ export function describeThrown(thrown, dir) {
   if (thrown instanceof Error || isConvexError(thrown)) {
     const name = isConvexError(thrown) ? "ConvexError" : thrown.name || "Error";
     const first = `Uncaught ${name}: ${thrown.message}`;
-    const data = isConvexError(thrown) ? (thrown.data === undefined ? null : thrown.data) : undefined;
+    const data = isConvexError(thrown)
+      ? thrown.data === undefined
+        ? null
+        : thrown.data
+      : undefined;
     return { lines: [first, ...userFrames(thrown, dir)], data };
   }
   return { lines: [`Uncaught ${JSON.stringify(thrown) ?? String(thrown)}`], data: undefined };

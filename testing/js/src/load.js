@@ -1,16 +1,16 @@
 // Loading a `convex/` folder as `npx convex deploy` would bundle it: the same files are entry points,
 // each is imported (TypeScript through tsx), and its exported functions and HTTP routes are listed.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { register } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { register as registerTsx } from "tsx/esm/api";
 
-/** A module of the folder failed to load: it names the file and keeps the cause. */
+/** The folder or one of its modules failed to load: names the file (if any) and keeps the cause. */
 export class LoadError extends Error {
   constructor(file, cause) {
-    super(`${file}: ${describe(cause)}`, { cause });
+    super(file === undefined ? describe(cause) : `${file}: ${describe(cause)}`, { cause });
     this.name = "LoadError";
     this.file = file;
   }
@@ -75,7 +75,7 @@ export function entryPoints(dir) {
 function isEntryPoint(dir, rel) {
   const base = path.posix.basename(rel);
   if (rel.startsWith("_deps/")) {
-    throw new LoadError(rel, new Error("the `_deps` folder is reserved for dependencies; move this file"));
+    throw new LoadError(rel, "the `_deps` folder is reserved for dependencies; move this file");
   }
   if (!ENTRY_POINT_EXTENSIONS.some((ext) => rel.endsWith(ext))) return false;
   if (rel.startsWith("_generated/")) return false;
@@ -125,7 +125,10 @@ function kindOf(value) {
 export async function loadFunctions(dir) {
   const absolute = path.resolve(dir);
   if (!existsSync(absolute)) {
-    throw new LoadError(dir, new Error("no such folder"));
+    throw new LoadError(undefined, "no such folder");
+  }
+  if (!statSync(absolute).isDirectory()) {
+    throw new LoadError(undefined, "not a folder");
   }
   registerLoaders(absolute);
   let schema;
@@ -133,7 +136,10 @@ export async function loadFunctions(dir) {
     if (existsSync(path.join(absolute, name))) {
       const namespace = await importFile(absolute, name);
       if (namespace.default === undefined) {
-        throw new LoadError(name, new Error("it has no default export (`export default defineSchema({ … })`)"));
+        throw new LoadError(
+          name,
+          "it has no default export (`export default defineSchema({ … })`)",
+        );
       }
       schema = namespace.default;
       break;

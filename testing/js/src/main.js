@@ -72,7 +72,8 @@ function parseCommandLine(argv) {
     const text = values[name];
     if (text === undefined) return 0;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) usage(`--${name} must be a port number, not ${text}`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535)
+      usage(`--${name} must be a port number, not ${text}`);
     return n;
   };
   return {

@@ -42,7 +42,8 @@ function send(response, status, body, headers = {}) {
 /** `Convex-Client: {client name}-{semver}`; a missing header is accepted. */
 function checkClientVersion(value) {
   if (value === undefined) return;
-  const semver = /^\d+\.\d+\.\d+(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+  const semver =
+    /^\d+\.\d+\.\d+(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
   for (let i = value.indexOf("-"); i !== -1; i = value.indexOf("-", i + 1)) {
     if (i > 0 && semver.test(value.slice(i + 1))) return;
   }
@@ -61,7 +62,11 @@ function parseJsonBody(bytes) {
   try {
     body = JSON.parse(bytes.toString("utf8"));
   } catch (error) {
-    throw new SystemError(400, "BadJsonBody", `Failed to deserialize the JSON body: ${error.message}`);
+    throw new SystemError(
+      400,
+      "BadJsonBody",
+      `Failed to deserialize the JSON body: ${error.message}`,
+    );
   }
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw new SystemError(400, "BadJsonBody", "The JSON body must be an object");
@@ -174,7 +179,11 @@ async function handleApi(deployment, options, request, response) {
     return;
   }
   const body = parseJsonBody(bytes);
-  const caller = authenticate(request.headers.authorization, url.searchParams.get("adminKey"), options);
+  const caller = authenticate(
+    request.headers.authorization,
+    url.searchParams.get("adminKey"),
+    options,
+  );
 
   if (endpoint === "/api/query_batch") {
     if (!Array.isArray(body.queries)) {
@@ -236,7 +245,9 @@ function systemAnswer(response, error) {
 /** The Convex HTTP API over `deployment`. */
 export function apiServer(deployment, options) {
   return createServer((request, response) => {
-    handleApi(deployment, options, request, response).catch((error) => systemAnswer(response, error));
+    handleApi(deployment, options, request, response).catch((error) =>
+      systemAnswer(response, error),
+    );
   });
 }
 
@@ -299,7 +310,9 @@ async function handleSite(deployment, options, request, response) {
 /** The HTTP actions of `http.ts`, as a deployment's site URL serves them. */
 export function siteServer(deployment, options) {
   return createServer((request, response) => {
-    handleSite(deployment, options, request, response).catch((error) => systemAnswer(response, error));
+    handleSite(deployment, options, request, response).catch((error) =>
+      systemAnswer(response, error),
+    );
   });
 }
 

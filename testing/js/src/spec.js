@@ -43,7 +43,9 @@ export function functionSpec(loaded, url) {
     .sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
   const routes = (loaded.router?.getRoutes() ?? [])
     .map(([path, method]) => ({ functionType: "HttpAction", method, path }))
-    .sort((a, b) => (a.path === b.path ? (a.method < b.method ? -1 : 1) : a.path < b.path ? -1 : 1));
+    .sort((a, b) =>
+      a.path === b.path ? (a.method < b.method ? -1 : 1) : a.path < b.path ? -1 : 1,
+    );
   return sortKeys({ url, functions: [...functions, ...routes] });
 }
 
