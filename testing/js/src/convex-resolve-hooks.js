@@ -1,0 +1,68 @@
+// Module resolution hooks (registered with `node:module`'s `register`, once per functions folder),
+// so that Node loads a `convex/` folder the way Convex's bundler (esbuild) reads it:
+//
+// - every import of `convex` or `convex/...` resolves to this package's pinned copy, wherever the
+//   importing file lives: the folder usually has no `node_modules` of its own, and `convex-test` must
+//   run the functions against the very copy of `convex` it uses itself;
+// - a relative import without an extension (`./schema`) finds `schema.tsx`, `schema.ts`, `schema.jsx`,
+//   `schema.js` or a folder's `index` file, in esbuild's order;
+// - every file of the folder is an ES module, as Convex bundles it, whatever the nearest
+//   `package.json` says (without a `"type": "module"` one, Node would load `.ts` files as CommonJS).
+
+import { statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const EXTENSIONS = [".tsx", ".ts", ".jsx", ".js"];
+const SOURCE_FILE = /\.(m|c)?(j|t)sx?$/;
+
+let base;
+let folder;
+
+/** `base`: the URL to resolve `convex` from (a file of this package); `folder`: the functions' URL. */
+export function initialize(data) {
+  base = data.base;
+  folder = data.folder.endsWith("/") ? data.folder : `${data.folder}/`;
+}
+
+function isFile(url) {
+  try {
+    return statSync(fileURLToPath(url)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function inFolder(url) {
+  return (
+    url !== undefined &&
+    url.startsWith(folder) &&
+    !url.slice(folder.length).split("/").includes("node_modules")
+  );
+}
+
+/** `./schema` → `./schema.ts` when that is the file esbuild would pick; otherwise unchanged. */
+function withExtension(specifier, parentURL) {
+  if (!(specifier.startsWith("./") || specifier.startsWith("../")) || !inFolder(parentURL)) {
+    return specifier;
+  }
+  if (isFile(new URL(specifier, parentURL))) {
+    return specifier;
+  }
+  for (const suffix of [...EXTENSIONS, ...EXTENSIONS.map((ext) => `/index${ext}`)]) {
+    if (isFile(new URL(specifier + suffix, parentURL))) {
+      return specifier + suffix;
+    }
+  }
+  return specifier;
+}
+
+export async function resolve(specifier, context, nextResolve) {
+  if (specifier === "convex" || specifier.startsWith("convex/")) {
+    return nextResolve(specifier, { ...context, parentURL: base });
+  }
+  const resolved = await nextResolve(withExtension(specifier, context.parentURL), context);
+  if (inFolder(resolved.url) && SOURCE_FILE.test(new URL(resolved.url).pathname)) {
+    return { ...resolved, format: "module" };
+  }
+  return resolved;
+}
