@@ -193,6 +193,32 @@ scenarios.args_roundtrip = async () => {
   expectSame(await client.query(api.echo.values, sample()), sample(), "echo:values");
 };
 
+// Every Convex value comes back unchanged from a handler that takes and returns a dynamic value.
+const extremes = {
+  min: -(2n ** 63n),
+  max: 2n ** 63n - 1n,
+  five: 5n,
+  float: 5,
+  nan: NaN,
+  negInf: -Infinity,
+  inf: Infinity,
+  negZero: -0,
+  bytes: bytes(0, 0x10, 0x83, 255),
+  empty: bytes(),
+  text: "unicode ✓ \u0000",
+  nested: { list: [1n, [2.5, { deep: null }], true], obj: {} },
+};
+
+scenarios.untyped_echo = async () => {
+  expectSame(await client.query(api.echo.any, extremes), extremes, "echo:any");
+};
+
+scenarios.untyped_convex_error_data = async () => {
+  const error = await throws(() => client.query(api.echo.throw, extremes), "echo:throw");
+  check(error instanceof ConvexError, `echo:throw: expected a ConvexError, got ${error.name}`);
+  expectSame(error.data, extremes, "echo:throw data");
+};
+
 scenarios.args_decoded = async () => {
   // The handler decodes the args into i64, Vec<u8> and f64 and compares bit patterns with its own sample.
   expectSame(await client.query(api.echo.check, sample()), "ok", "echo:check");

@@ -333,6 +333,17 @@ async fn start() -> TestDeployment {
             "echo:values",
             |_ctx: Ctx, args: Sample| async move { Ok(args) },
         )
+        // Untyped, the natural way: a dynamic value in, the same value out, whatever Convex types it holds.
+        .query(
+            "echo:any",
+            |_ctx: Ctx, args: convex::value::Value| async move { Ok(args) },
+        )
+        .query(
+            "echo:throw",
+            |_ctx: Ctx, args: convex::value::Value| async move {
+                Err::<(), _>(FunctionError::convex(args))
+            },
+        )
         .query("echo:check", |_ctx: Ctx, args: Plain| async move {
             check_plain(&args)
                 .map(|()| "ok")
