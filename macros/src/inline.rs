@@ -9,6 +9,7 @@ use syn::spanned::Spanned as _;
 use syn::{Expr, Ident, LitStr, Token, braced};
 
 use crate::errors::Errors;
+use crate::grammar::{self, FunctionPath};
 use crate::stub::Kind;
 
 enum Function {
@@ -63,7 +64,7 @@ impl Inline {
                 }
             };
             let path: LitStr = input.parse()?;
-            if let Err(why) = crate::path::check(&path.value()) {
+            if let Err(why) = FunctionPath::parse(&path.value()) {
                 errors.at(&path, why);
             }
             let missing_args = || {
@@ -116,7 +117,7 @@ fn parse_entries(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Vec
             };
             (ident.unraw().to_string(), ident.span(), value)
         };
-        if let Err(why) = crate::path::check_field_name(&key) {
+        if let Err(why) = grammar::check_field_name(&key) {
             errors.push(syn::Error::new(key_span, why));
         }
         if entries.iter().any(|e| e.key == key) {

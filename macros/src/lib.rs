@@ -10,8 +10,8 @@ mod api;
 mod case;
 mod crate_path;
 mod errors;
+mod grammar;
 mod inline;
-mod path;
 mod stub;
 
 use proc_macro::TokenStream;

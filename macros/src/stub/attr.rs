@@ -5,6 +5,7 @@ use syn::{Ident, LitStr, Token};
 
 use crate::case::RenameRule;
 use crate::errors::Errors;
+use crate::grammar::FunctionPath;
 
 /// What the attribute said, with every problem recorded rather than stopping at the first.
 pub(crate) struct StubAttr {
@@ -32,7 +33,7 @@ impl Parse for StubAttr {
                 if attr.path.is_some() {
                     attr.errors.at(&lit, "the function path is given twice");
                 } else {
-                    if let Err(why) = crate::path::check(&lit.value()) {
+                    if let Err(why) = FunctionPath::parse(&lit.value()) {
                         attr.errors.at(&lit, why);
                     }
                     attr.path = Some(lit);
@@ -76,12 +77,9 @@ impl StubAttr {
             "name" => self.name = Some(input.parse()?),
             "crate" => {
                 let lit: LitStr = input.parse()?;
-                match lit.parse::<syn::Path>() {
+                match crate::crate_path::parse(&lit) {
                     Ok(path) => self.krate = Some(path),
-                    Err(_) => self.errors.at(
-                        &lit,
-                        "expected a path to the convex-fetch crate, e.g. \"::convex\"",
-                    ),
+                    Err(e) => self.errors.push(e),
                 }
             }
             other => {

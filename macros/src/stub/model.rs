@@ -7,6 +7,7 @@ use syn::{Attribute, FnArg, Ident, LitStr, Pat, ReturnType, Signature, Type, Vis
 use super::attr::StubAttr;
 use crate::case::{RenameRule, pascal};
 use crate::errors::Errors;
+use crate::grammar;
 
 #[derive(Clone, Copy)]
 pub(crate) enum Kind {
@@ -177,15 +178,17 @@ fn params(sig: &Signature, rule: RenameRule, errors: &mut Errors) -> Vec<Param> 
             Type::ImplTrait(t) => errors.at(t, "a stub parameter needs a concrete type, not `impl Trait`"),
             _ => {}
         }
-        let wire = match rename {
-            Some(lit) => {
-                if let Err(why) = crate::path::check_field_name(&lit.value()) {
-                    errors.at(&lit, why);
-                }
-                lit.value()
-            }
+        // A derived name is checked too: a Rust identifier may hold letters that are not ASCII.
+        let wire = match &rename {
+            Some(lit) => lit.value(),
             None => rule.apply(&ident.unraw().to_string()),
         };
+        if let Err(why) = grammar::check_field_name(&wire) {
+            match &rename {
+                Some(lit) => errors.at(lit, why),
+                None => errors.at(&ident, why),
+            }
+        }
         if params.iter().any(|p| p.wire == wire) {
             errors.at(
                 &ident,
