@@ -333,9 +333,9 @@ fn file_stem<'a>(
         ""
     };
     Err(PathError::new(format!(
-        "the module file name `{}` has a dot: the backend reads what follows it as the file's extension and \
-         accepts only `.js`, and the Convex CLI deploys no file named with more than one dot (directory \
-         names may hold dots, as in `v1.api/posts`){export_hint}",
+        "the module file name `{}` has a dot: Convex reads `.{after}` as its extension, which can only be \
+         `.js`, and deploys no file whose name has more than one dot (a directory name may hold dots, as in \
+         `v1.api/posts`){export_hint}",
         short(file)
     )))
 }

@@ -28,23 +28,34 @@ struct Entry {
 
 struct Inline {
     function: Function,
+    /// The call's options, each a method of `Call`.
     options: Vec<(Ident, Option<Expr>)>,
+    /// `crate = "…"`: the runtime crate, for code that re-exports it.
+    krate: Option<syn::Path>,
 }
 
 const KINDS: &str = "`query`, `mutation` or `action`";
-const OPTIONS: &str =
-    "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …` or `verbose`";
+const OPTIONS: &str = "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …`, `verbose` or \
+                       `crate = \"path\"`";
 const FORMS: &str = "expected `query \"module:export\", { … }` (or `mutation`, `action`), or an args literal of \
                      a typed function such as `ListPosts { status: None }`";
 
 pub(crate) fn inline(input: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
-    let inline = syn::parse::Parser::parse2(
+    let parsed = syn::parse::Parser::parse2(
         |input: ParseStream<'_>| Inline::parse(input, &mut errors),
         input,
-    )?;
+    );
+    let inline = match parsed {
+        Ok(inline) => inline,
+        // The errors found before the one that stopped the parse are reported too.
+        Err(e) => return Err(errors.finish_with(e)),
+    };
     errors.finish()?;
-    Ok(expand(&inline, &crate::crate_path::resolve(None)))
+    Ok(expand(
+        &inline,
+        &crate::crate_path::resolve(inline.krate.as_ref()),
+    ))
 }
 
 impl Inline {
@@ -92,8 +103,12 @@ impl Inline {
                 Err(e) => return Err(syn::Error::new(e.span(), FORMS)),
             }
         };
-        let options = parse_options(input, errors)?;
-        Ok(Inline { function, options })
+        let (options, krate) = parse_options(input, errors)?;
+        Ok(Inline {
+            function,
+            options,
+            krate,
+        })
     }
 }
 
@@ -134,15 +149,26 @@ fn parse_entries(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Vec
     Ok(entries)
 }
 
-fn parse_options(
-    input: ParseStream<'_>,
-    errors: &mut Errors,
-) -> syn::Result<Vec<(Ident, Option<Expr>)>> {
+type Options = (Vec<(Ident, Option<Expr>)>, Option<syn::Path>);
+
+fn parse_options(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Options> {
     let mut options: Vec<(Ident, Option<Expr>)> = Vec::new();
+    let mut krate: Option<syn::Path> = None;
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
         if input.is_empty() {
             break;
+        }
+        if input.peek(Token![crate]) {
+            let key: Token![crate] = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let lit: LitStr = input.parse()?;
+            match crate::crate_path::parse(&lit) {
+                Ok(_) if krate.is_some() => errors.at(key, "the option `crate` is given twice"),
+                Ok(path) => krate = Some(path),
+                Err(e) => errors.push(e),
+            }
+            continue;
         }
         let name = input.call(Ident::parse_any)?;
         let value = if input.peek(Token![=]) {
@@ -190,7 +216,7 @@ fn parse_options(
         }
         options.push((name, value));
     }
-    Ok(options)
+    Ok((options, krate))
 }
 
 fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
@@ -229,6 +255,7 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
             quote! {
                 {
                     struct __ConvexArgs<#(#params),*> { #(#fields: #params),* }
+                    #[automatically_derived]
                     impl<#(#params: #private::serde::Serialize),*> #private::serde::Serialize for __ConvexArgs<#(#params),*> {
                         fn serialize<__S: #private::serde::Serializer>(
                             &self,

@@ -300,6 +300,7 @@ fn stub(function: &Function, types: &mut Types<'_>, krate: &TokenStream) -> Toke
             Some(spec::Validator::Null) => None,
             _ => syn::parse2(output_type).ok(),
         },
+        fallback: None,
     };
     crate::stub::expand(&stub, krate)
 }
