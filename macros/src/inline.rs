@@ -274,3 +274,50 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
     };
     quote!(#private::Call::new(#function) #(#options)*)
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn messages(result: syn::Result<TokenStream>) -> Vec<String> {
+        result
+            .err()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_errors_before_a_parse_error_are_reported_with_it() {
+        let all = messages(inline(quote!(query "posts::list", {}, retry = 3, 42)));
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[0].contains("`::` is Rust's separator"), "{all:?}");
+        assert!(all[1].contains("unknown option `retry`"), "{all:?}");
+    }
+
+    #[test]
+    fn crate_names_the_runtime() {
+        let out = inline(quote!(query "posts:list", {}, crate = "::sdk::convex", verbose))
+            .unwrap()
+            .to_string();
+        assert!(
+            out.starts_with(":: sdk :: convex :: __private :: Call :: new"),
+            "{out}"
+        );
+        assert!(out.contains("# [automatically_derived]"), "{out}");
+        assert!(out.ends_with(". verbose ()"), "{out}");
+        let twice = messages(inline(
+            quote!(query "a:b", {}, crate = "::x", crate = "::y"),
+        ));
+        assert_eq!(twice, ["the option `crate` is given twice"]);
+        let bad = messages(inline(quote!(query "a:b", {}, crate = "not a path")));
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0].contains("expected a path to the convex-fetch crate"),
+            "{bad:?}"
+        );
+    }
+}

@@ -35,3 +35,77 @@ pub(crate) fn stub(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStr
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn expanded(attr: TokenStream, item: TokenStream) -> String {
+        stub(Kind::Query, attr, item).to_string()
+    }
+
+    #[test]
+    fn a_stub_with_errors_still_declares_its_function_and_args_struct() {
+        let out = expanded(
+            quote!("posts::list"),
+            quote!(
+                pub async fn list_posts(limit: u32, title: &str) -> Vec<String>;
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("pub struct ListPosts { # [doc = \"`limit` of the args object.\"] pub limit : u32 , }"), "{out}");
+        assert!(
+            out.contains("pub fn list_posts (limit : u32 , title : & str)"),
+            "{out}"
+        );
+        assert!(out.contains("Call :: new (ListPosts { limit })"), "{out}");
+    }
+
+    #[test]
+    fn an_attribute_that_fails_to_parse_keeps_the_errors_before_it_and_the_stub() {
+        let out = expanded(
+            quote!(rename_all = "kebab", 42),
+            quote!(
+                pub async fn count() -> u64;
+            ),
+        );
+        assert_eq!(out.matches("compile_error").count(), 2, "{out}");
+        assert!(out.contains("unknown rename rule"), "{out}");
+        assert!(
+            out.contains("expected the function path as a string"),
+            "{out}"
+        );
+        assert!(!out.contains("missing the function path"), "{out}");
+        assert!(out.contains("pub fn count ()"), "{out}");
+    }
+
+    #[test]
+    fn a_method_stub_expands_to_its_errors_alone() {
+        let out = expanded(
+            quote!("posts:count"),
+            quote!(
+                pub async fn count(&self) -> u64;
+            ),
+        );
+        assert!(out.contains("remove `self`"), "{out}");
+        assert!(!out.contains("struct"), "{out}");
+    }
+
+    #[test]
+    fn a_valid_stub_has_no_errors_and_its_impls_are_automatically_derived() {
+        let out = expanded(
+            quote!("posts:count"),
+            quote!(
+                pub async fn count() -> u64;
+            ),
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        assert_eq!(
+            out.matches("# [automatically_derived] impl").count(),
+            3,
+            "{out}"
+        );
+    }
+}
