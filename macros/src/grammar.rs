@@ -4,9 +4,9 @@
 //! - The module path is the path of the module's file under `convex/`, directories separated by `/`.
 //!   A directory name holds ASCII letters, digits, `_` and `.`, with at least one letter or digit, in at most
 //!   64 bytes (`v1.api`). The file name holds letters, digits and `_`, may end in `.js` (`posts.js:list` is
-//!   `posts:list`), and is at most 64 bytes with that `.js`. It holds no other dot: the backend reads a dot as
-//!   the start of the file's extension and accepts only `.js`, and the Convex CLI deploys no file whose name
-//!   has more than one dot.
+//!   `posts:list`), and is at most 64 bytes with that `.js`. It holds no other dot: the backend would read
+//!   `posts.v2` as a file with the extension `.v2`, which it refuses, and as the Convex CLI deploys no file
+//!   whose name has more than one dot, no deployment holds a `posts.v2.js` either.
 //! - The export is an identifier: ASCII letters, digits and `_`, starting with a letter or `_`, not made only
 //!   of `_`, at most 64 bytes (`list`, `_1a`). A module path alone (`posts`) names its export `default`.
 //!
@@ -327,6 +327,14 @@ fn file_stem<'a>(
             depth,
         ));
     }
+    const DIRECTORIES: &str = "(a directory name may hold dots, as in `v1.api/posts`)";
+    if stem != file {
+        return Err(PathError::new(format!(
+            "the module file name `{}` has a dot besides its `.js`: Convex deploys no file whose name has more \
+             than one dot {DIRECTORIES}",
+            short(file)
+        )));
+    }
     let export_hint = if then_export.is_empty() {
         "; an export is named after a `:`"
     } else {
@@ -334,8 +342,7 @@ fn file_stem<'a>(
     };
     Err(PathError::new(format!(
         "the module file name `{}` has a dot: Convex reads `.{after}` as its extension, which can only be \
-         `.js`, and deploys no file whose name has more than one dot (a directory name may hold dots, as in \
-         `v1.api/posts`){export_hint}",
+         `.js`, and deploys no file whose name has more than one dot {DIRECTORIES}{export_hint}",
         short(file)
     )))
 }
@@ -593,7 +600,8 @@ mod tests {
             ("../posts:list", "cannot contain `..`"),
             ("a:b:c", "more than one `:`"),
             ("po$ts:list", "contains '$'"),
-            ("posts.v2:list", "has a dot"),
+            ("posts.v2:list", "reads `.v2` as its extension"),
+            ("posts.v2.js:list", "has a dot besides its `.js`"),
             ("posts.list", "an export is named after a `:`"),
             ("posts.:list", "has a dot"),
             (".hidden:list", "starts with `.`"),
