@@ -39,6 +39,7 @@ pub mod api {
             ///`status` of the args object, left out when `None`.
             pub status: ::core::option::Option<ListStatus>,
         }
+        #[automatically_derived]
         impl ::convex::__private::serde::Serialize for List {
             fn serialize<__S: ::convex::__private::serde::Serializer>(
                 &self,
@@ -62,6 +63,7 @@ pub mod api {
                 ::convex::__private::serde::ser::SerializeStruct::end(__s)
             }
         }
+        #[automatically_derived]
         impl ::convex::__private::ConvexFunction for List {
             const KIND: ::convex::__private::FunctionKind = ::convex::__private::FunctionKind::Query;
             type Output = ::std::vec::Vec<ListOutputItem>;
@@ -69,6 +71,7 @@ pub mod api {
                 "posts:list"
             }
         }
+        #[automatically_derived]
         impl ::convex::__private::Query for List {}
         ///The Convex query `posts:list`.
         ///
@@ -85,6 +88,7 @@ pub mod api {
             ///`id` of the args object.
             pub id: ::convex::value::Id<super::super::tables::Tasks>,
         }
+        #[automatically_derived]
         impl ::convex::__private::serde::Serialize for Complete {
             fn serialize<__S: ::convex::__private::serde::Serializer>(
                 &self,
@@ -100,6 +104,7 @@ pub mod api {
                 ::convex::__private::serde::ser::SerializeStruct::end(__s)
             }
         }
+        #[automatically_derived]
         impl ::convex::__private::ConvexFunction for Complete {
             const KIND: ::convex::__private::FunctionKind = ::convex::__private::FunctionKind::Mutation;
             type Output = ();
@@ -107,6 +112,7 @@ pub mod api {
                 "tasks:complete"
             }
         }
+        #[automatically_derived]
         impl ::convex::__private::Mutation for Complete {}
         ///The Convex mutation `tasks:complete`.
         ///
@@ -140,6 +146,7 @@ pub mod internal {
             ///`olderThan` of the args object.
             pub older_than: ::convex::value::Int64,
         }
+        #[automatically_derived]
         impl ::convex::__private::serde::Serialize for PurgeOld {
             fn serialize<__S: ::convex::__private::serde::Serializer>(
                 &self,
@@ -155,6 +162,7 @@ pub mod internal {
                 ::convex::__private::serde::ser::SerializeStruct::end(__s)
             }
         }
+        #[automatically_derived]
         impl ::convex::__private::ConvexFunction for PurgeOld {
             const KIND: ::convex::__private::FunctionKind = ::convex::__private::FunctionKind::Mutation;
             type Output = f64;
@@ -162,6 +170,7 @@ pub mod internal {
                 "tasks:purgeOld"
             }
         }
+        #[automatically_derived]
         impl ::convex::__private::Mutation for PurgeOld {}
         ///The Convex mutation `tasks:purgeOld`. Internal: call it with the admin key.
         ///

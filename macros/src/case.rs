@@ -58,6 +58,17 @@ pub(crate) fn pascal(snake: &str) -> String {
         .collect()
 }
 
+/// A Rust type name: the PascalCase of `snake` (`list_posts` → `ListPosts`), with a `T` before it where that
+/// would not start with a letter (`_1a` → `T1a`).
+pub(crate) fn type_name(snake: &str) -> String {
+    let name = pascal(snake);
+    if name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name
+    } else {
+        format!("T{name}")
+    }
+}
+
 /// `sendDailyDigests` → `send_daily_digests`, `_creationTime` → `_creation_time`, `userID` → `user_id`.
 pub(crate) fn snake(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
@@ -83,8 +94,18 @@ pub(crate) fn snake(name: &str) -> String {
 }
 
 /// A Rust identifier for `name`: as is, raw (`r#type`) for a keyword, or with `_` appended where neither works.
+/// Whatever cannot stand in an identifier becomes `_` (`v1.api` → `v1_api`), and a name that does not start with
+/// a letter or `_` gets a `_` before it (`2024` → `_2024`), so that any name gives an identifier.
 pub(crate) fn ident(name: &str) -> proc_macro2::Ident {
     let span = proc_macro2::Span::call_site();
+    let mut name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        name.insert(0, '_');
+    }
+    let name = name.as_str();
     if syn::parse_str::<proc_macro2::Ident>(name).is_ok()
         && syn::parse_str::<syn::Ident>(name).is_ok()
     {
@@ -118,5 +139,13 @@ mod tests {
         assert_eq!(ident("type").to_string(), "r#type");
         assert_eq!(ident("self").to_string(), "self_");
         assert_eq!(ident("list").to_string(), "list");
+        assert_eq!(ident("v1.api").to_string(), "v1_api");
+        assert_eq!(ident("2024").to_string(), "_2024");
+        assert_eq!(ident("").to_string(), "__");
+        assert_eq!(ident("_").to_string(), "__");
+        assert_eq!(ident("a b-c").to_string(), "a_b_c");
+        assert_eq!(type_name("_1a"), "T1a");
+        assert_eq!(type_name("list_posts"), "ListPosts");
+        assert_eq!(type_name(""), "T");
     }
 }

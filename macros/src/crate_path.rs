@@ -19,3 +19,13 @@ pub(crate) fn resolve(explicit: Option<&syn::Path>) -> TokenStream {
         Ok(proc_macro_crate::FoundCrate::Itself) | Err(_) => quote!(::convex_fetch),
     }
 }
+
+/// The value of a `crate = "…"` option: a path to the runtime crate.
+pub(crate) fn parse(lit: &syn::LitStr) -> syn::Result<syn::Path> {
+    lit.parse::<syn::Path>().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            "expected a path to the convex-fetch crate, e.g. \"::convex\"",
+        )
+    })
+}

@@ -9,6 +9,7 @@ use syn::spanned::Spanned as _;
 use syn::{Expr, Ident, LitStr, Token, braced};
 
 use crate::errors::Errors;
+use crate::grammar::{self, FunctionPath};
 use crate::stub::Kind;
 
 enum Function {
@@ -27,23 +28,34 @@ struct Entry {
 
 struct Inline {
     function: Function,
+    /// The call's options, each a method of `Call`.
     options: Vec<(Ident, Option<Expr>)>,
+    /// `crate = "…"`: the runtime crate, for code that re-exports it.
+    krate: Option<syn::Path>,
 }
 
 const KINDS: &str = "`query`, `mutation` or `action`";
-const OPTIONS: &str =
-    "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …` or `verbose`";
+const OPTIONS: &str = "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …`, `verbose` or \
+                       `crate = \"path\"`";
 const FORMS: &str = "expected `query \"module:export\", { … }` (or `mutation`, `action`), or an args literal of \
                      a typed function such as `ListPosts { status: None }`";
 
 pub(crate) fn inline(input: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
-    let inline = syn::parse::Parser::parse2(
+    let parsed = syn::parse::Parser::parse2(
         |input: ParseStream<'_>| Inline::parse(input, &mut errors),
         input,
-    )?;
+    );
+    let inline = match parsed {
+        Ok(inline) => inline,
+        // The errors found before the one that stopped the parse are reported too.
+        Err(e) => return Err(errors.finish_with(e)),
+    };
     errors.finish()?;
-    Ok(expand(&inline, &crate::crate_path::resolve(None)))
+    Ok(expand(
+        &inline,
+        &crate::crate_path::resolve(inline.krate.as_ref()),
+    ))
 }
 
 impl Inline {
@@ -63,7 +75,7 @@ impl Inline {
                 }
             };
             let path: LitStr = input.parse()?;
-            if let Err(why) = crate::path::check(&path.value()) {
+            if let Err(why) = FunctionPath::parse(&path.value()) {
                 errors.at(&path, why);
             }
             let missing_args = || {
@@ -91,8 +103,12 @@ impl Inline {
                 Err(e) => return Err(syn::Error::new(e.span(), FORMS)),
             }
         };
-        let options = parse_options(input, errors)?;
-        Ok(Inline { function, options })
+        let (options, krate) = parse_options(input, errors)?;
+        Ok(Inline {
+            function,
+            options,
+            krate,
+        })
     }
 }
 
@@ -116,7 +132,7 @@ fn parse_entries(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Vec
             };
             (ident.unraw().to_string(), ident.span(), value)
         };
-        if let Err(why) = crate::path::check_field_name(&key) {
+        if let Err(why) = grammar::check_field_name(&key) {
             errors.push(syn::Error::new(key_span, why));
         }
         if entries.iter().any(|e| e.key == key) {
@@ -133,15 +149,26 @@ fn parse_entries(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Vec
     Ok(entries)
 }
 
-fn parse_options(
-    input: ParseStream<'_>,
-    errors: &mut Errors,
-) -> syn::Result<Vec<(Ident, Option<Expr>)>> {
+type Options = (Vec<(Ident, Option<Expr>)>, Option<syn::Path>);
+
+fn parse_options(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Options> {
     let mut options: Vec<(Ident, Option<Expr>)> = Vec::new();
+    let mut krate: Option<syn::Path> = None;
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
         if input.is_empty() {
             break;
+        }
+        if input.peek(Token![crate]) {
+            let key: Token![crate] = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let lit: LitStr = input.parse()?;
+            match crate::crate_path::parse(&lit) {
+                Ok(_) if krate.is_some() => errors.at(key, "the option `crate` is given twice"),
+                Ok(path) => krate = Some(path),
+                Err(e) => errors.push(e),
+            }
+            continue;
         }
         let name = input.call(Ident::parse_any)?;
         let value = if input.peek(Token![=]) {
@@ -189,7 +216,7 @@ fn parse_options(
         }
         options.push((name, value));
     }
-    Ok(options)
+    Ok((options, krate))
 }
 
 fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
@@ -228,6 +255,7 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
             quote! {
                 {
                     struct __ConvexArgs<#(#params),*> { #(#fields: #params),* }
+                    #[automatically_derived]
                     impl<#(#params: #private::serde::Serialize),*> #private::serde::Serialize for __ConvexArgs<#(#params),*> {
                         fn serialize<__S: #private::serde::Serializer>(
                             &self,
@@ -245,4 +273,51 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
         }
     };
     quote!(#private::Call::new(#function) #(#options)*)
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn messages(result: syn::Result<TokenStream>) -> Vec<String> {
+        result
+            .err()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn the_errors_before_a_parse_error_are_reported_with_it() {
+        let all = messages(inline(quote!(query "posts::list", {}, retry = 3, 42)));
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[0].contains("`::` is Rust's separator"), "{all:?}");
+        assert!(all[1].contains("unknown option `retry`"), "{all:?}");
+    }
+
+    #[test]
+    fn crate_names_the_runtime() {
+        let out = inline(quote!(query "posts:list", {}, crate = "::sdk::convex", verbose))
+            .unwrap()
+            .to_string();
+        assert!(
+            out.starts_with(":: sdk :: convex :: __private :: Call :: new"),
+            "{out}"
+        );
+        assert!(out.contains("# [automatically_derived]"), "{out}");
+        assert!(out.ends_with(". verbose ()"), "{out}");
+        let twice = messages(inline(
+            quote!(query "a:b", {}, crate = "::x", crate = "::y"),
+        ));
+        assert_eq!(twice, ["the option `crate` is given twice"]);
+        let bad = messages(inline(quote!(query "a:b", {}, crate = "not a path")));
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0].contains("expected a path to the convex-fetch crate"),
+            "{bad:?}"
+        );
+    }
 }

@@ -3,15 +3,20 @@
 //! and documents them with examples.
 //!
 //! Each macro parses its input, validates it into a small model (recording every error at its own span), then
-//! expands the model. The expansion names the runtime through its hidden `__private` module, found under
-//! whatever name the user's `Cargo.toml` gives the crate.
+//! expands the model. A stub with errors still expands, beside its `compile_error!`s, to its function and args
+//! struct, so that its uses add no errors of their own and editors keep completing them. The expansion names
+//! the runtime through its hidden `__private` module, found under whatever name the user's `Cargo.toml` gives
+//! the crate, or at the path a `crate = "…"` option gives.
+//!
+//! Function paths, identifiers and field names are checked by `grammar.rs`, the backend's rules in one file
+//! that depends on nothing but std.
 
 mod api;
 mod case;
 mod crate_path;
 mod errors;
+mod grammar;
 mod inline;
-mod path;
 mod stub;
 
 use proc_macro::TokenStream;
@@ -21,19 +26,19 @@ use stub::Kind;
 /// Declares a typed stub for a Convex query. See the `convex-fetch` crate.
 #[proc_macro_attribute]
 pub fn query(attr: TokenStream, item: TokenStream) -> TokenStream {
-    errors::output(stub::stub(Kind::Query, attr.into(), item.into()))
+    stub::stub(Kind::Query, attr.into(), item.into()).into()
 }
 
 /// Declares a typed stub for a Convex mutation. See the `convex-fetch` crate.
 #[proc_macro_attribute]
 pub fn mutation(attr: TokenStream, item: TokenStream) -> TokenStream {
-    errors::output(stub::stub(Kind::Mutation, attr.into(), item.into()))
+    stub::stub(Kind::Mutation, attr.into(), item.into()).into()
 }
 
 /// Declares a typed stub for a Convex action. See the `convex-fetch` crate.
 #[proc_macro_attribute]
 pub fn action(attr: TokenStream, item: TokenStream) -> TokenStream {
-    errors::output(stub::stub(Kind::Action, attr.into(), item.into()))
+    stub::stub(Kind::Action, attr.into(), item.into()).into()
 }
 
 /// Makes an inline call to a Convex function. See the `convex-fetch` crate.

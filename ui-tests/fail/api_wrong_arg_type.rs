@@ -1,5 +1,4 @@
-// trybuild builds each case in target/tests/trybuild/<crate>/, four levels below the workspace.
-convex::api!("../../../../ui-tests/specs/posts.json");
+convex::api!("specs/posts.json");
 
 fn main() {
     let _call = api::posts::list("ten");

@@ -14,6 +14,11 @@ pub struct Post {
 #[convex::query("posts:list")]
 pub async fn list_posts(status: Option<String>) -> Vec<Post>;
 
+/// The runtime under another path, as a crate that re-exports it would have it.
+pub mod sdk {
+    pub use ::convex as runtime;
+}
+
 fn json<F: ConvexFunction>(f: &F) -> String {
     String::from_utf8(to_vec(f).unwrap()).unwrap()
 }
@@ -42,6 +47,10 @@ fn main() {
     assert_eq!(kind(call.function()), FunctionKind::Action);
     assert_eq!(json(call.function()), "{}");
     let _: Call<Untyped<_, (), _>> = convex::convex_fetch!(query "posts:list", {}, client = client.clone());
+
+    // A directory name may hold dots; `crate = "…"` names the runtime through a re-export.
+    let call: Call<Untyped<_, (), _>> = convex::convex_fetch!(query "v1.api/posts:list", {}, crate = "crate::sdk::runtime");
+    assert_eq!(call.function().path(), "v1.api/posts:list");
 
     // A typed reference's args literal: the compiler checks the field names and types.
     let call = convex::convex_fetch!(ListPosts { status: None }, url = "http://127.0.0.1:1");

@@ -39,6 +39,10 @@ pub async fn keywords(r#type: String) -> Option<String>;
 #[convex::query("posts:list", crate = "::convex")]
 pub async fn explicit_crate(status: std::option::Option<Status>) -> Vec<Post>;
 
+// A directory name may hold dots, as the backend allows.
+#[convex::query("v1.api/posts:list")]
+pub async fn list_v1_posts() -> Vec<Post>;
+
 fn json<F: ConvexFunction>(f: &F) -> String {
     String::from_utf8(to_vec(f).unwrap()).unwrap()
 }
@@ -64,6 +68,7 @@ fn main() {
     assert_eq!(json(stats().function()), "{}");
     assert_eq!(json(keywords("x".into()).function()), r#"{"type":"x"}"#);
     assert_eq!(json(explicit_crate(None).function()), "{}");
+    assert_eq!(list_v1_posts().function().path(), "v1.api/posts:list");
 
     // The args struct is the typed reference the seed-style functions take.
     let _typed = convex::fetch_query("http://127.0.0.1:1", ListPosts { status: None, max_items: 3 }, Default::default());

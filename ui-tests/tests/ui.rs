@@ -1,9 +1,33 @@
 //! The compile-time contract of the macros: every accepted form compiles and runs (`pass/`), every mistake
 //! fails with the message in its `.stderr` (`fail/`). See README.md for refreshing the `.stderr` files.
 
+use std::path::Path;
+
 #[test]
 fn ui() {
+    provide_specs();
     let cases = trybuild::TestCases::new();
     cases.pass("pass/*.rs");
     cases.compile_fail("fail/*.rs");
+}
+
+/// `api!` reads a spec relative to the directory of the crate being compiled, which for these cases is the
+/// project trybuild generates in `<target dir>/tests/trybuild/<this package>/`, wherever the target directory
+/// is. The specs are copied there, so that the cases name them as `specs/…` under any `CARGO_TARGET_DIR`.
+fn provide_specs() {
+    // Cargo gives integration tests `<target dir>/tmp`.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is a directory inside the target directory");
+    let specs = target
+        .join("tests/trybuild")
+        .join(env!("CARGO_PKG_NAME"))
+        .join("specs");
+    std::fs::create_dir_all(&specs).expect("the trybuild project's directory can be written");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+    for entry in std::fs::read_dir(&source).expect("ui-tests/specs can be read") {
+        let entry = entry.expect("ui-tests/specs can be read");
+        std::fs::copy(entry.path(), specs.join(entry.file_name()))
+            .expect("a spec can be copied into the trybuild project");
+    }
 }

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::grammar::{self, FunctionPath};
 use crate::stub::Kind;
 
 pub(crate) struct Spec {
@@ -13,7 +14,7 @@ pub(crate) struct Function {
     /// Module path segments: `admin/users.js:remove` → `["admin", "users"]`.
     pub(crate) modules: Vec<String>,
     pub(crate) export: String,
-    /// The call path: `admin/users:remove`.
+    /// The call path, in canonical form: `admin/users:remove`.
     pub(crate) path: String,
     pub(crate) kind: Kind,
     pub(crate) internal: bool,
@@ -97,8 +98,15 @@ pub(crate) fn parse(json: &str) -> Result<Spec> {
             "Mutation" => Kind::Mutation,
             "Action" => Kind::Action,
             "HttpAction" => {
+                let method = string(obj, "method", &at)?;
+                if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    return err(
+                        &format!("{at}.method"),
+                        format_args!("`{method}` is not an HTTP method"),
+                    );
+                }
                 spec.routes.push(Route {
-                    method: string(obj, "method", &at)?.to_owned(),
+                    method: method.to_owned(),
                     path: string(obj, "path", &at)?.to_owned(),
                 });
                 continue;
@@ -117,15 +125,12 @@ pub(crate) fn parse(json: &str) -> Result<Spec> {
 
 fn function(obj: &Map<String, Value>, kind: Kind, at: &str) -> Result<Function> {
     let identifier = string(obj, "identifier", at)?;
-    let Some((module, export)) = identifier.split_once(':') else {
-        return err(
+    let path = FunctionPath::parse(identifier).or_else(|why| {
+        err(
             &format!("{at}.identifier"),
-            format_args!("`{identifier}` is not `module.js:export`"),
-        );
-    };
-    let module = module.strip_suffix(".js").unwrap_or(module);
-    let path = format!("{module}:{export}");
-    crate::path::check(&path).or_else(|why| err(&format!("{at}.identifier"), why))?;
+            format_args!("`{identifier}` is not a function path: {why}"),
+        )
+    })?;
     let internal = match obj.get("visibility") {
         None => false,
         Some(v) => match string(
@@ -160,9 +165,9 @@ fn function(obj: &Map<String, Value>, kind: Kind, at: &str) -> Result<Function> 
         },
     };
     Ok(Function {
-        modules: module.split('/').map(str::to_owned).collect(),
-        export: export.to_owned(),
-        path,
+        modules: path.module().split('/').map(str::to_owned).collect(),
+        export: path.export().to_owned(),
+        path: path.canonical(),
         kind,
         internal,
         args,
@@ -194,7 +199,12 @@ fn validator(v: &Value, at: &str) -> Result<Validator> {
             Value::Object(o) if o.contains_key("$float") => Literal::Number,
             _ => return err(&format!("{at}.value"), "unsupported literal"),
         }),
-        "id" => Validator::Id(string(obj, "tableName", at)?.to_owned()),
+        "id" => {
+            let table = string(obj, "tableName", at)?;
+            grammar::check_identifier(table, "table name")
+                .or_else(|why| err(&format!("{at}.tableName"), why))?;
+            Validator::Id(table.to_owned())
+        }
         "array" => Validator::Array(Box::new(validator(
             inner("value")?,
             &format!("{at}.value"),
@@ -215,6 +225,8 @@ fn validator(v: &Value, at: &str) -> Result<Validator> {
             let mut fields = Vec::new();
             for (name, field) in object(inner("value")?, &value_at)? {
                 let field_at = format!("{value_at}.{name}");
+                // Object validators name their fields with identifiers, which also makes them Rust names.
+                grammar::check_identifier(name, "field name").or_else(|why| err(&field_at, why))?;
                 let field_obj = object(field, &field_at)?;
                 let optional = match field_obj.get("optional") {
                     None => false,

@@ -183,11 +183,10 @@ impl Types<'_> {
 
 /// The marker type of a table: `posts` → `Posts`, `_storage` → `Storage`.
 pub(crate) fn table_marker(table: &str) -> String {
-    let name = pascal(&snake(table));
-    if name.is_empty() {
+    if pascal(&snake(table)).is_empty() {
         "Table".to_owned()
     } else {
-        name
+        crate::case::type_name(&snake(table))
     }
 }
 

@@ -5,6 +5,7 @@ use syn::{Ident, LitStr, Token};
 
 use crate::case::RenameRule;
 use crate::errors::Errors;
+use crate::grammar::FunctionPath;
 
 /// What the attribute said, with every problem recorded rather than stopping at the first.
 pub(crate) struct StubAttr {
@@ -13,11 +14,15 @@ pub(crate) struct StubAttr {
     pub(crate) name: Option<Ident>,
     pub(crate) krate: Option<syn::Path>,
     pub(crate) errors: Errors,
+    /// Whether the whole attribute was read: if not, a missing path may be in what was not.
+    pub(crate) complete: bool,
 }
 
 const OPTIONS: &str = "`rename_all = \"…\"`, `name = ArgsType` or `crate = \"path\"`";
 
 impl Parse for StubAttr {
+    /// Never fails: an error that stops the parse is recorded with the others, and the rest is skipped, so
+    /// that the stub is still validated and expanded.
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut attr = StubAttr {
             path: None,
@@ -25,14 +30,33 @@ impl Parse for StubAttr {
             name: None,
             krate: None,
             errors: Errors::default(),
+            complete: true,
         };
+        if let Err(e) = attr.parse_all(input) {
+            attr.errors.push(e);
+            attr.complete = false;
+            input.step(|cursor| {
+                let mut rest = *cursor;
+                while let Some((_, next)) = rest.token_tree() {
+                    rest = next;
+                }
+                Ok(((), rest))
+            })?;
+        }
+        Ok(attr)
+    }
+}
+
+impl StubAttr {
+    fn parse_all(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
+        let attr = self;
         while !input.is_empty() {
             if input.peek(LitStr) {
                 let lit: LitStr = input.parse()?;
                 if attr.path.is_some() {
                     attr.errors.at(&lit, "the function path is given twice");
                 } else {
-                    if let Err(why) = crate::path::check(&lit.value()) {
+                    if let Err(why) = FunctionPath::parse(&lit.value()) {
                         attr.errors.at(&lit, why);
                     }
                     attr.path = Some(lit);
@@ -56,11 +80,23 @@ impl Parse for StubAttr {
                 input.parse::<Token![,]>()?;
             }
         }
-        Ok(attr)
+        Ok(())
     }
-}
 
-impl StubAttr {
+    /// The attribute when it could not be parsed at all: no options, and the error.
+    pub(crate) fn failed(error: syn::Error) -> StubAttr {
+        let mut errors = Errors::default();
+        errors.push(error);
+        StubAttr {
+            path: None,
+            rename_all: RenameRule::Camel,
+            name: None,
+            krate: None,
+            errors,
+            complete: false,
+        }
+    }
+
     fn option(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
         match key.to_string().as_str() {
             "rename_all" => {
@@ -76,12 +112,9 @@ impl StubAttr {
             "name" => self.name = Some(input.parse()?),
             "crate" => {
                 let lit: LitStr = input.parse()?;
-                match lit.parse::<syn::Path>() {
+                match crate::crate_path::parse(&lit) {
                     Ok(path) => self.krate = Some(path),
-                    Err(_) => self.errors.at(
-                        &lit,
-                        "expected a path to the convex-fetch crate, e.g. \"::convex\"",
-                    ),
+                    Err(e) => self.errors.push(e),
                 }
             }
             other => {

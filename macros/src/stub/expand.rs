@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 
-use super::model::{Kind, Stub};
+use super::model::{FallbackInput, Kind, Stub};
 
 pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
     let Stub {
@@ -17,6 +17,7 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
         args_ident,
         params,
         output,
+        fallback,
     } = stub;
     let private = quote!(#krate::__private);
     let word = kind.word();
@@ -71,12 +72,33 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
     );
     let name_str = args_ident.to_string();
 
+    // The function's signature: its parameters are the fields, except beside errors, where it keeps the
+    // user's parameters and generics (see `Fallback`).
+    let signature = match fallback {
+        None => quote!(#vis fn #ident(#(#names: #types),*) -> #private::Call<#args_ident>),
+        Some(fallback) => {
+            let inputs = fallback.inputs.iter().map(|input| match input {
+                FallbackInput::Sent(i) => {
+                    let (ident, ty) = (&params[*i].ident, &params[*i].ty);
+                    quote!(#ident: #ty)
+                }
+                FallbackInput::Unsent(typed) => quote!(#typed),
+            });
+            let (generics, where_clause) = (&fallback.generics, &fallback.generics.where_clause);
+            quote! {
+                #[allow(unused_variables, unused_mut)]
+                #vis fn #ident #generics(#(#inputs),*) -> #private::Call<#args_ident> #where_clause
+            }
+        }
+    };
+
     quote! {
         #(#cfgs)*
         #[doc = #struct_doc]
         #vis struct #args_ident { #(#fields,)* }
 
         #(#cfgs)*
+        #[automatically_derived]
         impl #private::serde::Serialize for #args_ident {
             fn serialize<__S: #private::serde::Serializer>(
                 &self,
@@ -90,6 +112,7 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
         }
 
         #(#cfgs)*
+        #[automatically_derived]
         impl #private::ConvexFunction for #args_ident {
             const KIND: #private::FunctionKind = #private::FunctionKind::#kind_variant;
             #output
@@ -99,13 +122,14 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
         }
 
         #(#cfgs)*
+        #[automatically_derived]
         impl #private::#kind_trait for #args_ident {}
 
         #(#cfgs)*
         #(#fn_attrs)*
         #[doc = ""]
         #[doc = #fn_doc]
-        #vis fn #ident(#(#names: #types),*) -> #private::Call<#args_ident> {
+        #signature {
             #private::Call::new(#args_ident { #(#names),* })
         }
     }

@@ -5,8 +5,9 @@ use syn::ext::IdentExt as _;
 use syn::{Attribute, FnArg, Ident, LitStr, Pat, ReturnType, Signature, Type, Visibility};
 
 use super::attr::StubAttr;
-use crate::case::{RenameRule, pascal};
+use crate::case::{RenameRule, type_name};
 use crate::errors::Errors;
+use crate::grammar;
 
 #[derive(Clone, Copy)]
 pub(crate) enum Kind {
@@ -73,20 +74,43 @@ pub(crate) struct Stub {
     pub(crate) params: Vec<Param>,
     /// `None` for `-> ()` or no return type: the function returns null.
     pub(crate) output: Option<Type>,
+    /// Set only beside errors: the function's signature as the user wrote it.
+    pub(crate) fallback: Option<Fallback>,
+}
+
+/// What a stub with errors still expands to, beside the errors: the function with the user's parameters and
+/// generics, so that its uses still resolve and type-check instead of adding errors of their own.
+pub(crate) struct Fallback {
+    pub(crate) generics: syn::Generics,
+    /// Every parameter in the user's order, without its attributes.
+    pub(crate) inputs: Vec<FallbackInput>,
+}
+
+pub(crate) enum FallbackInput {
+    /// `params[i]`, a field of the args struct.
+    Sent(usize),
+    /// A parameter that cannot be a field (a pattern, a borrowed type, `impl Trait`, a generic one): only in
+    /// the signature.
+    Unsent(Box<syn::PatType>),
+}
+
+/// A validated stub; `errors` is `Err` with every problem found, and then `stub`, where there is one, is the
+/// best-effort expansion to emit beside them.
+pub(crate) struct Validated {
+    pub(crate) stub: Option<Stub>,
+    pub(crate) krate: Option<syn::Path>,
+    pub(crate) errors: syn::Result<()>,
 }
 
 impl Stub {
-    pub(crate) fn validate(
-        kind: Kind,
-        attr: StubAttr,
-        item: StubFn,
-    ) -> syn::Result<(Stub, Option<syn::Path>)> {
+    pub(crate) fn validate(kind: Kind, attr: StubAttr, item: StubFn) -> Validated {
         let StubAttr {
             path,
             rename_all,
             name,
             krate,
             mut errors,
+            complete,
         } = attr;
         let sig = &item.sig;
         let word = kind.word();
@@ -113,15 +137,18 @@ impl Stub {
         if let Some(variadic) = &sig.variadic {
             errors.at(variadic, "a Convex stub cannot be variadic");
         }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        let generic = !sig.generics.params.is_empty() || sig.generics.where_clause.is_some();
+        if generic {
             errors.at(&sig.generics, format!(
                 "a Convex {word} stub cannot be generic or take lifetimes: its args and result are concrete types"
             ));
         }
-        let params = params(sig, rename_all, &mut errors);
-        let output = output(&sig.output, &mut errors);
+        let (mut params, mut inputs, receiver) = params(sig, rename_all, &mut errors);
+        let mut output = output(&sig.output, &mut errors);
         let path = match path {
             Some(path) => path,
+            // The parse stopped early: the path may have been in what it did not read.
+            None if !complete => LitStr::new("", Span::call_site()),
             None => {
                 errors.push(syn::Error::new(
                     Span::call_site(),
@@ -130,10 +157,37 @@ impl Stub {
                 LitStr::new("", Span::call_site())
             }
         };
-        errors.finish()?;
+        let errors = errors.finish();
         let args_ident = name.unwrap_or_else(|| {
-            Ident::new(&pascal(&sig.ident.unraw().to_string()), sig.ident.span())
+            Ident::new(&type_name(&sig.ident.unraw().to_string()), sig.ident.span())
         });
+        let fallback = match &errors {
+            Ok(()) => None,
+            // A method stands in an `impl` block, where the struct and its impls cannot: nothing to add.
+            Err(_) if receiver => {
+                return Validated {
+                    stub: None,
+                    krate,
+                    errors,
+                };
+            }
+            Err(_) => {
+                if generic {
+                    // The fields and the result would name the generics outside the function.
+                    for input in &mut inputs {
+                        if let FallbackInput::Sent(i) = *input {
+                            *input = FallbackInput::Unsent(Box::new(params[i].as_pat_type()));
+                        }
+                    }
+                    params.clear();
+                    output = None;
+                }
+                Some(Fallback {
+                    generics: sig.generics.clone(),
+                    inputs,
+                })
+            }
+        };
         let stub = Stub {
             kind,
             path,
@@ -143,20 +197,47 @@ impl Stub {
             args_ident,
             params,
             output,
+            fallback,
         };
-        Ok((stub, krate))
+        Validated {
+            stub: Some(stub),
+            krate,
+            errors,
+        }
     }
 }
 
-fn params(sig: &Signature, rule: RenameRule, errors: &mut Errors) -> Vec<Param> {
+impl Param {
+    /// `ident: ty`, as a parameter of the function.
+    fn as_pat_type(&self) -> syn::PatType {
+        let (ident, ty) = (&self.ident, &self.ty);
+        syn::parse_quote!(#ident: #ty)
+    }
+}
+
+/// The parameters that become fields; every parameter in order, for a fallback; whether there is a receiver.
+fn params(
+    sig: &Signature,
+    rule: RenameRule,
+    errors: &mut Errors,
+) -> (Vec<Param>, Vec<FallbackInput>, bool) {
     let mut params: Vec<Param> = Vec::new();
+    let mut inputs = Vec::new();
+    let mut receiver = false;
     for input in &sig.inputs {
         let typed = match input {
-            FnArg::Receiver(receiver) => {
-                errors.at(receiver, "a Convex stub is a free function: remove `self`");
+            FnArg::Receiver(r) => {
+                errors.at(r, "a Convex stub is a free function: remove `self`");
+                receiver = true;
                 continue;
             }
             FnArg::Typed(typed) => typed,
+        };
+        let unsent = || {
+            FallbackInput::Unsent(Box::new(syn::PatType {
+                attrs: Vec::new(),
+                ..typed.clone()
+            }))
         };
         let rename = param_rename(&typed.attrs, errors);
         let ident = match &*typed.pat {
@@ -168,24 +249,38 @@ fn params(sig: &Signature, rule: RenameRule, errors: &mut Errors) -> Vec<Param> 
                     pat,
                     "a stub parameter must be a plain name: it becomes a field of the args object",
                 );
+                inputs.push(unsent());
                 continue;
             }
         };
         let ty = (*typed.ty).clone();
         match &ty {
-            Type::Reference(r) => errors.at(r, "a stub parameter must be an owned type (`String`, not `&str`): the call owns its args"),
-            Type::ImplTrait(t) => errors.at(t, "a stub parameter needs a concrete type, not `impl Trait`"),
+            Type::Reference(r) => {
+                errors.at(r, "a stub parameter must be an owned type (`String`, not `&str`): the call owns its args");
+                inputs.push(unsent());
+                continue;
+            }
+            Type::ImplTrait(t) => {
+                errors.at(
+                    t,
+                    "a stub parameter needs a concrete type, not `impl Trait`",
+                );
+                inputs.push(unsent());
+                continue;
+            }
             _ => {}
         }
-        let wire = match rename {
-            Some(lit) => {
-                if let Err(why) = crate::path::check_field_name(&lit.value()) {
-                    errors.at(&lit, why);
-                }
-                lit.value()
-            }
+        // A derived name is checked too: a Rust identifier may hold letters that are not ASCII.
+        let wire = match &rename {
+            Some(lit) => lit.value(),
             None => rule.apply(&ident.unraw().to_string()),
         };
+        if let Err(why) = grammar::check_field_name(&wire) {
+            match &rename {
+                Some(lit) => errors.at(lit, why),
+                None => errors.at(&ident, why),
+            }
+        }
         if params.iter().any(|p| p.wire == wire) {
             errors.at(
                 &ident,
@@ -193,6 +288,7 @@ fn params(sig: &Signature, rule: RenameRule, errors: &mut Errors) -> Vec<Param> 
             );
         }
         let optional = is_option(&ty);
+        inputs.push(FallbackInput::Sent(params.len()));
         params.push(Param {
             ident,
             wire,
@@ -200,7 +296,7 @@ fn params(sig: &Signature, rule: RenameRule, errors: &mut Errors) -> Vec<Param> 
             optional,
         });
     }
-    params
+    (params, inputs, receiver)
 }
 
 /// `#[convex(rename = "…")]` on a parameter; any other attribute there is an error.
@@ -253,7 +349,14 @@ fn output(ret: &ReturnType, errors: &mut Errors) -> Option<Type> {
                 ty,
                 "write the success type only: the call already returns `Result<T, convex::Error>`",
             );
-            None
+            // Beside the error, the success type keeps the uses of the call type-checking.
+            match &p.path.segments.last()?.arguments {
+                syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+                    syn::GenericArgument::Type(ok) => Some(ok.clone()),
+                    _ => None,
+                },
+                _ => None,
+            }
         }
         _ => Some((**ty).clone()),
     }

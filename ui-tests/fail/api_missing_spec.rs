@@ -1,3 +1,0 @@
-convex::api!("specs/no_such_spec.json");
-
-fn main() {}

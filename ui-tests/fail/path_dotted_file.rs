@@ -1,0 +1,5 @@
+
+#[convex::query("posts.v2:list")]
+pub async fn list() -> Vec<String>;
+
+fn main() {}

@@ -1,0 +1,5 @@
+
+#[convex::query("my-posts:list")]
+pub async fn list() -> Vec<String>;
+
+fn main() {}
