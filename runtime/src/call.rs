@@ -42,7 +42,7 @@ pub struct Call<F> {
     target: Target,
     options: FetchOptions,
     /// The snapshot a query runs at (see `Call::at`): its timestamp, and when it was taken.
-    at: Option<(Arc<str>, Instant)>,
+    snapshot: Option<(Arc<str>, Instant)>,
 }
 
 impl<F: ConvexFunction> Call<F> {
@@ -52,7 +52,7 @@ impl<F: ConvexFunction> Call<F> {
             function,
             target: Target::Default,
             options: FetchOptions::new(),
-            at: None,
+            snapshot: None,
         }
     }
 
@@ -86,7 +86,7 @@ impl<F: Query> Call<F> {
     /// Runs the query on `client` at the timestamp `ts`, taken at `taken`.
     pub(crate) fn at_snapshot(mut self, client: &Client, ts: Arc<str>, taken: Instant) -> Self {
         self.target = Target::Client(client.clone());
-        self.at = Some((ts, taken));
+        self.snapshot = Some((ts, taken));
         self
     }
 }
@@ -98,7 +98,7 @@ impl<F: ConvexFunction> fmt::Debug for Call<F> {
             .field("path", &self.function.path())
             .field("target", &self.target)
             .field("options", &self.options)
-            .field("ts", &self.at.as_ref().map(|(ts, _)| ts))
+            .field("ts", &self.snapshot.as_ref().map(|(ts, _)| ts))
             .finish()
     }
 }
@@ -117,7 +117,7 @@ impl<F: ConvexFunction> IntoFuture for Call<F> {
         };
         // Encoding now means the future owns only bytes: args need not be `Send` or `'static`.
         let at = self
-            .at
+            .snapshot
             .as_ref()
             .map(|(ts, taken)| wire::At { ts, taken: *taken });
         let request = wire::Request::function(function, &self.function, at);

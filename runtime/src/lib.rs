@@ -108,8 +108,10 @@ pub use snapshot::Snapshot;
 /// - **The return type** is the success value; no return type or `-> ()` means the function returns nothing.
 /// - **The args struct** (`ListPosts`, or `name = OtherName`) is the function's typed reference: pass it to
 ///   [`fetch_query`], [`Client::call`] or [`convex_fetch!`].
-/// - **The path** is checked at compile time: `"dir/module:export"`, `"module"` for its default export, an
-///   optional `.js` suffix. `crate = "path"` names this crate for code that re-exports it.
+/// - **The path** is checked at compile time with the deployment's rules: `"dir/module:export"`, `"module"` for
+///   its default export, an optional `.js` suffix; directory names may hold dots (`"v1.api/posts:list"`), no
+///   name holds `-` or spaces. `crate = "path"` names this crate for code that re-exports it: a path that
+///   resolves from anywhere in the crate, such as `"::my_sdk::convex"` or `"crate::sdk::convex"`.
 pub use convex_fetch_macros::query;
 
 /// Declares a typed stub for a Convex mutation; everything [`query`] says applies.
@@ -156,7 +158,7 @@ pub use convex_fetch_macros::action;
 /// `convex_fetch!(ListPosts { status: None, max_items: 5 }, verbose)`.
 ///
 /// Options follow the args: `auth = token`, `admin = key`, `url = url` or `client = client`, `timeout = duration`,
-/// `verbose`. Unlike a stub's `Option` parameter, a `None` value here is sent as `null`.
+/// `verbose`, and `crate = "path"` to name this crate for code that re-exports it (as for [`query`]). Unlike a stub's `Option` parameter, a `None` value here is sent as `null`.
 pub use convex_fetch_macros::convex_fetch;
 
 /// Generates typed stubs for every function of a deployment from its function spec, the JSON that
@@ -185,6 +187,10 @@ pub use convex_fetch_macros::convex_fetch;
 /// wire), a union of string literals → an enum, `nullable(x)` → `Option`, any other union → an untagged enum;
 /// an optional field is an `Option` left out when `None`. A malformed spec is a compile error that names the
 /// JSON path at fault.
+///
+/// `api!("convex/function_spec.json", crate = "::my_sdk::convex")` names this crate for code that re-exports
+/// it. Convex names become Rust names: `v1.api/posts` → `api::v1_api::posts`, an export `_1a` → `_1a()` and
+/// `T1a`; two names that would become one Rust name are a compile error saying which.
 pub use convex_fetch_macros::api;
 
 /// What the macros expand to. Not public API: it may change in any release.
