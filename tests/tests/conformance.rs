@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -415,9 +414,7 @@ async fn start() -> TestDeployment {
 // ---------------------------------------------------------------------------------------------------------
 // The official JS client.
 
-fn js_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("js")
-}
+use convex_fetch_tests::js_dir;
 
 /// Runs `node conformance.mjs <url> <token> <admin key>`, killing it after `JS_TIMEOUT`; returns its exit
 /// status, stdout and stderr.
@@ -470,25 +467,7 @@ fn run_node(url: &str, admin_key: &str) -> (std::process::ExitStatus, String, St
 async fn official_js_client_conformance() {
     // Never skipped: on a fresh clone the pinned JS client is installed from the lockfile; a machine that
     // cannot install it fails here, saying how.
-    let installed = js_dir().join("node_modules/convex/package.json");
-    if !installed.is_file() {
-        let npm = std::process::Command::new("npm")
-            .args([
-                "ci",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(js_dir())
-            .status();
-        assert!(
-            matches!(npm, Ok(status) if status.success()) && installed.is_file(),
-            "the official Convex JS client is not installed ({} is missing) and `npm ci --prefix tests/js` \
-             failed ({npm:?}); it needs Node.js 18 or later and the npm registry",
-            installed.display()
-        );
-    }
+    convex_fetch_tests::ensure_js_client();
     let deployment = start().await;
     let url = deployment.url().to_owned();
     let admin_key = deployment.admin_key().to_owned();

@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use convex::value::{self, Value};
@@ -22,33 +21,7 @@ use proptest::test_runner::TestRunner;
 /// How many arbitrary values go through the JS client.
 const ARBITRARY: usize = 400;
 
-fn js_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("js")
-}
-
-/// Installs the pinned JS client from the lockfile when it is missing.
-fn ensure_js_client() {
-    let installed = js_dir().join("node_modules/convex/package.json");
-    if installed.is_file() {
-        return;
-    }
-    let npm = Command::new("npm")
-        .args([
-            "ci",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            "--prefix",
-        ])
-        .arg(js_dir())
-        .status();
-    assert!(
-        matches!(npm, Ok(status) if status.success()) && installed.is_file(),
-        "the official Convex JS client is not installed ({} is missing) and `npm ci --prefix tests/js` \
-         failed ({npm:?}); it needs Node.js 18 or later and the npm registry",
-        installed.display()
-    );
-}
+use convex_fetch_tests::{ensure_js_client, js_dir};
 
 /// What the JS client made of one input line.
 #[derive(Debug, serde::Deserialize)]
