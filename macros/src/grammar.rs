@@ -268,7 +268,10 @@ fn module_path(written: &str, export: Option<&str>, depth: u8) -> Result<String,
             depth,
         ));
     }
-    let (file, dirs) = segments.split_last().expect("split yields a segment");
+    let Some((file, dirs)) = segments.split_last() else {
+        // `split` yields at least one segment; an empty path was refused above.
+        return Err(PathError::new(FORM));
+    };
     for dir in dirs {
         if !dir.bytes().any(|b| b.is_ascii_alphanumeric()) {
             return Err(PathError::new(format!(

@@ -83,6 +83,12 @@ mod conn;
 mod ctx;
 mod fault;
 mod format;
+// The backend's rules for paths, shared with the macros and the runtime (a symlink to macros/src/grammar.rs).
+#[allow(
+    dead_code,
+    reason = "the file is shared; the test deployment uses only the path rules"
+)]
+mod grammar;
 mod handler;
 mod path;
 mod record;
@@ -180,8 +186,8 @@ impl TestDeployment {
     /// refused before the handler (auth, validation, faults) do not count.
     pub fn executions(&self, path: &str) -> usize {
         match FunctionPath::parse(path) {
-            Some(path) => lock(&self.shared.recorder).executions(&path.canonical()),
-            None => 0,
+            Ok(path) => lock(&self.shared.recorder).executions(&path.canonical()),
+            Err(_) => 0,
         }
     }
 
@@ -307,10 +313,9 @@ impl TestDeploymentBuilder {
         internal: bool,
         handler: handler::Handler,
     ) -> Self {
-        let Some(parsed) = FunctionPath::parse(path) else {
-            panic!(
-                "`{path}` is not a valid Convex function path: expected `module:export`, like `posts:list`"
-            );
+        let parsed = match FunctionPath::parse(path) {
+            Ok(parsed) => parsed,
+            Err(error) => panic!("`{path}` is not a valid Convex function path: {error}"),
         };
         self.functions.insert(
             parsed.canonical(),

@@ -4,7 +4,7 @@
 use super::auth::{Caller, authenticate};
 use super::format::Format;
 use super::lock;
-use super::path::FunctionPath;
+use super::path::{FunctionPath, run_path};
 use super::record::RecordedCall;
 use super::server::Shared;
 use axum::http::header::AUTHORIZATION;
@@ -118,7 +118,7 @@ pub(crate) fn prepare(
     );
     let body = body.map_err(Clone::clone).and_then(parse_body);
     let path_text = match (&endpoint, &body) {
-        (Endpoint::Run(path), _) => Ok(FunctionPath::run_path(path)),
+        (Endpoint::Run(path), _) => Ok(run_path(path)),
         (_, Ok(body)) => match body.get("path") {
             Some(Value::String(path)) => Ok(path.clone()),
             Some(_) => Err(SystemError::bad_body("`path` must be a string")),
@@ -127,7 +127,7 @@ pub(crate) fn prepare(
         (_, Err(error)) => Err(error.clone()),
     };
     let path = path_text.and_then(|text| {
-        FunctionPath::parse(&text).ok_or_else(|| {
+        FunctionPath::parse(&text).map_err(|_| {
             SystemError::new(
                 400,
                 "BadConvexFunctionIdentifier",

@@ -234,3 +234,44 @@ async fn documents_decode_counts_written_as_floats() {
         ("k1", 6, "Hi")
     );
 }
+
+#[tokio::test]
+async fn paths_follow_the_backends_grammar_on_both_sides() {
+    // The macros, the runtime and the test deployment read paths by one grammar, the backend's: a dot is
+    // allowed in a directory name, a hyphen nowhere.
+    let deployment = TestDeployment::builder()
+        .query("v1.api/posts:list", |_ctx: Ctx, _args: Value| async move {
+            Ok("v1")
+        })
+        .start()
+        .await;
+    let client = deployment.client();
+    let listed: String = client
+        .query("v1.api/posts.js:list", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(listed, "v1");
+    assert_eq!(deployment.executions("v1.api/posts:list"), 1);
+
+    let err = client
+        .query::<_, String>("my-posts:list", json!({}))
+        .await
+        .unwrap_err();
+    let Error::Server {
+        status,
+        code,
+        message,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (status.as_u16(), code.as_str()),
+        (400, "BadConvexFunctionIdentifier")
+    );
+    assert!(
+        message.contains("my-posts:list is not a valid path"),
+        "{message}"
+    );
+}

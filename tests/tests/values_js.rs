@@ -132,7 +132,7 @@ fn edge_values() -> Vec<Value> {
             ("_id", Value::String("k1".into())),
             ("with space", Value::Array(vec![Value::Bytes(vec![1])])),
             ("class", Value::Object(BTreeMap::new())),
-            ("", Value::Float64(-0.0)),
+            (" ", Value::Float64(-0.0)),
         ]),
     ]);
     values

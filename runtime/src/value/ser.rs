@@ -16,8 +16,6 @@ pub(super) const BYTES_TOKEN: &str = "$convex::Bytes";
 
 /// Integers beyond ±2^53 cannot travel as a float64 without losing digits.
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-/// Convex's limit on the length of an object field name.
-const MAX_FIELD_NAME_LEN: usize = 1024;
 
 /// Where in the value a serializer stands: the top level of the args must be an object, map keys are field names.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,31 +52,10 @@ fn value<T: ?Sized>(v: &T) -> Nested<'_, T> {
     Nested(v, Position::Value)
 }
 
-/// Checks an object field name as Convex does (`convexToJson` in the official client).
-pub(super) fn check_field_name(name: &str) -> Result<(), String> {
-    // The common case in one pass over the bytes: it runs for every field of every object encoded.
-    let printable = name.bytes().all(|b| (b' '..=b'~').contains(&b));
-    if printable && name.len() <= MAX_FIELD_NAME_LEN && !name.starts_with('$') {
-        return Ok(());
-    }
-    if name.starts_with('$') {
-        return Err(format!(
-            "field name `{name}` starts with `$`, which Convex reserves"
-        ));
-    }
-    if name.len() > MAX_FIELD_NAME_LEN {
-        return Err(format!(
-            "field name `{}…` is longer than Convex's limit of {MAX_FIELD_NAME_LEN} characters",
-            name.chars().take(32).collect::<String>()
-        ));
-    }
-    if let Some(c) = name.chars().find(|c| !(' '..='~').contains(c)) {
-        return Err(format!(
-            "field name {name:?} has the character {c:?}; Convex field names are printable ASCII"
-        ));
-    }
-    Ok(())
-}
+/// Checks an object field name as the backend does: not empty, not starting with `$`, printable ASCII, at most
+/// 1024 characters (the official JS client's `convexToJson` lets an empty name through, which the backend then
+/// refuses; refusing it here says so before anything is sent).
+pub(super) use crate::grammar::check_field_name;
 
 /// Writes `{key: base64(bytes)}`: a special value as Convex encodes it.
 pub(super) fn special<S: ser::Serializer>(

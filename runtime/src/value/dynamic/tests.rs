@@ -214,14 +214,16 @@ fn malformed_input_is_an_error_not_a_panic() {
 
 #[test]
 fn invalid_field_names_are_refused_when_encoding() {
-    for name in ["$integer", "$x", "tab\t", "é", &"x".repeat(1025)] {
+    // An empty name too: the backend refuses it ("Field name cannot be empty"), although the official JS client
+    // sends it.
+    for name in ["", "$integer", "$x", "tab\t", "é", &"x".repeat(1025)] {
         let v = object([(name, Value::String("AQAAAAAAAAA=".into()))]);
         let err = value::to_vec(&v).unwrap_err().to_string();
         assert!(err.contains("field name"), "{name:?}: {err}");
         assert!(serde_json::to_string(&v).is_err(), "plain {name:?}");
         assert!(v.to_json().is_err());
     }
-    assert!(value::to_vec(&object([("_id", Value::Null), ("", Value::Null)])).is_ok());
+    assert!(value::to_vec(&object([("_id", Value::Null), (" ", Value::Null)])).is_ok());
 }
 
 #[test]
@@ -551,7 +553,6 @@ fn field_name() -> impl Strategy<Value = String> {
         "[a-zA-Z_][a-zA-Z0-9_]{0,8}",
         "[ -#%-~][ -~]{0,10}",
         "[0-9]{1,3}",
-        Just(String::new()),
     ]
 }
 
