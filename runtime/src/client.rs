@@ -1,6 +1,8 @@
 //! The deployment client, its builder, and the process-wide default client.
 
 use crate::error::Error;
+use crate::function::FunctionKind;
+use crate::limit::InFlight;
 use crate::options::{FetchOptions, option_setters};
 use crate::retry::RetryPolicy;
 use std::collections::HashMap;
@@ -47,6 +49,7 @@ struct Inner {
     defaults: FetchOptions,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    in_flight: InFlight,
 }
 
 impl AsRef<Client> for Client {
@@ -62,6 +65,7 @@ impl fmt::Debug for Client {
             .field("defaults", &self.inner.defaults)
             .field("retry", &self.inner.retry)
             .field("max_response_bytes", &self.inner.max_response_bytes)
+            .field("in_flight", &self.inner.in_flight)
             .finish()
     }
 }
@@ -88,11 +92,11 @@ impl Client {
         ClientBuilder {
             url: url.into(),
             defaults: FetchOptions::new().timeout(DEFAULT_TIMEOUT),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            user_agent: None,
             check_url: true,
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            http: Http::Own(Box::default()),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -117,6 +121,10 @@ impl Client {
     pub(crate) fn max_response_bytes(&self) -> usize {
         self.inner.max_response_bytes
     }
+
+    pub(crate) fn in_flight(&self) -> &InFlight {
+        &self.inner.in_flight
+    }
 }
 
 /// Settings for a [`Client`].
@@ -128,25 +136,178 @@ impl Client {
 pub struct ClientBuilder {
     url: String,
     defaults: FetchOptions,
-    connect_timeout: Duration,
-    user_agent: Option<String>,
     check_url: bool,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    http: Http,
+    in_flight: InFlight,
+}
+
+/// Where the client's HTTP connections come from.
+enum Http {
+    /// A reqwest client built from these settings.
+    Own(Box<HttpSettings>),
+    /// The application's own reqwest client, used as it is.
+    Given(reqwest::Client),
+    /// A setting that cannot be applied (combined with `http_client`, or unreadable), reported at build.
+    Invalid(String),
+}
+
+/// The settings of the connection the client builds for itself.
+struct HttpSettings {
+    connect_timeout: Duration,
+    user_agent: Option<String>,
+    root_certificates: Vec<reqwest::Certificate>,
+    built_in_roots: bool,
+    proxy: Option<reqwest::Proxy>,
+    /// The proxy URL as given, shown in `Debug` with any password redacted.
+    proxy_url: Option<String>,
+    /// The first setting changed, which `http_client` would otherwise drop silently.
+    first_set: Option<String>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: None,
+            root_certificates: Vec::new(),
+            built_in_roots: true,
+            proxy: None,
+            proxy_url: None,
+            first_set: None,
+        }
+    }
+}
+
+impl fmt::Debug for Http {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Http::Own(settings) => f
+                .debug_struct("Own")
+                .field("connect_timeout", &settings.connect_timeout)
+                .field("user_agent", &settings.user_agent)
+                .field("root_certificates", &settings.root_certificates.len())
+                .field("built_in_roots", &settings.built_in_roots)
+                .field("proxy", &settings.proxy_url.as_deref().map(redact_password))
+                .finish(),
+            Http::Given(_) => f.write_str("Given"),
+            Http::Invalid(problem) => write!(f, "Invalid({problem:?})"),
+        }
+    }
 }
 
 impl ClientBuilder {
     option_setters!(defaults);
 
     /// The time establishing a connection may take. Default [`DEFAULT_CONNECT_TIMEOUT`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.connection("connect_timeout", |http| http.connect_timeout = timeout)
     }
 
     /// The `User-Agent` header. Default `convex-fetch/<version>`.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
+    pub fn user_agent(self, user_agent: impl Into<String>) -> Self {
+        let user_agent = user_agent.into();
+        self.connection("user_agent", |http| http.user_agent = Some(user_agent))
+    }
+
+    /// Trusts the certificate authority of a PEM certificate (or bundle of them), besides the built-in
+    /// roots: for a self-hosted deployment behind a private CA. A certificate that cannot be read fails
+    /// [`build`](Self::build).
+    ///
+    /// ```no_run
+    /// let ca = std::fs::read("/etc/ssl/private-ca.pem")?;
+    /// let client = convex_fetch::Client::builder("https://convex.internal.example.com")
+    ///     .add_root_certificate_pem(&ca)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_root_certificate_pem(self, pem: &[u8]) -> Self {
+        match reqwest::Certificate::from_pem_bundle(pem) {
+            Ok(certificates) if !certificates.is_empty() => self
+                .connection("add_root_certificate_pem", |http| {
+                    http.root_certificates.extend(certificates)
+                }),
+            _ => self.invalid(
+                "`add_root_certificate_pem`: the PEM holds no readable certificate".to_owned(),
+            ),
+        }
+    }
+
+    /// Whether the built-in (webpki) roots are trusted. Default `true`; turn it off to trust only the
+    /// certificates added with [`add_root_certificate_pem`](Self::add_root_certificate_pem).
+    pub fn built_in_root_certificates(self, trust: bool) -> Self {
+        self.connection("built_in_root_certificates", |http| {
+            http.built_in_roots = trust
+        })
+    }
+
+    /// Sends every request through the proxy at `url` (`http://proxy.corp:3128`, credentials allowed in the
+    /// URL; redacted in `Debug`). Without it, the `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` environment
+    /// variables apply, as in any reqwest client.
+    pub fn proxy(self, url: &str) -> Self {
+        match reqwest::Proxy::all(url) {
+            Ok(proxy) => self.connection("proxy", |http| {
+                http.proxy_url = Some(url.to_owned());
+                http.proxy = Some(proxy);
+            }),
+            // reqwest's message may quote the URL, and with it a password.
+            Err(_) => self.invalid(format!(
+                "`proxy`: `{}` is not a valid proxy URL",
+                redact_password(url)
+            )),
+        }
+    }
+
+    /// Uses the application's own reqwest client (its TLS roots, proxy, pool and HTTP/2 settings) instead of
+    /// building one. It is used as it is: the connection settings of this builder (`connect_timeout`,
+    /// `user_agent`, root certificates, `proxy`) cannot be combined with it, and setting one is a `Config`
+    /// error at [`build`](Self::build). Build it with `.redirect(reqwest::redirect::Policy::none())`: Convex
+    /// never redirects its API, and a followed redirect could send a mutation to another origin.
+    ///
+    /// The type is reqwest's, re-exported as [`convex_fetch::reqwest`](crate::reqwest) so that the versions
+    /// match.
+    ///
+    /// ```
+    /// use convex_fetch::reqwest;
+    ///
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .pool_max_idle_per_host(64)
+    ///     .build()?;
+    /// let client = convex_fetch::Client::builder("https://happy-otter-123.convex.cloud")
+    ///     .http_client(http)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = match self.http {
+            Http::Own(settings) => match settings.first_set {
+                Some(setting) => Http::Invalid(combined(&setting)),
+                None => Http::Given(client),
+            },
+            other => other,
+        };
+        self
+    }
+
+    /// At most `limit` calls of this client talk to the deployment at once; further calls wait for a free
+    /// slot, and the wait counts against their timeout. Each attempt takes a slot and gives it back when its
+    /// answer is read, so a call waiting to retry holds none.
+    ///
+    /// A deployment runs a limited number of functions at once, and refuses work beyond it with 429
+    /// `TooManyConcurrentRequests` or lets it expire in its queue (503 `ExpiredInQueue`); a service that fans
+    /// out (an import, a batch job, a burst of webhooks) stays under the limit with a cap a little below it.
+    /// Waits are traced at `debug` level. Default: no limit. A limit of 0 is a `Config` error at build.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.in_flight.set_total(limit);
+        self
+    }
+
+    /// At most `limit` calls of one kind in flight at once, within [`max_in_flight`](Self::max_in_flight):
+    /// for example a few slots for long actions, so that they cannot take every slot from queries.
+    pub fn max_in_flight_of(mut self, kind: FunctionKind, limit: usize) -> Self {
+        self.in_flight.set_for(kind, limit);
         self
     }
 
@@ -172,16 +333,11 @@ impl ClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let url = check_url(&self.url, self.check_url)?;
-        let user_agent = self
-            .user_agent
-            .unwrap_or_else(|| concat!("convex-fetch/", env!("CARGO_PKG_VERSION")).to_owned());
-        let http = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .connect_timeout(self.connect_timeout)
-            // Convex never redirects its API; following one could send a mutation to another origin.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::config(format!("the HTTP client could not be built: {e}")))?;
+        let http = match self.http {
+            Http::Own(settings) => (*settings).build()?,
+            Http::Given(client) => client,
+            Http::Invalid(problem) => return Err(Error::config(problem)),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -189,19 +345,73 @@ impl ClientBuilder {
                 defaults: self.defaults,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
+                in_flight: self.in_flight.build()?,
             }),
         })
     }
+
+    /// Applies a setting of the connection the client builds, or records why it cannot be applied.
+    fn connection(mut self, setting: &str, apply: impl FnOnce(&mut HttpSettings)) -> Self {
+        match &mut self.http {
+            Http::Own(settings) => {
+                settings.first_set.get_or_insert_with(|| setting.to_owned());
+                apply(settings)
+            }
+            Http::Given(_) => self.http = Http::Invalid(combined(setting)),
+            Http::Invalid(_) => {}
+        }
+        self
+    }
+
+    /// Records a setting that cannot be applied, reported by `build`.
+    fn invalid(mut self, problem: String) -> Self {
+        self.http = Http::Invalid(problem);
+        self
+    }
 }
 
-/// The URL with any password replaced, for `Debug`.
+fn combined(setting: &str) -> String {
+    format!("`{setting}` cannot be combined with `http_client`: set it on your reqwest client")
+}
+
+impl HttpSettings {
+    fn build(self) -> Result<reqwest::Client, Error> {
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("convex-fetch/", env!("CARGO_PKG_VERSION")).to_owned());
+        let mut builder = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .connect_timeout(self.connect_timeout)
+            .tls_built_in_root_certs(self.built_in_roots)
+            // Convex never redirects its API; following one could send a mutation to another origin.
+            .redirect(reqwest::redirect::Policy::none());
+        for certificate in self.root_certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+        if let Some(proxy) = self.proxy {
+            builder = builder.proxy(proxy);
+        }
+        builder
+            .build()
+            .map_err(|e| Error::config(format!("the HTTP client could not be built: {e}")))
+    }
+}
+
+/// The URL with any password replaced, for `Debug` and messages. A URL that does not parse loses all of its
+/// credentials, as where the password ends cannot be told.
 fn redact_password(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("[redacted]"));
             parsed.as_str().trim_end_matches('/').to_owned()
         }
-        _ => url.to_owned(),
+        Ok(_) => url.to_owned(),
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(end)) if start + 3 <= end => {
+                format!("{}[redacted]{}", &url[..start + 3], &url[end..])
+            }
+            _ => url.to_owned(),
+        },
     }
 }
 

@@ -124,6 +124,9 @@ pub enum Error {
         function: FunctionName,
         /// The timeout that elapsed.
         after: Duration,
+        /// Whether the request may have reached the deployment: `false` when the whole time was spent
+        /// waiting for a slot of the client's in-flight limit, so the function did not run.
+        sent: bool,
     },
 
     /// The deployment answered, but the answer was not what the call declared: not a Convex response, or a
@@ -258,13 +261,10 @@ impl Error {
     /// [`NOT_RUN_CODES`]). Any other answer, a new code included, leaves the outcome unknown.
     pub fn provably_not_run(&self) -> bool {
         match self {
-            Error::Transport { sent, .. } => !sent,
+            Error::Transport { sent, .. } | Error::Timeout { sent, .. } => !sent,
             Error::InvalidArgs { .. } | Error::Config { .. } => true,
             Error::Server { status, code, .. } => not_run(status.as_u16(), code),
-            Error::Function { .. }
-            | Error::Timeout { .. }
-            | Error::Decode { .. }
-            | Error::SnapshotExpired { .. } => false,
+            Error::Function { .. } | Error::Decode { .. } | Error::SnapshotExpired { .. } => false,
         }
     }
 }

@@ -55,6 +55,7 @@ mod function;
     reason = "the file is shared; the runtime uses only the field-name rules"
 )]
 mod grammar;
+mod limit;
 mod options;
 pub mod pagination;
 mod retry;
@@ -77,6 +78,8 @@ pub use function::{
 /// into a response.
 pub use http::StatusCode;
 pub use options::FetchOptions;
+/// The HTTP client crate, at the version [`ClientBuilder::http_client`] takes.
+pub use reqwest;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use snapshot::Snapshot;

@@ -9,6 +9,7 @@ use crate::options::FetchOptions;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
@@ -55,9 +56,14 @@ async fn send<T>(
         tracing::debug_span!("convex_call", kind = %function.kind, function = %function.path);
     let started = Instant::now();
     let timeout = options.timeout_setting().unwrap_or(crate::DEFAULT_TIMEOUT);
+    // Whether any attempt started sending: a call that timed out before did not run.
+    let sent = AtomicBool::new(false);
     let outcome = async {
         let authorization = options.authorization()?;
-        with_retries(client, function, timeout, || async {
+        with_retries(client, function, timeout, &sent, || async {
+            // Held until the answer is read; a wait for it counts against the deadline.
+            let _slots = client.in_flight().take(function.kind).await;
+            sent.store(true, Ordering::Relaxed);
             let answer = exchange::post(client, request, authorization.as_ref())
                 .await
                 .map_err(|e| (e, None))?;
@@ -90,6 +96,7 @@ async fn with_retries<T, Fut>(
     client: &Client,
     function: &FunctionName,
     timeout: Duration,
+    sent: &AtomicBool,
     mut attempt: impl FnMut() -> Fut,
 ) -> Result<T, Error>
 where
@@ -128,6 +135,7 @@ where
         Err(_) => Err(Error::Timeout {
             function: function.clone(),
             after: timeout,
+            sent: sent.load(Ordering::Relaxed),
         }),
     }
 }
