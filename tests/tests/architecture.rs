@@ -113,7 +113,7 @@ fn runtime_modules_import_in_one_direction() {
     assert!(
         graph["client"]
             .iter()
-            .all(|m| ["error", "options", "retry"].contains(&m.as_str()))
+            .all(|m| ["error", "function", "limit", "options", "retry"].contains(&m.as_str()))
     );
 }
 
