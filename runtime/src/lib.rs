@@ -44,7 +44,10 @@
 #[allow(unused_extern_crates)]
 extern crate self as convex_fetch;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod call;
+mod caller;
 mod client;
 mod error;
 mod function;
@@ -65,6 +68,7 @@ pub mod value;
 mod wire;
 
 pub use call::{Call, CallFuture, fetch_action, fetch_mutation, fetch_query};
+pub use caller::with_auth;
 pub use client::{
     CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, default_client, set_default_client,

@@ -69,6 +69,15 @@ impl FetchOptions {
         }
     }
 
+    /// These options, with the token of the caller's scope ([`with_auth`](crate::with_auth)) as the
+    /// credential if they have none.
+    pub(crate) fn or_scoped_auth(mut self) -> FetchOptions {
+        if self.credential.is_none() {
+            self.credential = crate::caller::scoped_auth().map(Credential::Auth);
+        }
+        self
+    }
+
     pub(crate) fn has_auth(&self) -> bool {
         matches!(self.credential, Some(Credential::Auth(_)))
     }

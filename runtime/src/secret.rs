@@ -6,8 +6,15 @@ use std::fmt;
 ///
 /// Its `Debug` and `Display` print `[redacted]`. Applications can keep their own secrets (a webhook signing
 /// key, a cron secret) in it too, and read them with [`Secret::expose`] where they are used.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Eq)]
 pub struct Secret(Box<str>);
+
+/// Compared in constant time, like [`Secret::matches`].
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.matches(other.0.as_bytes())
+    }
+}
 
 impl Secret {
     /// Wraps a credential.
@@ -18,6 +25,28 @@ impl Secret {
     /// The secret's text, for the one place that needs it (a signature check, a header). Never log it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `given` (a header's bytes, say) is this secret, in time that depends on their lengths only, so
+    /// that a caller guessing a shared secret learns nothing from how fast a wrong guess is refused.
+    ///
+    /// ```
+    /// let secret = convex_fetch::Secret::new("s3cret");
+    /// assert!(secret.matches(b"s3cret"));
+    /// assert!(!secret.matches(b"s3creT"));
+    /// ```
+    pub fn matches(&self, given: &[u8]) -> bool {
+        let expected = self.0.as_bytes();
+        if expected.len() != given.len() {
+            return false;
+        }
+        // Every byte is looked at whatever the earlier ones were; `black_box` keeps the optimiser from
+        // turning the fold back into an early exit.
+        let difference = expected
+            .iter()
+            .zip(given)
+            .fold(0u8, |acc, (a, b)| acc | std::hint::black_box(a ^ b));
+        std::hint::black_box(difference) == 0
     }
 }
 

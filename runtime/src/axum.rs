@@ -1,0 +1,208 @@
+//! axum integration (feature `axum`): errors as responses, the caller's bearer token, its forwarding to every
+//! call made while handling a request, and a shared-secret guard for cron and webhook routes.
+//!
+//! ```no_run
+//! use axum::{Json, Router, middleware, routing::get, routing::post};
+//! use convex_fetch::axum::{SharedSecret, forward_auth};
+//!
+//! #[convex_fetch::query("tasks:mine")]
+//! async fn my_tasks() -> Vec<String>;
+//! #[convex_fetch::action("jobs:nightly")]
+//! async fn nightly() -> ();
+//!
+//! // `?` turns a failed call into a response with a fitting status and a body that leaks nothing.
+//! async fn tasks() -> Result<Json<Vec<String>>, convex_fetch::Error> {
+//!     Ok(Json(my_tasks().await?)) // runs as the user whose bearer token came with the request
+//! }
+//!
+//! async fn cron() -> Result<(), convex_fetch::Error> {
+//!     nightly().await
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/tasks", get(tasks))
+//!     .layer(middleware::from_fn(forward_auth))
+//!     .merge(Router::new().route("/cron/nightly", post(cron)).route_layer(
+//!         middleware::from_fn_with_state(SharedSecret::cron("from-the-env"), SharedSecret::require),
+//!     ));
+//! ```
+
+use crate::error::Error;
+use crate::secret::Secret;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+
+/// The answer to give a client: the status from [`Error::status_code`] and a JSON body that never leaks
+/// internals. A `ConvexError`'s message and data are meant for the caller and pass through
+/// (`{"error": message, "data": data}`); any other failure says only its status's reason
+/// (`{"error": "Bad Gateway"}`). The whole error (credentials redacted, as always) goes to `tracing`: at `error`
+/// level for a 5xx, `debug` otherwise.
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "a Convex call failed");
+        } else {
+            tracing::debug!(error = %self, "a Convex call failed");
+        }
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let body = match &self {
+            Error::Function {
+                message,
+                data: Some(_),
+                ..
+            } => serde_json::json!({
+                "error": message,
+                "data": self.data::<serde_json::Value>().and_then(Result::ok),
+            }),
+            _ => serde_json::json!({ "error": reason }),
+        };
+        json_response(status, &body)
+    }
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// The bearer token of a request's `Authorization` header, as an extractor: the user's JWT, to pass on with
+/// `.auth(token.expose())`. A request without one is refused with 401; take `Option<BearerToken>` where the
+/// token is optional.
+///
+/// ```no_run
+/// use convex_fetch::axum::BearerToken;
+///
+/// #[convex_fetch::mutation("tasks:create")]
+/// async fn create_task(title: String) -> String;
+///
+/// async fn create(token: BearerToken, body: String) -> Result<String, convex_fetch::Error> {
+///     create_task(body).auth(token.expose()).await
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct BearerToken(pub Secret);
+
+impl BearerToken {
+    /// The token's text, for `.auth(…)`. Never log it.
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// The token of `headers`' `Authorization: Bearer …` (the scheme in any case), if there is a non-empty one.
+    pub fn from_headers(headers: &HeaderMap) -> Option<BearerToken> {
+        let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
+            .then(|| BearerToken(Secret::new(token)))
+    }
+}
+
+/// The refusal of a request without a bearer token: 401 with `WWW-Authenticate: Bearer`.
+#[derive(Debug, Clone, Copy)]
+pub struct MissingBearerToken;
+
+impl IntoResponse for MissingBearerToken {
+    fn into_response(self) -> Response {
+        let mut response = json_response(
+            StatusCode::UNAUTHORIZED,
+            &serde_json::json!({ "error": "a bearer token is required" }),
+        );
+        response
+            .headers_mut()
+            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        response
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = MissingBearerToken;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        BearerToken::from_headers(&parts.headers).ok_or(MissingBearerToken)
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(BearerToken::from_headers(&parts.headers))
+    }
+}
+
+/// Middleware (`axum::middleware::from_fn(forward_auth)`) that runs each request that carries a bearer token
+/// in a [`with_auth`](crate::with_auth) scope: every call its handler makes without a credential of its own
+/// runs as that user. A request without a token passes through unchanged, and its calls use the client's
+/// credential, if any.
+pub async fn forward_auth(request: Request, next: Next) -> Response {
+    match BearerToken::from_headers(request.headers()) {
+        Some(BearerToken(token)) => {
+            crate::caller::with_auth(token.expose().to_owned(), next.run(request)).await
+        }
+        None => next.run(request).await,
+    }
+}
+
+/// A shared secret a caller must present in a header, such as the scheduler of a cron route
+/// (`x-cron-secret`) or a webhook sender without signatures. The header is compared in constant time; the
+/// secret is redacted in `Debug`.
+#[derive(Debug, Clone)]
+pub struct SharedSecret {
+    header: HeaderName,
+    secret: Secret,
+}
+
+impl SharedSecret {
+    /// The header `x-cron-secret` must hold `secret`.
+    pub fn cron(secret: impl Into<String>) -> SharedSecret {
+        SharedSecret {
+            header: HeaderName::from_static("x-cron-secret"),
+            secret: Secret::new(secret),
+        }
+    }
+
+    /// The header `header` must hold `secret`.
+    pub fn new(header: HeaderName, secret: impl Into<String>) -> SharedSecret {
+        SharedSecret {
+            header,
+            secret: Secret::new(secret),
+        }
+    }
+
+    /// Whether `headers` hold the secret in the header.
+    pub fn verify(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(&self.header)
+            .is_some_and(|value| self.secret.matches(value.as_bytes()))
+    }
+
+    /// Middleware (`axum::middleware::from_fn_with_state(guard, SharedSecret::require)`) that refuses a
+    /// request without the secret with 401, before its handler runs.
+    pub async fn require(
+        State(guard): State<SharedSecret>,
+        request: Request,
+        next: Next,
+    ) -> Response {
+        if guard.verify(request.headers()) {
+            next.run(request).await
+        } else {
+            json_response(
+                StatusCode::UNAUTHORIZED,
+                &serde_json::json!({ "error": format!("missing or wrong {}", guard.header) }),
+            )
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The axum integration over real HTTP: an axum app on 127.0.0.1 in front of a test deployment.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use convex::axum::{BearerToken, SharedSecret, forward_auth};
+use convex::{Client, Error};
+use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn deployment() -> TestDeployment {
+    TestDeployment::builder()
+        .query("users:me", |ctx: Ctx, _args: Value| async move {
+            Ok(ctx.identity().and_then(|i| i.get("subject").cloned()))
+        })
+        .mutation("tasks:create", |_ctx: Ctx, _args: Value| async move {
+            Err::<(), _>(FunctionError::convex(
+                json!({ "code": "TITLE_TAKEN", "big": 1 }),
+            ))
+        })
+        .mutation("tasks:crash", |_ctx: Ctx, _args: Value| async move {
+            Err::<(), _>(FunctionError::message("db password is hunter2"))
+        })
+        .query("tasks:slow", |_ctx: Ctx, _args: Value| async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(())
+        })
+        .action("jobs:nightly", |_ctx: Ctx, _args: Value| async move {
+            Ok("done")
+        })
+        .token("jwt-of-ada", json!({ "subject": "ada" }))
+        .token("jwt-of-bob", json!({ "subject": "bob" }))
+        .start()
+        .await
+}
+
+/// Serves `app` on 127.0.0.1 and returns its base URL.
+async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+fn app(client: Client) -> Router {
+    async fn me(State(client): State<Client>) -> Result<Json<Option<String>>, Error> {
+        Ok(Json(client.query("users:me", json!({})).await?))
+    }
+    async fn me_as_bob(State(client): State<Client>) -> Result<Json<Option<String>>, Error> {
+        // A call's own credential wins over the request's.
+        Ok(Json(
+            client
+                .query("users:me", json!({}))
+                .auth("jwt-of-bob")
+                .await?,
+        ))
+    }
+    async fn create(State(client): State<Client>) -> Result<(), Error> {
+        client.mutation("tasks:create", json!({})).await
+    }
+    async fn crash(State(client): State<Client>) -> Result<(), Error> {
+        client.mutation("tasks:crash", json!({})).await
+    }
+    async fn slow(State(client): State<Client>) -> Result<(), Error> {
+        client
+            .query("tasks:slow", json!({}))
+            .timeout(Duration::from_millis(20))
+            .await
+    }
+    async fn whoami(
+        token: BearerToken,
+        State(client): State<Client>,
+    ) -> Result<Json<Option<String>>, Error> {
+        Ok(Json(
+            client
+                .query("users:me", json!({}))
+                .auth(token.expose())
+                .await?,
+        ))
+    }
+    async fn maybe(token: Option<BearerToken>) -> String {
+        token.map_or("anonymous".to_owned(), |_| "signed in".to_owned())
+    }
+    async fn nightly(State(client): State<Client>) -> Result<Json<String>, Error> {
+        Ok(Json(client.action("jobs:nightly", json!({})).await?))
+    }
+    let cron = Router::new()
+        .route("/cron/nightly", post(nightly))
+        .route_layer(middleware::from_fn_with_state(
+            SharedSecret::cron("cron-s3cret"),
+            SharedSecret::require,
+        ));
+    Router::new()
+        .route("/me", get(me))
+        .route("/me-as-bob", get(me_as_bob))
+        .route("/create", post(create))
+        .route("/crash", post(crash))
+        .route("/slow", get(slow))
+        .route("/whoami", get(whoami))
+        .route("/maybe", get(maybe))
+        .layer(middleware::from_fn(forward_auth))
+        .merge(cron)
+        .with_state(client)
+}
+
+async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+    let body = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    )
+}
+
+#[tokio::test]
+async fn every_call_of_a_request_runs_as_its_caller() {
+    let deployment = deployment().await;
+    let base = serve(app(deployment.client())).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = http.get(format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(
+        json_of(get("/me", Some("jwt-of-ada")).await.unwrap()).await,
+        (StatusCode::OK, json!("ada"))
+    );
+    assert_eq!(
+        json_of(get("/me", None).await.unwrap()).await,
+        (StatusCode::OK, json!(null))
+    );
+    assert_eq!(
+        json_of(get("/me-as-bob", Some("jwt-of-ada")).await.unwrap()).await,
+        (StatusCode::OK, json!("bob"))
+    );
+    // A token the deployment refuses is the caller's problem: 401, passed on.
+    let (status, body) = json_of(get("/me", Some("forged")).await.unwrap()).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, json!({ "error": "Unauthorized" }))
+    );
+}
+
+#[tokio::test]
+async fn the_bearer_token_extractor_refuses_a_request_without_one() {
+    let deployment = deployment().await;
+    let base = serve(app(deployment.client())).await;
+    let http = reqwest::Client::new();
+    let response = http.get(format!("{base}/whoami")).send().await.unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.as_bytes()),
+        Some(&b"Bearer"[..])
+    );
+    assert_eq!(json_of(response).await.0, StatusCode::UNAUTHORIZED);
+    let response = http
+        .get(format!("{base}/whoami"))
+        .bearer_auth("jwt-of-ada")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(response).await, (StatusCode::OK, json!("ada")));
+    for (token, expected) in [(None, "anonymous"), (Some("jwt-of-ada"), "signed in")] {
+        let mut request = http.get(format!("{base}/maybe"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        assert_eq!(
+            request.send().await.unwrap().text().await.unwrap(),
+            expected
+        );
+    }
+}
+
+#[tokio::test]
+async fn errors_answer_with_their_status_and_leak_nothing() {
+    let deployment = deployment().await;
+    let base = serve(app(deployment.client())).await;
+    let http = reqwest::Client::new();
+
+    let response = http.post(format!("{base}/create")).send().await.unwrap();
+    assert_eq!(
+        response.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["data"], json!({ "code": "TITLE_TAKEN", "big": 1 }));
+    assert!(body["error"].is_string(), "{body}");
+
+    let (status, body) = json_of(http.post(format!("{base}/crash")).send().await.unwrap()).await;
+    assert_eq!(
+        (status, &body),
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "error": "Internal Server Error" })
+        )
+    );
+
+    let (status, body) = json_of(http.get(format!("{base}/slow")).send().await.unwrap()).await;
+    assert_eq!(
+        (status, &body),
+        (
+            StatusCode::GATEWAY_TIMEOUT,
+            &json!({ "error": "Gateway Timeout" })
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_cron_route_runs_only_for_the_right_secret() {
+    let deployment = deployment().await;
+    let base = serve(app(deployment.client())).await;
+    let http = reqwest::Client::new();
+    for secret in [
+        None,
+        Some("wrong"),
+        Some("cron-s3cre"),
+        Some("Cron-s3cret"),
+    ] {
+        let mut request = http.post(format!("{base}/cron/nightly"));
+        if let Some(secret) = secret {
+            request = request.header("x-cron-secret", secret);
+        }
+        let (status, body) = json_of(request.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{secret:?}");
+        assert!(!body.to_string().contains("cron-s3cret"), "{body}");
+    }
+    assert_eq!(deployment.executions("jobs:nightly"), 0);
+    let response = http
+        .post(format!("{base}/cron/nightly"))
+        .header("x-cron-secret", "cron-s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(response).await, (StatusCode::OK, json!("done")));
+    assert_eq!(deployment.executions("jobs:nightly"), 1);
+    assert!(!format!("{:?}", SharedSecret::cron("cron-s3cret")).contains("s3cret"));
+}
+
+#[tokio::test]
+async fn with_auth_scopes_a_token_outside_axum_too() {
+    let deployment = deployment().await;
+    let client = deployment.client();
+    let me = || client.query::<_, Option<String>>("users:me", json!({}));
+    let inside = convex::with_auth("jwt-of-ada", async { me().await })
+        .await
+        .unwrap();
+    assert_eq!(inside.as_deref(), Some("ada"));
+    assert_eq!(me().await.unwrap(), None, "the scope ended");
+}
