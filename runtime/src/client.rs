@@ -304,6 +304,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Runs this client's mutations one at a time, each after the one before it has finished (retries
+    /// included), in the order they were first polled: as the official JS client runs a client's mutations.
+    /// The wait counts against each mutation's timeout. Queries and actions are not affected.
+    ///
+    /// Off by default: mutations of a server, usually for different users, are independent, and Convex runs
+    /// each one as a serializable transaction anyway. Turn it on when one caller's writes must land in the
+    /// order they were made (a queue of edits to one document). A timed-out mutation still may have run.
+    pub fn ordered_mutations(mut self) -> Self {
+        self.in_flight.order_mutations();
+        self
+    }
+
     /// At most `limit` calls of one kind in flight at once, within [`max_in_flight`](Self::max_in_flight):
     /// for example a few slots for long actions, so that they cannot take every slot from queries.
     pub fn max_in_flight_of(mut self, kind: FunctionKind, limit: usize) -> Self {
@@ -465,6 +477,23 @@ pub fn default_client() -> Result<Client, Error> {
     // Not cached on failure: the environment may be fixed later; on success whoever set it first wins.
     let client = Client::from_env()?;
     Ok(DEFAULT_CLIENT.get_or_init(|| client).clone())
+}
+
+/// Checks at start-up that the default client can be had, so that a missing or malformed `CONVEX_URL` stops a
+/// service at boot rather than turning its first request into a 500. Builds the default client from
+/// `CONVEX_URL` unless one is installed already, and returns it.
+///
+/// ```no_run
+/// # async fn serve() {}
+/// #[tokio::main]
+/// async fn main() -> Result<(), convex_fetch::Error> {
+///     convex_fetch::init()?; // "CONVEX_URL is not set: …" here, not at the first request
+///     serve().await;
+///     Ok(())
+/// }
+/// ```
+pub fn init() -> Result<Client, Error> {
+    default_client()
 }
 
 /// Clients of deployments named by URL in calls (`fetch_query(url, …)`, `.url(…)`), so that calls to the same

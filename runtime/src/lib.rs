@@ -71,7 +71,7 @@ pub use call::{Call, CallFuture, fetch_action, fetch_mutation, fetch_query};
 pub use caller::with_auth;
 pub use client::{
     CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, default_client, set_default_client,
+    DEFAULT_TIMEOUT, default_client, init, set_default_client,
 };
 pub use error::{Error, FailureDetails, FunctionName, NOT_RUN_CODES, SNAPSHOT_LIFETIME};
 pub use function::{

@@ -1,4 +1,5 @@
-//! Caps on how many calls of one client talk to the deployment at once, in total and per kind.
+//! Caps on how many calls of one client talk to the deployment at once, in total and per kind, and the queue
+//! of a client that runs its mutations one at a time.
 
 use crate::error::Error;
 use crate::function::FunctionKind;
@@ -12,6 +13,8 @@ pub(crate) struct InFlight {
     total: Option<Cap>,
     /// Indexed by [`index`].
     per_kind: [Option<Cap>; 3],
+    /// One mutation at a time, in the order they were first polled, for the whole call (retries included).
+    ordered_mutations: Option<Semaphore>,
     /// A limit of 0, which no call could ever get past; reported when the client is built.
     zero: Option<&'static str>,
 }
@@ -83,6 +86,20 @@ impl InFlight {
         *at(self) = Some(Cap::new(limit));
     }
 
+    pub(crate) fn order_mutations(&mut self) {
+        self.ordered_mutations = Some(Semaphore::new(1));
+    }
+
+    /// For a mutation on a client that orders them, waits for the mutations before it to finish: tokio's
+    /// semaphore queues waiters first come, first served.
+    pub(crate) async fn take_turn(&self, kind: FunctionKind) -> Option<SemaphorePermit<'_>> {
+        match (&self.ordered_mutations, kind) {
+            // The semaphore is never closed, so `acquire` only ever succeeds.
+            (Some(turn), FunctionKind::Mutation) => turn.acquire().await.ok(),
+            _ => None,
+        }
+    }
+
     /// The caps, or a `Config` error for a limit no call could get past.
     pub(crate) fn build(self) -> Result<InFlight, Error> {
         match self.zero {
@@ -119,6 +136,7 @@ impl fmt::Debug for InFlight {
             .field("query", &limit(&self.per_kind[0]))
             .field("mutation", &limit(&self.per_kind[1]))
             .field("action", &limit(&self.per_kind[2]))
+            .field("ordered_mutations", &self.ordered_mutations.is_some())
             .finish()
     }
 }

@@ -219,12 +219,7 @@ async fn a_cron_route_runs_only_for_the_right_secret() {
     let deployment = deployment().await;
     let base = serve(app(deployment.client())).await;
     let http = reqwest::Client::new();
-    for secret in [
-        None,
-        Some("wrong"),
-        Some("cron-s3cre"),
-        Some("Cron-s3cret"),
-    ] {
+    for secret in [None, Some("wrong"), Some("cron-s3cre"), Some("Cron-s3cret")] {
         let mut request = http.post(format!("{base}/cron/nightly"));
         if let Some(secret) = secret {
             request = request.header("x-cron-secret", secret);

@@ -7,8 +7,12 @@ use std::process::Command;
 #[convex::query("posts:list")]
 pub async fn list_posts() -> Vec<String>;
 
-/// In the child: call the stub on the default client and print the error.
+/// In the child: check the default client at start-up, then call the stub on it, and print the errors.
 fn child() {
+    match convex::init() {
+        Ok(client) => return println!("CHILD-INIT-OK: {}", client.url()),
+        Err(err) => println!("CHILD-INIT: {err}"),
+    }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let err = runtime.block_on(async { list_posts().await }).unwrap_err();
     assert!(matches!(err, convex::Error::Config { .. }), "{err:?}");
@@ -52,6 +56,18 @@ fn calls_without_a_usable_convex_url_fail_with_config_errors() {
     assert!(
         missing.contains("set_default_client"),
         "it says what to do: {missing}"
+    );
+    // `init` says the same at start-up, before any call.
+    assert!(
+        missing.contains(
+            "CHILD-INIT: convex-fetch is not configured correctly: CONVEX_URL is not set"
+        ),
+        "{missing}"
+    );
+    let fine = run_with(Some("https://happy-otter-123.convex.cloud/"));
+    assert!(
+        fine.contains("CHILD-INIT-OK: https://happy-otter-123.convex.cloud\n"),
+        "{fine}"
     );
 
     let invalid = run_with(Some("ftp://happy-otter-123.convex.cloud"));

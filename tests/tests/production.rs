@@ -331,3 +331,53 @@ fn a_cap_of_zero_is_a_config_error() {
         );
     }
 }
+
+async fn run_in_order(client: &Client, n: usize) {
+    // Spawned one after another on a one-thread runtime, the mutations are first polled in this order.
+    let calls: Vec<_> = (0..n)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .mutation::<_, ()>("log:append", json!({ "i": i }))
+                    .await
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ordered_mutations_run_one_at_a_time_in_call_order() {
+    let started = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let gauge = Gauge::new();
+    let deployment = TestDeployment::builder()
+        .mutation("log:append", {
+            let (started, gauge) = (started.clone(), gauge.clone());
+            move |_ctx: Ctx, args: Value| {
+                let (started, gauge) = (started.clone(), gauge.clone());
+                async move {
+                    let i = args["i"].as_u64().unwrap();
+                    started.lock().unwrap().push(i);
+                    // Later mutations finish sooner, so that concurrent ones would land out of order.
+                    gauge.hold(Duration::from_millis(5 - i % 5)).await;
+                    Ok(())
+                }
+            }
+        })
+        .start()
+        .await;
+    let ordered = Client::builder(deployment.url())
+        .ordered_mutations()
+        .build()
+        .unwrap();
+    run_in_order(&ordered, 40).await;
+    assert_eq!(*started.lock().unwrap(), (0..40).collect::<Vec<u64>>());
+    assert_eq!(gauge.max(), 1);
+
+    // By default they overlap.
+    run_in_order(&deployment.client(), 40).await;
+    assert!(gauge.max() > 1);
+}

@@ -105,6 +105,8 @@ where
     // A timeout too long to add to an instant (`Duration::MAX` for "no limit") waits as long as Tokio can.
     let deadline = Instant::now() + timeout.min(FOREVER);
     let attempts = async {
+        // A client ordering its mutations holds the turn for the whole call, retries included.
+        let _turn = client.in_flight().take_turn(function.kind).await;
         let mut number = 1;
         loop {
             let (error, retry_after) = match attempt().await {
