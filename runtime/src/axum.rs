@@ -29,6 +29,7 @@
 
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::token::{CachedTokens, TokenError, TokenSource};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName};
 use axum::http::request::Parts;
@@ -36,6 +37,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
+use std::sync::Arc;
 
 /// The answer to give a client: the status from [`Error::status_code`] and a JSON body that never leaks
 /// internals. A `ConvexError`'s message and data are meant for the caller and pass through
@@ -153,6 +155,59 @@ pub async fn forward_auth(request: Request, next: Next) -> Response {
             crate::caller::with_auth(token.expose().to_owned(), next.run(request)).await
         }
         None => next.run(request).await,
+    }
+}
+
+/// Middleware for the authenticated-route pattern
+/// (`axum::middleware::from_fn_with_state(tokens, forward_session::<BetterAuth>)`): the request's session (for
+/// [`BetterAuth`](crate::token::BetterAuth), its session cookie) is exchanged for a JWT through the cache,
+/// and the request runs in a [`with_auth`](crate::with_auth) scope with it. A request without a session, or
+/// whose session is refused, is answered 401 before its handler runs; a token endpoint that fails, 502.
+///
+/// ```no_run
+/// use axum::{Router, middleware, routing::get};
+/// use convex_fetch::axum::forward_session;
+/// use convex_fetch::token::{BetterAuth, CachedTokens};
+/// use std::sync::Arc;
+///
+/// # async fn profile() {}
+/// let tokens = Arc::new(CachedTokens::new(BetterAuth::new("https://happy-otter-123.convex.site")?));
+/// let app: Router = Router::new()
+///     .route("/api/user/profile", get(profile))
+///     .route_layer(middleware::from_fn_with_state(tokens, forward_session::<BetterAuth>));
+/// # Ok::<(), convex_fetch::Error>(())
+/// ```
+pub async fn forward_session<S: TokenSource + 'static>(
+    State(tokens): State<Arc<CachedTokens<S>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(session) = tokens.session_of(request.headers()) else {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            &serde_json::json!({ "error": "Unauthorized" }),
+        );
+    };
+    match tokens.token(&session).await {
+        Ok(token) => crate::caller::with_auth(token.expose().to_owned(), next.run(request)).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// A refused session is 401, a failing token endpoint 502; the reason goes to `tracing`, not to the caller.
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            TokenError::Refused { .. } => StatusCode::UNAUTHORIZED,
+            TokenError::Unavailable { .. } => StatusCode::BAD_GATEWAY,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %self, "no Convex token for the request");
+        } else {
+            tracing::debug!(error = %self, "no Convex token for the request");
+        }
+        let reason = status.canonical_reason().unwrap_or("Error");
+        json_response(status, &serde_json::json!({ "error": reason }))
     }
 }
 

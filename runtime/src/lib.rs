@@ -64,6 +64,7 @@ pub mod pagination;
 mod retry;
 mod secret;
 mod snapshot;
+pub mod token;
 pub mod value;
 mod wire;
 

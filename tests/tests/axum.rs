@@ -251,3 +251,157 @@ async fn with_auth_scopes_a_token_outside_axum_too() {
     assert_eq!(inside.as_deref(), Some("ada"));
     assert_eq!(me().await.unwrap(), None, "the scope ended");
 }
+
+mod sessions {
+    use super::*;
+    use axum::http::HeaderMap;
+    use base64::Engine as _;
+    use convex::axum::forward_session;
+    use convex::token::{BetterAuth, CachedTokens};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    /// A JWT (unsigned: the test deployment matches tokens by their text) that expires in `secs`.
+    fn jwt(subject: &str, secs: u64) -> String {
+        let exp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + secs;
+        let part = |s: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.sig",
+            part(r#"{"alg":"none"}"#.to_owned()),
+            part(json!({ "sub": subject, "exp": exp }).to_string())
+        )
+    }
+
+    /// Better Auth's token endpoint: the session `ada-session` gets `token`; any other a 401; `broken` a 500.
+    async fn token_endpoint(token: String, fetches: Arc<AtomicUsize>) -> String {
+        let app = Router::new().route(
+            "/api/auth/convex/token",
+            get(move |headers: HeaderMap| {
+                let (token, fetches) = (token.clone(), fetches.clone());
+                async move {
+                    fetches.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let cookie = headers
+                        .get("cookie")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    if cookie.contains("better-auth.session_token=broken") {
+                        (StatusCode::INTERNAL_SERVER_ERROR, String::new())
+                    } else if cookie.contains("better-auth.session_token=ada-session") {
+                        (StatusCode::OK, json!({ "token": token }).to_string())
+                    } else {
+                        (StatusCode::UNAUTHORIZED, String::new())
+                    }
+                }
+            }),
+        );
+        serve(app).await
+    }
+
+    async fn profile_app(
+        site: &str,
+        token: &str,
+        refresh_before: Duration,
+    ) -> (String, TestDeployment) {
+        let deployment = TestDeployment::builder()
+            .query("users:me", |ctx: Ctx, _args: Value| async move {
+                Ok(ctx.identity().and_then(|i| i.get("subject").cloned()))
+            })
+            .token(token, json!({ "subject": "ada" }))
+            .start()
+            .await;
+        let tokens = Arc::new(
+            CachedTokens::new(BetterAuth::new(site).unwrap()).refresh_before(refresh_before),
+        );
+        async fn profile(State(client): State<Client>) -> Result<Json<Option<String>>, Error> {
+            Ok(Json(client.query("users:me", json!({})).await?))
+        }
+        let app = Router::new()
+            .route("/api/user/profile", get(profile))
+            .route_layer(middleware::from_fn_with_state(
+                tokens,
+                forward_session::<BetterAuth>,
+            ))
+            .with_state(deployment.client());
+        (serve(app).await, deployment)
+    }
+
+    async fn get_profile(base: &str, cookie: Option<&str>) -> (StatusCode, Value) {
+        let mut request = reqwest::Client::new().get(format!("{base}/api/user/profile"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        json_of(request.send().await.unwrap()).await
+    }
+
+    #[tokio::test]
+    async fn a_session_is_exchanged_once_for_all_its_concurrent_requests() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let token = jwt("ada", 3600);
+        let site = token_endpoint(token.clone(), fetches.clone()).await;
+        let (base, _deployment) = profile_app(&site, &token, Duration::from_secs(60)).await;
+        let cookie = "theme=dark; better-auth.session_token=ada-session";
+        let requests = (0..20).map(|_| {
+            let base = base.clone();
+            tokio::spawn(async move { get_profile(&base, Some(cookie)).await })
+        });
+        for request in requests.collect::<Vec<_>>() {
+            assert_eq!(request.await.unwrap(), (StatusCode::OK, json!("ada")));
+        }
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "one exchange, then the cache"
+        );
+        get_profile(&base, Some(cookie)).await;
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_token_close_to_its_expiry_is_replaced() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        // Expires in 30 s, refreshed from 60 s before: every request needs a new one.
+        let token = jwt("ada", 30);
+        let site = token_endpoint(token.clone(), fetches.clone()).await;
+        let (base, _deployment) = profile_app(&site, &token, Duration::from_secs(60)).await;
+        for _ in 0..3 {
+            let answer = get_profile(&base, Some("better-auth.session_token=ada-session")).await;
+            assert_eq!(answer, (StatusCode::OK, json!("ada")));
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn no_session_or_a_refused_one_is_401_and_a_failing_endpoint_502() {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let token = jwt("ada", 3600);
+        let site = token_endpoint(token.clone(), fetches.clone()).await;
+        let (base, deployment) = profile_app(&site, &token, Duration::from_secs(60)).await;
+        let unauthorized = (StatusCode::UNAUTHORIZED, json!({ "error": "Unauthorized" }));
+        assert_eq!(get_profile(&base, None).await, unauthorized);
+        assert_eq!(
+            get_profile(&base, Some("better-auth.session_token=eve")).await,
+            unauthorized
+        );
+        assert_eq!(
+            get_profile(&base, Some("better-auth.session_token=broken")).await,
+            (StatusCode::BAD_GATEWAY, json!({ "error": "Bad Gateway" }))
+        );
+        assert_eq!(deployment.executions("users:me"), 0, "no handler ran");
+
+        // An endpoint that cannot be reached at all is a 502 too.
+        let (down, _deployment) =
+            profile_app("http://127.0.0.1:9", &token, Duration::from_secs(60)).await;
+        assert_eq!(
+            get_profile(&down, Some("better-auth.session_token=ada-session"))
+                .await
+                .0,
+            StatusCode::BAD_GATEWAY
+        );
+    }
+}
