@@ -21,3 +21,29 @@ async fn the_committed_function_spec_is_the_functions_spec() {
          `examples::generated` follows it.\n--- committed\n{committed}\n--- current\n{current}"
     );
 }
+
+/// `examples/package.json`, which `npx convex deploy` installs from, pins the `convex` the tests run the
+/// functions with (the Node server's).
+#[test]
+fn the_deployed_convex_version_is_the_tested_one() {
+    let pinned = |path: &str| -> String {
+        let text = std::fs::read_to_string(path).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+        manifest["dependencies"]["convex"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path} does not pin `convex`"))
+            .to_owned()
+    };
+    let deployed = pinned(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/package.json"
+    ));
+    let tested = pinned(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testing/js/package.json"
+    ));
+    assert_eq!(
+        deployed, tested,
+        "examples/package.json and testing/js/package.json pin different `convex` versions"
+    );
+}
