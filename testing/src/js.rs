@@ -412,8 +412,22 @@ impl IdentitiesFile {
         );
         let path = std::env::temp_dir().join(name);
         let text = serde_json::to_string(tokens).unwrap_or_default();
-        std::fs::write(&path, text)
-            .map_err(|source| io_error(&format!("writing `{}`", path.display()), source))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Readable by this user only: it holds the tokens.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // A file left by a process of the same id that died before removing its own is replaced.
+        let file = options.open(&path).or_else(|err| {
+            if err.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(err);
+            }
+            std::fs::remove_file(&path)?;
+            options.open(&path)
+        });
+        let written =
+            file.and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
+        written.map_err(|source| io_error(&format!("writing `{}`", path.display()), source))?;
         Ok(Some(IdentitiesFile(path)))
     }
 }
