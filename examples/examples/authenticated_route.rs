@@ -1,7 +1,7 @@
 //! A route calling Convex as the signed-in user: `cargo run -p examples --example authenticated_route`.
 //!
 //! Settings: `CONVEX_URL` and `CONVEX_SITE_URL` (where Better Auth serves `/api/auth/convex/token`). Against the
-//! demo deployment a stand-in token endpoint is started, which accepts the session `demo-session`:
+//! local deployment a stand-in token endpoint is started, which accepts the session `demo-session`:
 //!
 //! ```sh
 //! curl http://127.0.0.1:3000/api/user/profile -H 'Cookie: better-auth.session_token=demo-session'

@@ -1,6 +1,6 @@
 //! A secret-protected endpoint that runs an action: `cargo run -p examples --example cron_trigger`.
 //!
-//! Settings: `CRON_SECRET` (`demo-cron-secret` against the demo deployment) and `CONVEX_URL`.
+//! Settings: `CRON_SECRET` (`demo-cron-secret` against the local deployment) and `CONVEX_URL`.
 //!
 //! ```sh
 //! curl -X POST http://127.0.0.1:3000/api/cron/daily-digest -H 'x-cron-secret: demo-cron-secret'

@@ -1,8 +1,11 @@
 //! Routes calling a query, a mutation and an action: `cargo run -p examples --example posts`.
 //!
+//! Without `CONVEX_URL`, the functions of `examples/convex` run locally; `000000000000000000000010003tasks` is
+//! the first task they start with.
+//!
 //! ```sh
 //! curl 'http://127.0.0.1:3000/api/posts?status=published'
-//! curl -X POST http://127.0.0.1:3000/api/tasks/complete -H 'content-type: application/json' -d '{"taskId":"task_1"}'
+//! curl -X POST http://127.0.0.1:3000/api/tasks/complete -H 'content-type: application/json' -d '{"taskId":"000000000000000000000010003tasks"}'
 //! curl -X POST http://127.0.0.1:3000/api/reports -H 'content-type: application/json' -d '{"month":6,"year":2025}'
 //! ```
 

@@ -1,21 +1,26 @@
 //! The quick start: `cargo run -p examples --example quickstart`.
 //!
-//! Without `CONVEX_URL`, it starts the demo deployment in-process; with it, it calls your deployment.
+//! Without `CONVEX_URL`, it runs the TypeScript functions of `examples/convex` on this machine (Node.js and
+//! `convex-test`), or the Rust demo deployment when Node.js or its packages are missing; with it, it calls
+//! your deployment.
 
 use examples::{Backend, Failure, demo, quickstart};
 
 #[tokio::main]
 async fn main() -> Result<(), Failure> {
-    let backend = Backend::from_env().await?;
+    let backend = Backend::from_env_or_demo().await?;
     // Stubs called without `.on(&client)` use the default client.
     convex::set_default_client(backend.client())?;
-    if backend.is_demo() {
+    let url = backend.client().url().to_owned();
+    if backend.is_typescript() {
         println!(
-            "CONVEX_URL is not set: using the demo deployment at {}",
-            backend.client().url()
+            "CONVEX_URL is not set: running the functions of examples/convex locally at {url}"
         );
+    } else if let Some(reason) = backend.fallback() {
+        println!("CONVEX_URL is not set, and the TypeScript functions cannot run here: {reason}");
+        println!("Using the Rust demo deployment at {url}");
     } else {
-        println!("Calling {}", backend.client().url());
+        println!("Calling {url}");
     }
     let token = backend
         .setting("CONVEX_AUTH_TOKEN", demo::DEMO_USER_TOKEN)

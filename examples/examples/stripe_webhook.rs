@@ -1,6 +1,6 @@
 //! A verified Stripe webhook: `cargo run -p examples --example stripe_webhook`.
 //!
-//! Settings: `STRIPE_WEBHOOK_SECRET` (the endpoint's `whsec_…`), and `CONVEX_URL`. Against the demo deployment
+//! Settings: `STRIPE_WEBHOOK_SECRET` (the endpoint's `whsec_…`), and `CONVEX_URL`. Against the local deployment
 //! the secret defaults to `whsec_demo`, and the binary prints a signed request to try. With the Stripe CLI:
 //! `stripe listen --forward-to 127.0.0.1:3000/api/webhooks/stripe`.
 

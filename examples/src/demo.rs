@@ -1,15 +1,16 @@
-//! The demo deployment: the functions of [`crate::api`] written in Rust and served in-process by
-//! [`convex_fetch_testing::TestDeployment`], so that every example runs without a Convex account.
+//! The Rust demo deployment: the quick start's functions (`posts:list`, `tasks:create`, `tasks:complete`,
+//! `reports:generate`, `users:me`) written in Rust and served in-process by
+//! [`convex_fetch_testing::TestDeployment`]. The quick start falls back to it when the TypeScript functions
+//! of [`crate::local`] cannot run (no Node.js, or its packages not installed), so that it runs anywhere.
 //!
-//! It holds a few posts, tasks and users in memory. Seeded ids are predictable: the tasks are
-//! [`FIRST_TASK_ID`] and `"task_2"`. Calls with the bearer token [`DEMO_USER_TOKEN`] run as Ada (`user_1`).
+//! It holds the same posts, tasks and users as `convex/init.ts`, in memory; task ids are `task_1`,
+//! `task_2`, …. Calls with the bearer token [`DEMO_USER_TOKEN`] run as Ada (`user_1`).
 
-use crate::api::{NewIssue, Post, Profile, Report, Status, Task};
+use crate::api::{Post, Profile, Report, Status, Task};
 use convex::value::{Document, Id};
 use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,30 +21,21 @@ pub const DEMO_USER_TOKEN: &str = "demo-user-token";
 /// The session cookie value the demo token endpoint accepts.
 pub const DEMO_SESSION: &str = "demo-session";
 
-/// The id of the first seeded task, "Write the quickstart", not completed.
-pub const FIRST_TASK_ID: &str = "task_1";
+/// The identity [`DEMO_USER_TOKEN`] stands for.
+pub fn demo_identity() -> serde_json::Value {
+    json!({ "subject": "user_1", "name": "Ada", "issuer": "https://auth.demo.invalid" })
+}
 
-/// Starts the demo deployment on a free port of 127.0.0.1. It serves until the returned value is dropped.
+/// Starts the Rust demo deployment on a free port of 127.0.0.1. It serves until the returned value is dropped.
 pub async fn start() -> TestDeployment {
-    let db = Arc::new(Mutex::new(Db::seeded()));
+    let db = Arc::new(Mutex::new(Db::initial()));
     TestDeployment::builder()
         .query("posts:list", run(&db, list_posts))
         .query("users:me", run(&db, me))
         .mutation("tasks:create", run(&db, create_task))
         .mutation("tasks:complete", run(&db, complete_task))
         .action("reports:generate", run(&db, generate_report))
-        .mutation("subscriptions:activate", run(&db, activate_subscription))
-        .mutation("subscriptions:cancel", run(&db, cancel_subscription))
-        .action(
-            "notifications:sendDailyDigests",
-            run(&db, send_daily_digests),
-        )
-        .mutation("analytics:recordPageView", run(&db, record_page_view))
-        .mutation("issues:importMany", run(&db, import_issues))
-        .token(
-            DEMO_USER_TOKEN,
-            json!({ "subject": "user_1", "name": "Ada", "issuer": "https://auth.demo.invalid" }),
-        )
+        .token(DEMO_USER_TOKEN, demo_identity())
         .start()
         .await
 }
@@ -81,16 +73,11 @@ pub async fn start_token_endpoint() -> std::io::Result<String> {
 struct Db {
     posts: Vec<Document<Post>>,
     tasks: Vec<Document<Task>>,
-    /// Stripe subscription id → (user id, active).
-    subscriptions: BTreeMap<String, (String, bool)>,
     users: Vec<Profile>,
-    page_views: u64,
-    /// GitHub id → title.
-    issues: BTreeMap<i64, String>,
 }
 
 impl Db {
-    fn seeded() -> Db {
+    fn initial() -> Db {
         let mut db = Db::default();
         for (title, status) in [
             ("Hello, Convex", Status::Published),
@@ -266,62 +253,4 @@ fn generate_report(
         posts_published: published.count() as u64,
         tasks_completed: completed.count() as u64,
     })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActivateArgs {
-    user_id: String,
-    stripe_subscription_id: String,
-}
-
-fn activate_subscription(db: &mut Db, _: &Ctx, args: ActivateArgs) -> Result<(), FunctionError> {
-    db.subscriptions
-        .insert(args.stripe_subscription_id, (args.user_id, true));
-    Ok(())
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CancelArgs {
-    stripe_subscription_id: String,
-}
-
-fn cancel_subscription(db: &mut Db, _: &Ctx, args: CancelArgs) -> Result<(), FunctionError> {
-    // Idempotent: Stripe may deliver an event more than once.
-    if let Some((_, active)) = db.subscriptions.get_mut(&args.stripe_subscription_id) {
-        *active = false;
-    }
-    Ok(())
-}
-
-fn send_daily_digests(db: &mut Db, ctx: &Ctx, _: serde_json::Value) -> Result<u64, FunctionError> {
-    for user in &db.users {
-        ctx.log(format!("digest sent to {}", user.name));
-    }
-    Ok(db.users.len() as u64)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageViewArgs {
-    path: String,
-}
-
-fn record_page_view(db: &mut Db, ctx: &Ctx, args: PageViewArgs) -> Result<(), FunctionError> {
-    db.page_views += 1;
-    ctx.log(format!("page view {}", args.path));
-    Ok(())
-}
-
-#[derive(Deserialize)]
-struct ImportArgs {
-    issues: Vec<NewIssue>,
-}
-
-fn import_issues(db: &mut Db, _: &Ctx, args: ImportArgs) -> Result<u64, FunctionError> {
-    for issue in &args.issues {
-        db.issues.insert(issue.github_id.0, issue.title.clone());
-    }
-    Ok(args.issues.len() as u64)
 }

@@ -14,8 +14,10 @@
 //! | [`github_import`] | data fetched from another API, stored with one mutation |
 //! | [`error_handling`] | one `IntoResponse` for `convex::Error` |
 //!
-//! The functions called are declared once, in [`api`]. Without `CONVEX_URL`, the binaries run against
-//! [`demo`], an in-process stand-in for a deployment.
+//! The functions called are declared once, in [`api`], and written in TypeScript in `examples/convex/`.
+//! Without `CONVEX_URL`, the binaries run those functions on this machine ([`local`]: Node.js and
+//! `convex-test`); the quick start falls back to [`demo`], its functions in Rust, when Node.js or its
+//! packages are missing.
 
 pub mod analytics_middleware;
 pub mod api;
@@ -25,34 +27,91 @@ pub mod demo;
 pub mod error_handling;
 pub mod generated;
 pub mod github_import;
+pub mod local;
 pub mod posts;
 pub mod quickstart;
 pub mod stripe_webhook;
 
-use convex_fetch_testing::TestDeployment;
+use convex_fetch_testing::{JsDeployment, TestDeployment};
 use std::fmt;
 
-/// The deployment the binaries talk to: the one `CONVEX_URL` names, or the [`demo`] deployment.
+/// The deployment the binaries talk to: the one `CONVEX_URL` names, or one on this machine.
 pub struct Backend {
     client: convex::Client,
-    /// Keeps the demo deployment serving; `None` for a real deployment.
-    demo: Option<TestDeployment>,
+    /// Keeps a local deployment serving; `None` for a real deployment.
+    local: Option<Local>,
+    /// Why the TypeScript functions are not the ones running, when they are not.
+    fallback: Option<String>,
+}
+
+/// A deployment on this machine, held to keep it serving.
+enum Local {
+    /// The TypeScript functions of `examples/convex`, run by Node.js.
+    Js(Box<JsDeployment>),
+    /// The Rust stand-ins of [`demo`].
+    Rust(TestDeployment),
+}
+
+impl Local {
+    fn describe(&self) -> String {
+        match self {
+            Local::Js(deployment) => format!("TypeScript functions at {}", deployment.url()),
+            Local::Rust(deployment) => format!("Rust demo at {}", deployment.url()),
+        }
+    }
 }
 
 impl Backend {
-    /// Connects to `CONVEX_URL`, or starts the demo deployment when it is unset.
-    pub async fn from_env() -> Result<Backend, convex::Error> {
-        if std::env::var(convex::CONVEX_URL_ENV).is_ok_and(|url| !url.trim().is_empty()) {
-            return Ok(Backend {
-                client: convex::Client::from_env()?,
-                demo: None,
-            });
+    /// Connects to `CONVEX_URL`; when it is unset, starts the TypeScript functions of [`local`], which
+    /// needs Node.js and the packages of `convex-fetch-testing`'s Node server (the error says what to
+    /// install).
+    pub async fn from_env() -> Result<Backend, Failure> {
+        if let Some(backend) = Backend::remote()? {
+            return Ok(backend);
         }
-        let demo = demo::start().await;
+        let deployment = local::start().await?;
         Ok(Backend {
-            client: demo.client(),
-            demo: Some(demo),
+            client: deployment.client(),
+            local: Some(Local::Js(Box::new(deployment))),
+            fallback: None,
         })
+    }
+
+    /// Like [`from_env`](Self::from_env), but when the TypeScript functions cannot run, starts the Rust
+    /// [`demo`] deployment instead (the quick start's functions only); [`fallback`](Self::fallback) says
+    /// why.
+    pub async fn from_env_or_demo() -> Result<Backend, Failure> {
+        if let Some(backend) = Backend::remote()? {
+            return Ok(backend);
+        }
+        match local::start().await {
+            Ok(deployment) => Ok(Backend {
+                client: deployment.client(),
+                local: Some(Local::Js(Box::new(deployment))),
+                fallback: None,
+            }),
+            Err(err) => {
+                tracing::warn!(error = %err, "the TypeScript functions cannot run: using the Rust demo deployment");
+                let demo = demo::start().await;
+                Ok(Backend {
+                    client: demo.client(),
+                    local: Some(Local::Rust(demo)),
+                    fallback: Some(err.to_string()),
+                })
+            }
+        }
+    }
+
+    /// The deployment `CONVEX_URL` names, if it is set.
+    fn remote() -> Result<Option<Backend>, convex::Error> {
+        if !std::env::var(convex::CONVEX_URL_ENV).is_ok_and(|url| !url.trim().is_empty()) {
+            return Ok(None);
+        }
+        Ok(Some(Backend {
+            client: convex::Client::from_env()?,
+            local: None,
+            fallback: None,
+        }))
     }
 
     /// A client of the deployment.
@@ -60,12 +119,24 @@ impl Backend {
         self.client.clone()
     }
 
-    /// Whether this is the in-process demo deployment.
+    /// Whether the deployment runs on this machine (the TypeScript functions or the Rust demo), rather than
+    /// being the one `CONVEX_URL` names.
     pub fn is_demo(&self) -> bool {
-        self.demo.is_some()
+        self.local.is_some()
     }
 
-    /// A setting read from the environment variable `name`. Against the demo deployment an unset variable
+    /// Whether the deployment runs the TypeScript functions of `examples/convex` on this machine.
+    pub fn is_typescript(&self) -> bool {
+        matches!(self.local, Some(Local::Js(_)))
+    }
+
+    /// Why the Rust demo deployment runs instead of the TypeScript functions, when
+    /// [`from_env_or_demo`](Self::from_env_or_demo) started it.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+
+    /// A setting read from the environment variable `name`. Against a local deployment an unset variable
     /// falls back to `demo_value`; against a real one it is an error, so that no secret has a default.
     pub fn setting(&self, name: &str, demo_value: &str) -> Result<String, MissingSetting> {
         match std::env::var(name) {
@@ -81,6 +152,7 @@ impl fmt::Debug for Backend {
         f.debug_struct("Backend")
             .field("url", &self.client.url())
             .field("demo", &self.is_demo())
+            .field("local", &self.local.as_ref().map(Local::describe))
             .finish()
     }
 }

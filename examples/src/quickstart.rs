@@ -1,9 +1,9 @@
 //! The quick start: a query, a mutation, an action, an authenticated call and a handled `ConvexError`, on
 //! the default client (`convex::set_default_client`, or `CONVEX_URL`).
 //!
-//! `cargo run -p examples --example quickstart` runs it against the demo deployment, or against yours when
-//! `CONVEX_URL` is set (with the functions of [`crate::api`] deployed; set `CONVEX_AUTH_TOKEN` to a user's JWT
-//! for the authenticated call).
+//! `cargo run -p examples --example quickstart` runs it against the functions of `examples/convex` run on
+//! this machine (or the Rust demo deployment without Node.js), or against yours when `CONVEX_URL` is set
+//! (with `examples/convex` deployed; set `CONVEX_AUTH_TOKEN` to a user's JWT for the authenticated call).
 
 use crate::Failure;
 use crate::api::{self, Status};

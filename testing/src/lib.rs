@@ -59,6 +59,9 @@
 //! }
 //! ```
 //!
+//! To run the real TypeScript functions of a `convex/` folder instead, with Node.js and the official
+//! `convex-test`, use [`JsDeployment`] (see [`js`]).
+//!
 //! Faults are queued on the running deployment and strike the next requests:
 //!
 //! ```
@@ -90,6 +93,7 @@ mod format;
 )]
 mod grammar;
 mod handler;
+pub mod js;
 mod path;
 mod record;
 mod request;
@@ -101,6 +105,7 @@ pub use auth::Auth;
 pub use ctx::Ctx;
 pub use fault::Fault;
 pub use handler::FunctionError;
+pub use js::{JsDeployment, JsDeploymentBuilder, JsError, function_spec};
 pub use record::RecordedCall;
 
 use conn::{Connection, KillableListener};

@@ -1,7 +1,7 @@
 //! Reading a request as a deployment does: the endpoint, the `Convex-Client` and `Authorization` headers,
 //! the JSON body, the function path, the format and the args; recording it once it names a function.
 
-use super::auth::{Caller, authenticate};
+use super::auth::{Auth, Caller, authenticate};
 use super::format::Format;
 use super::lock;
 use super::path::{FunctionPath, run_path};
@@ -11,6 +11,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use convex_fetch::FunctionKind;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// A refusal before the function: a non-2xx status with `{"code","message"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,20 +138,10 @@ pub(crate) fn prepare(
     });
 
     if let (Ok(path), Ok(body)) = (&path, &body) {
-        let canonical = path.canonical();
-        let kind = endpoint
-            .kind()
-            .or_else(|| shared.functions.get(&canonical).map(|f| f.kind))
-            .unwrap_or(FunctionKind::Query);
-        let args = args_object(body.get("args"))
-            .unwrap_or_else(|_| body.get("args").cloned().unwrap_or(Value::Null));
-        lock(&shared.recorder).record(RecordedCall {
-            kind,
-            path: canonical,
-            args,
-            auth,
-            endpoint: url_path.to_owned(),
+        let call = recorded_call(&endpoint, url_path, path, body, auth, |canonical| {
+            shared.functions.get(canonical).map(|f| f.kind)
         });
+        lock(&shared.recorder).record(call);
     }
 
     version?;
@@ -193,6 +184,69 @@ pub(crate) fn prepare(
         format,
         caller,
     }))
+}
+
+/// The record of a request naming `path`: the endpoint's kind, or for `/api/run/…` and `/api/function` the
+/// kind `kind_of` knows for the canonical path (`Query` when it knows none); the args as received.
+fn recorded_call(
+    endpoint: &Endpoint,
+    url_path: &str,
+    path: &FunctionPath,
+    body: &Map<String, Value>,
+    auth: Auth,
+    kind_of: impl FnOnce(&str) -> Option<FunctionKind>,
+) -> RecordedCall {
+    let canonical = path.canonical();
+    let kind = endpoint
+        .kind()
+        .or_else(|| kind_of(&canonical))
+        .unwrap_or(FunctionKind::Query);
+    let args = args_object(body.get("args"))
+        .unwrap_or_else(|_| body.get("args").cloned().unwrap_or(Value::Null));
+    RecordedCall {
+        kind,
+        path: canonical,
+        args,
+        auth,
+        endpoint: url_path.to_owned(),
+    }
+}
+
+/// What a request is recorded as when another server answers it (the JS deployment's Node server): the same
+/// record [`prepare`] keeps, for a POST to a function endpoint with a readable body and a valid path; `None`
+/// for anything else. The kind of a function called through `/api/run/…` or `/api/function` is not known
+/// here and is recorded as `Query`.
+pub(crate) fn record_forwarded(
+    method: &Method,
+    url_path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    admin_key: &str,
+    tokens: &HashMap<String, Value>,
+) -> Option<RecordedCall> {
+    let endpoint = Endpoint::route(url_path)?;
+    if method != Method::POST || endpoint == Endpoint::QueryTs {
+        return None;
+    }
+    let (auth, _) = authenticate(
+        headers.get(AUTHORIZATION).map(HeaderValue::as_bytes),
+        admin_key,
+        tokens,
+    );
+    let body = parse_body(body).ok()?;
+    let text = match &endpoint {
+        Endpoint::Run(path) => FunctionPath::run_path(path),
+        _ => body.get("path")?.as_str()?.to_owned(),
+    };
+    let path = FunctionPath::parse(&text)?;
+    Some(recorded_call(
+        &endpoint,
+        url_path,
+        &path,
+        &body,
+        auth,
+        |_| None,
+    ))
 }
 
 /// A timestamp as `/api/query_ts` gives it (base64 of a u64, little-endian), or as a plain number.

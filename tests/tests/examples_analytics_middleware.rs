@@ -1,7 +1,7 @@
 //! End to end: the analytics middleware example: page views recorded in the background, never delaying the
-//! page, bounded when the deployment is slow.
+//! page, bounded when the deployment is slow. Against the TypeScript functions of `examples/convex`.
 
-use convex_fetch_testing::{Fault, RecordedCall, TestDeployment};
+use convex_fetch_testing::{Fault, JsDeployment, RecordedCall};
 use examples::analytics_middleware::{AppState, router};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 /// Generous: the tests wait this long for background work, but pass as soon as it is done.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-async fn start(max_in_flight: usize) -> (TestDeployment, AppState, String) {
-    let deployment = examples::demo::start().await;
+async fn start(max_in_flight: usize) -> (JsDeployment, AppState, String) {
+    let deployment = examples::local::start().await.unwrap();
     let state = AppState::new(deployment.client(), max_in_flight);
     let app = examples::spawn(router(state.clone())).await.unwrap();
     (deployment, state, app)
 }
 
-fn page_views(deployment: &TestDeployment) -> Vec<RecordedCall> {
+fn page_views(deployment: &JsDeployment) -> Vec<RecordedCall> {
     deployment
         .calls()
         .into_iter()
@@ -25,7 +25,7 @@ fn page_views(deployment: &TestDeployment) -> Vec<RecordedCall> {
 }
 
 /// Waits until the deployment has received `n` page views.
-async fn wait_for_page_views(deployment: &TestDeployment, n: usize) -> Vec<RecordedCall> {
+async fn wait_for_page_views(deployment: &JsDeployment, n: usize) -> Vec<RecordedCall> {
     let start = Instant::now();
     loop {
         let views = page_views(deployment);

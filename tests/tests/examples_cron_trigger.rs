@@ -1,14 +1,15 @@
-//! End to end: the cron trigger example: a secret header, then the digest action.
+//! End to end: the cron trigger example: a secret header, then the digest action, run by the TypeScript
+//! functions of `examples/convex`.
 
 use convex::FunctionKind;
-use convex_fetch_testing::TestDeployment;
+use convex_fetch_testing::JsDeployment;
 use examples::cron_trigger::{AppState, router};
 use serde_json::{Value, json};
 
 const SECRET: &str = "cron-secret-0123456789";
 
-async fn start(secret: &str) -> (TestDeployment, String) {
-    let deployment = examples::demo::start().await;
+async fn start(secret: &str) -> (JsDeployment, String) {
+    let deployment = examples::local::start().await.unwrap();
     let state = AppState {
         convex: deployment.client(),
         cron_secret: convex::Secret::new(secret),

@@ -1,4 +1,5 @@
-//! End to end: the GitHub import example, with a stand-in for GitHub's API.
+//! End to end: the GitHub import example, with a stand-in for GitHub's API, storing through the TypeScript
+//! functions of `examples/convex`.
 
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
@@ -6,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use convex::FunctionKind;
-use convex_fetch_testing::TestDeployment;
+use convex_fetch_testing::JsDeployment;
 use examples::api::NewIssue;
 use examples::github_import::{AppState, router};
 use serde::Deserialize;
@@ -42,8 +43,8 @@ async fn start_github() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
     (examples::spawn(app).await.unwrap(), seen)
 }
 
-async fn start(api_url: String, token: Option<&str>) -> (TestDeployment, String) {
-    let deployment = examples::demo::start().await;
+async fn start(api_url: String, token: Option<&str>) -> (JsDeployment, String) {
+    let deployment = examples::local::start().await.unwrap();
     let state = AppState {
         convex: deployment.client(),
         http: examples::http_client().unwrap(),

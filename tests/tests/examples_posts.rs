@@ -1,13 +1,14 @@
-//! End to end: the `posts` example's routes, over HTTP, against the demo deployment.
+//! End to end: the `posts` example's routes, over HTTP, against the TypeScript functions of
+//! `examples/convex`.
 
 use convex::FunctionKind;
-use convex_fetch_testing::TestDeployment;
+use convex_fetch_testing::JsDeployment;
 use examples::posts::{AppState, router};
 use serde_json::{Value, json};
 
-/// The demo deployment and the example app in front of it.
-async fn start() -> (TestDeployment, String) {
-    let deployment = examples::demo::start().await;
+/// The examples' functions and the example app in front of them.
+async fn start() -> (JsDeployment, String) {
+    let deployment = examples::local::start().await.unwrap();
     let app = examples::spawn(router(AppState {
         convex: deployment.client(),
     }))
@@ -39,7 +40,11 @@ async fn lists_posts_through_the_query() {
         .map(|p| p["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["Hello, Convex", "Typed calls from Rust"]);
-    assert_eq!(posts[0]["_id"], "post_1");
+    // An id of the `posts` table, in convex-test's form (digits, then the table).
+    assert!(
+        posts[0]["_id"].as_str().unwrap().ends_with("posts"),
+        "{posts}"
+    );
     assert!(posts[0]["_creationTime"].is_number());
 
     let response = http.get(format!("{app}/api/posts")).send().await.unwrap();
@@ -70,10 +75,14 @@ async fn an_unknown_status_is_refused_before_convex() {
 async fn completes_a_task_through_the_mutation() {
     let (deployment, app) = start().await;
     let http = reqwest::Client::new();
+    let task_id = first_task_id(&deployment).await;
+    // convex-test's ids are stable: the binary's doc comment shows this one.
+    assert_eq!(task_id, "000000000000000000000010003tasks");
+    deployment.clear_calls();
 
     let response = http
         .post(format!("{app}/api/tasks/complete"))
-        .json(&json!({ "taskId": examples::demo::FIRST_TASK_ID }))
+        .json(&json!({ "taskId": task_id }))
         .send()
         .await
         .unwrap();
@@ -85,7 +94,7 @@ async fn completes_a_task_through_the_mutation() {
         (calls[0].kind, calls[0].path.as_str()),
         (FunctionKind::Mutation, "tasks:complete")
     );
-    assert_eq!(calls[0].args, json!({ "taskId": "task_1" }));
+    assert_eq!(calls[0].args, json!({ "taskId": task_id }));
 
     // The report sees the completed task.
     let response = http
@@ -100,18 +109,55 @@ async fn completes_a_task_through_the_mutation() {
 #[tokio::test]
 async fn an_unknown_task_is_a_400_with_the_convex_error_data() {
     let (deployment, app) = start().await;
+    // A well-formed id of the `tasks` table that no task has: the function runs and throws.
+    let missing = "999999tasks";
     let response = reqwest::Client::new()
         .post(format!("{app}/api/tasks/complete"))
-        .json(&json!({ "taskId": "task_404" }))
+        .json(&json!({ "taskId": missing }))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(
         body(response).await,
-        json!({ "error": { "code": "TASK_NOT_FOUND", "message": "no task with id task_404" } })
+        json!({ "error": { "code": "TASK_NOT_FOUND", "message": format!("no task with id {missing}") } })
     );
-    assert_eq!(deployment.executions("tasks:complete"), 1);
+    assert_eq!(deployment.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn an_id_of_another_table_is_refused_by_the_validator() {
+    let (deployment, app) = start().await;
+    let posts: Value = deployment
+        .client()
+        .query("posts:list", json!({}))
+        .await
+        .unwrap();
+    let post_id = posts[0]["_id"].as_str().unwrap().to_owned();
+
+    // `v.id("tasks")` refuses a post's id before the handler runs: an ArgumentValidationError.
+    let err = examples::api::complete_task(convex::value::Id::new(post_id.clone()))
+        .on(deployment.client())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(r#"does not match the table name in validator `v.id("tasks")`"#),
+        "{err}"
+    );
+
+    // It carries no ConvexError data: the route answers with the generic failure, its details logged.
+    let response = reqwest::Client::new()
+        .post(format!("{app}/api/tasks/complete"))
+        .json(&json!({ "taskId": post_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        body(response).await,
+        json!({ "error": { "message": "Internal Server Error" } })
+    );
 }
 
 #[tokio::test]
@@ -145,4 +191,18 @@ async fn generates_a_report_through_the_action() {
         .unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(body(response).await["error"]["code"], "INVALID_MONTH");
+}
+
+/// The id of the first task `init` inserted, "Write the quickstart", from `tasks:list`.
+async fn first_task_id(deployment: &JsDeployment) -> String {
+    let page: Value = deployment
+        .client()
+        .query(
+            "tasks:list",
+            json!({ "paginationOpts": { "numItems": 1, "cursor": null } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page["page"][0]["text"], "Write the quickstart", "{page}");
+    page["page"][0]["_id"].as_str().unwrap().to_owned()
 }

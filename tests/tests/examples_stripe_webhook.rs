@@ -1,15 +1,16 @@
-//! End to end: the Stripe webhook example: signatures checked before anything is written.
+//! End to end: the Stripe webhook example: signatures checked before anything is written by the TypeScript
+//! functions of `examples/convex`.
 
 use convex::FunctionKind;
-use convex_fetch_testing::TestDeployment;
+use convex_fetch_testing::JsDeployment;
 use examples::stripe_webhook::{AppState, SignatureError, TOLERANCE_SECS, router, sign, verify};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const SECRET: &str = "whsec_test_secret";
 
-async fn start() -> (TestDeployment, String) {
-    let deployment = examples::demo::start().await;
+async fn start() -> (JsDeployment, String) {
+    let deployment = examples::local::start().await.unwrap();
     let state = AppState {
         convex: deployment.client(),
         webhook_secret: convex::Secret::new(SECRET),

@@ -1,0 +1,439 @@
+//! A deployment running real Convex TypeScript functions: a `convex/` folder served on `127.0.0.1` by the
+//! Node server in this crate's `js/` folder, which runs the functions with the official
+//! [`convex-test`](https://www.npmjs.com/package/convex-test) package.
+//!
+//! ```no_run
+//! use convex_fetch_testing::JsDeployment;
+//! use serde_json::json;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let deployment = JsDeployment::builder("convex")
+//!     .run("init") // an internal mutation that inserts the starting data
+//!     .token("user-token", json!({ "subject": "user_1", "name": "Ada" }))
+//!     .start()
+//!     .await?;
+//! let posts: serde_json::Value = deployment
+//!     .client()
+//!     .query("posts:list", json!({ "status": "published" }))
+//!     .await?;
+//! assert_eq!(deployment.calls()[0].path, "posts:list");
+//! # let _ = posts; Ok(()) }
+//! ```
+//!
+//! It needs Node.js 20.6 or later (`node` on `PATH`, or the executable named by `CONVEX_TEST_NODE`) and the
+//! Node server's npm packages, installed once with `npm ci --prefix <this crate's folder>/js` (the error
+//! says the exact command). `CONVEX_TEST_JS_DIR` points at a copy of the `js/` folder elsewhere.
+//!
+//! Requests reach the Node server through a front on its own port, which records them and applies
+//! [`set_latency`](JsDeployment::set_latency) and [`fail_next`](JsDeployment::fail_next) as
+//! [`TestDeployment`](crate::TestDeployment) does. The Node server runs for as long as the
+//! [`JsDeployment`] lives: dropping it kills the process, and the server also exits when its stdin closes,
+//! so it does not outlive a test process that dies without dropping it.
+
+mod error;
+mod launch;
+mod proxy;
+#[cfg(test)]
+mod tests;
+
+pub use error::{JsError, MIN_NODE_VERSION};
+
+use crate::conn::{Connection, KillableListener};
+use crate::fault::Fault;
+use crate::lock;
+use crate::record::{RecordedCall, Recorder};
+use convex_fetch::Client;
+use launch::{Locations, Process};
+use proxy::Front;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The environment variable naming the Node.js executable (default: `node` on `PATH`).
+pub const NODE_ENV: &str = "CONVEX_TEST_NODE";
+
+/// The environment variable naming the Node server's folder, the one holding its `package.json` (default:
+/// this crate's `js/` folder).
+pub const JS_DIR_ENV: &str = "CONVEX_TEST_JS_DIR";
+
+/// How long the Node server is given to load the functions and listen, unless
+/// [`JsDeploymentBuilder::startup_timeout`] says otherwise.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `url` field of a spec printed by [`function_spec`].
+pub const DEFAULT_SPEC_URL: &str = "http://127.0.0.1:3210";
+
+/// A `convex/` folder's TypeScript functions served on `127.0.0.1` by Node.js and `convex-test`.
+///
+/// Start one with [`JsDeployment::builder`]; it serves until dropped. See the [module
+/// documentation](self).
+pub struct JsDeployment {
+    url: String,
+    site_url: String,
+    /// The Node server's own API URL, behind the front.
+    upstream: String,
+    client: Client,
+    front: Arc<Front>,
+    shutdown: watch::Sender<bool>,
+    _process: Process,
+}
+
+impl JsDeployment {
+    /// A builder for the functions in `convex_dir` (the folder holding `schema.ts` and the modules).
+    pub fn builder(convex_dir: impl Into<PathBuf>) -> JsDeploymentBuilder {
+        JsDeploymentBuilder {
+            convex_dir: convex_dir.into(),
+            admin_key: None,
+            tokens: HashMap::new(),
+            run: Vec::new(),
+            redact_errors: false,
+            max_recorded_calls: crate::DEFAULT_MAX_RECORDED_CALLS,
+            node: None,
+            js_dir: None,
+            startup_timeout: DEFAULT_STARTUP_TIMEOUT,
+        }
+    }
+
+    /// The deployment URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The site URL, where the routes of `http.ts` are served at the paths they declare
+    /// (`GET <site_url>/posts`). Requests to it are not recorded and see no faults.
+    pub fn site_url(&self) -> &str {
+        &self.site_url
+    }
+
+    /// A client of this deployment, with default settings (no credentials).
+    ///
+    /// For credentials or a retry policy, build one with `Client::builder(deployment.url())`.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// The admin key, for `Client::builder(…).admin_key(…)` or a call's `.admin_key(…)`: the one set with
+    /// [`JsDeploymentBuilder::admin_key`], or a random one.
+    pub fn admin_key(&self) -> &str {
+        &self.front.admin_key
+    }
+
+    /// The requests that named a function, oldest first (at most the builder's
+    /// [`max_recorded_calls`](JsDeploymentBuilder::max_recorded_calls)), whether or not the function ran.
+    /// The kind of a call through `/api/run/…` or `/api/function` is recorded as `Query`.
+    pub fn calls(&self) -> Vec<RecordedCall> {
+        lock(&self.front.recorder).calls()
+    }
+
+    /// How many recorded requests were dropped to keep within the limit.
+    pub fn dropped_calls(&self) -> u64 {
+        lock(&self.front.recorder).dropped()
+    }
+
+    /// Forgets the recorded requests and the dropped count.
+    pub fn clear_calls(&self) {
+        lock(&self.front.recorder).clear();
+    }
+
+    /// Delays every later request by `latency` before it is read. `Duration::ZERO` turns it off.
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.front.latency) = latency;
+    }
+
+    /// Makes the next `n` requests (to any endpoint of [`url`](Self::url)) fail with `fault`, after the
+    /// faults already queued.
+    pub fn fail_next(&self, n: usize, fault: Fault) {
+        lock(&self.front.faults).extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// How many queued faults have not struck yet.
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.front.faults).len()
+    }
+
+    /// Drops the queued faults.
+    pub fn clear_faults(&self) {
+        lock(&self.front.faults).clear();
+    }
+}
+
+impl Drop for JsDeployment {
+    fn drop(&mut self) {
+        // Stops the front; dropping the process then closes the server's stdin and kills it.
+        let _ = self.shutdown.send(true);
+    }
+}
+
+impl fmt::Debug for JsDeployment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsDeployment")
+            .field("url", &self.url)
+            .field("site_url", &self.site_url)
+            .field("upstream", &self.upstream)
+            .field("admin_key", &"[redacted]")
+            .field("tokens", &self.front.tokens.len())
+            .field("recorded_calls", &lock(&self.front.recorder).calls().len())
+            .field("pending_faults", &self.pending_faults())
+            .finish()
+    }
+}
+
+/// Options of a [`JsDeployment`]: the tokens it accepts, the functions run before serving, where Node.js
+/// is; then [`start`](Self::start).
+#[must_use = "call `.start().await` to serve the deployment"]
+pub struct JsDeploymentBuilder {
+    convex_dir: PathBuf,
+    admin_key: Option<String>,
+    tokens: HashMap<String, serde_json::Value>,
+    run: Vec<String>,
+    redact_errors: bool,
+    max_recorded_calls: usize,
+    node: Option<PathBuf>,
+    js_dir: Option<PathBuf>,
+    startup_timeout: Duration,
+}
+
+impl JsDeploymentBuilder {
+    /// The admin key (`Authorization: Convex <key>`) to accept. Default: a random one.
+    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
+        self.admin_key = Some(key.into());
+        self
+    }
+
+    /// Accepts `Authorization: Bearer <token>` as the user `identity` (what `ctx.auth.getUserIdentity()`
+    /// returns, e.g. `{"subject": "user_1", "name": "Ada"}`). Any other bearer token is refused with 401
+    /// `InvalidAuthHeader`, as an expired or forged JWT is.
+    pub fn token(mut self, token: impl Into<String>, identity: serde_json::Value) -> Self {
+        self.tokens.insert(token.into(), identity);
+        self
+    }
+
+    /// Runs the function at `path` (any kind or visibility, as admin, with args `{}`) once the functions are
+    /// loaded, before serving: `run("init")` inserts starting data. Repeatable; they run in order, and the
+    /// start fails if one throws.
+    pub fn run(mut self, path: impl Into<String>) -> Self {
+        self.run.push(path.into());
+        self
+    }
+
+    /// Answers failures as production deployments do: `errorMessage` is only `[Request ID: …] Server
+    /// Error` (a `ConvexError`'s `errorData` is still sent) and no log lines are sent.
+    pub fn redact_errors(mut self) -> Self {
+        self.redact_errors = true;
+        self
+    }
+
+    /// How many requests [`JsDeployment::calls`] remembers. Default
+    /// [`DEFAULT_MAX_RECORDED_CALLS`](crate::DEFAULT_MAX_RECORDED_CALLS).
+    pub fn max_recorded_calls(mut self, max: usize) -> Self {
+        self.max_recorded_calls = max;
+        self
+    }
+
+    /// The Node.js executable. Default: [`NODE_ENV`] if set, else `node` on `PATH`.
+    pub fn node(mut self, node: impl Into<PathBuf>) -> Self {
+        self.node = Some(node.into());
+        self
+    }
+
+    /// The Node server's folder (holding its `package.json`, `src/` and `node_modules/`). Default:
+    /// [`JS_DIR_ENV`] if set, else this crate's `js/` folder.
+    pub fn js_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.js_dir = Some(dir.into());
+        self
+    }
+
+    /// How long the Node server is given to load the functions, run the [`run`](Self::run) functions and
+    /// listen. Default [`DEFAULT_STARTUP_TIMEOUT`].
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = timeout;
+        self
+    }
+
+    /// Checks Node.js, the Node server and the folder, starts the server and waits until it serves, on the
+    /// current Tokio runtime. The deployment serves until the returned handle is dropped.
+    pub async fn start(self) -> Result<JsDeployment, JsError> {
+        let locations = Locations::resolve(self.node, self.js_dir);
+        let convex_dir = locations.check(&self.convex_dir).await?;
+        let mut args = Vec::new();
+        if let Some(key) = &self.admin_key {
+            args.extend(["--admin-key".to_owned(), key.clone()]);
+        }
+        // In a file rather than on the command line: tokens stay out of process listings, and may hold `=`.
+        let identities = IdentitiesFile::write(&self.tokens)?;
+        if let Some(file) = &identities {
+            args.extend(["--identities".to_owned(), file.0.display().to_string()]);
+        }
+        for path in &self.run {
+            args.extend(["--run".to_owned(), path.clone()]);
+        }
+        if self.redact_errors {
+            args.push("--redact".to_owned());
+        }
+        let (process, line) =
+            launch::start(&locations, &convex_dir, &args, self.startup_timeout).await?;
+        drop(identities);
+        let address = Address::parse(&line)?;
+
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .map_err(|source| io_error("binding the front on 127.0.0.1", source))?;
+        let url = format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .map_err(|source| io_error("reading the front's address", source))?
+        );
+        let client = Client::new(url.clone())
+            .map_err(|err| io_error("building the client", std::io::Error::other(err)))?;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|err| io_error("building the front's client", std::io::Error::other(err)))?;
+        let front = Arc::new(Front {
+            upstream: address.url.clone(),
+            http,
+            admin_key: address.admin_key,
+            tokens: self.tokens,
+            recorder: Mutex::new(Recorder::new(self.max_recorded_calls)),
+            faults: Mutex::new(VecDeque::new()),
+            latency: Mutex::new(Duration::ZERO),
+        });
+        let app = axum::Router::new()
+            .fallback(proxy::handle)
+            .with_state(front.clone());
+        let (shutdown, mut stopped) = watch::channel(false);
+        let serve = axum::serve(
+            KillableListener::new(listener),
+            app.into_make_service_with_connect_info::<Connection>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
+        tokio::spawn(async move {
+            let _ = serve.await;
+        });
+        Ok(JsDeployment {
+            url,
+            site_url: address.site_url,
+            upstream: address.url,
+            client,
+            front,
+            shutdown,
+            _process: process,
+        })
+    }
+}
+
+impl fmt::Debug for JsDeploymentBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsDeploymentBuilder")
+            .field("convex_dir", &self.convex_dir)
+            .field("admin_key", &self.admin_key.as_ref().map(|_| "[redacted]"))
+            .field("tokens", &self.tokens.len())
+            .field("run", &self.run)
+            .field("redact_errors", &self.redact_errors)
+            .field("node", &self.node)
+            .field("js_dir", &self.js_dir)
+            .field("startup_timeout", &self.startup_timeout)
+            .finish()
+    }
+}
+
+/// The function spec of `convex_dir`, as `npx convex function-spec` prints it (its `url` field is
+/// [`DEFAULT_SPEC_URL`]), computed by the Node server without a deployment.
+///
+/// Node.js and the Node server are found as [`JsDeployment`] finds them ([`NODE_ENV`], [`JS_DIR_ENV`]).
+pub async fn function_spec(convex_dir: impl AsRef<Path>) -> Result<String, JsError> {
+    function_spec_at(convex_dir, DEFAULT_SPEC_URL).await
+}
+
+/// [`function_spec`] with `url` as the spec's `url` field (the deployment URL it names).
+pub async fn function_spec_at(convex_dir: impl AsRef<Path>, url: &str) -> Result<String, JsError> {
+    let locations = Locations::resolve(None, None);
+    let convex_dir = locations.check(convex_dir.as_ref()).await?;
+    let args = ["--spec".to_owned(), "--url".to_owned(), url.to_owned()];
+    launch::output(&locations, &convex_dir, &args, DEFAULT_STARTUP_TIMEOUT).await
+}
+
+fn io_error(context: &str, source: std::io::Error) -> JsError {
+    JsError::Io {
+        context: context.to_owned(),
+        source,
+    }
+}
+
+/// The server's first line: `{"url":…,"siteUrl":…,"adminKey":…}`.
+struct Address {
+    url: String,
+    site_url: String,
+    admin_key: String,
+}
+
+impl Address {
+    fn parse(line: &str) -> Result<Address, JsError> {
+        // The line holds the admin key: errors describe it, never quote it.
+        let value: serde_json::Value = serde_json::from_str(line)
+            .map_err(|err| JsError::Handshake(format!("not JSON ({err})")))?;
+        let field = |name: &str| {
+            value[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| JsError::Handshake(format!("no string `{name}`")))
+        };
+        Ok(Address {
+            url: field("url")?,
+            site_url: field("siteUrl")?,
+            admin_key: field("adminKey")?,
+        })
+    }
+}
+
+/// The tokens as a JSON file for `--identities`, removed when dropped (the server reads it at start).
+struct IdentitiesFile(PathBuf);
+
+impl IdentitiesFile {
+    fn write(
+        tokens: &HashMap<String, serde_json::Value>,
+    ) -> Result<Option<IdentitiesFile>, JsError> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        if tokens.is_empty() {
+            return Ok(None);
+        }
+        let name = format!(
+            "convex-fetch-testing-identities-{}-{}.json",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        let text = serde_json::to_string(tokens).unwrap_or_default();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Readable by this user only: it holds the tokens.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // A file left by a process of the same id that died before removing its own is replaced.
+        let file = options.open(&path).or_else(|err| {
+            if err.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(err);
+            }
+            std::fs::remove_file(&path)?;
+            options.open(&path)
+        });
+        let written =
+            file.and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
+        written.map_err(|source| io_error(&format!("writing `{}`", path.display()), source))?;
+        Ok(Some(IdentitiesFile(path)))
+    }
+}
+
+impl Drop for IdentitiesFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
