@@ -235,10 +235,10 @@ pub(crate) fn record_forwarded(
     );
     let body = parse_body(body).ok()?;
     let text = match &endpoint {
-        Endpoint::Run(path) => FunctionPath::run_path(path),
+        Endpoint::Run(path) => run_path(path),
         _ => body.get("path")?.as_str()?.to_owned(),
     };
-    let path = FunctionPath::parse(&text)?;
+    let path = FunctionPath::parse(&text).ok()?;
     Some(recorded_call(
         &endpoint,
         url_path,
