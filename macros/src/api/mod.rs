@@ -246,7 +246,7 @@ fn stub(function: &Function, types: &mut Types<'_>, krate: &TokenStream) -> Toke
         .map(|v| types.rust_type(v, &format!("{type_name}Output"), Side::Output));
     let output_type = output
         .clone()
-        .unwrap_or_else(|| quote!(#krate::__private::serde_json::Value));
+        .unwrap_or_else(|| quote!(#krate::value::Value));
     let word = function.kind.word();
     let path = &function.path;
     let mut doc = format!("The Convex {word} `{path}`.");

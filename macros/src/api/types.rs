@@ -50,7 +50,7 @@ impl Types<'_> {
             Validator::Boolean | Validator::Literal(Literal::Boolean) => quote!(bool),
             Validator::String => quote!(::std::string::String),
             Validator::Bytes => quote!(#krate::value::Bytes),
-            Validator::Any => quote!(#krate::__private::serde_json::Value),
+            Validator::Any => quote!(#krate::value::Value),
             Validator::Literal(Literal::String(s)) => {
                 self.literal_enum(name, std::slice::from_ref(s))
             }
