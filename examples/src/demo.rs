@@ -180,7 +180,7 @@ fn list_posts(
         .collect())
 }
 
-fn me(db: &mut Db, ctx: &Ctx, _: serde_json::Value) -> Result<Profile, FunctionError> {
+fn me(db: &mut Db, ctx: &Ctx, _: convex::value::Value) -> Result<Profile, FunctionError> {
     let subject = ctx
         .identity()
         .and_then(|identity| identity["subject"].as_str());
@@ -295,7 +295,11 @@ fn cancel_subscription(db: &mut Db, _: &Ctx, args: CancelArgs) -> Result<(), Fun
     Ok(())
 }
 
-fn send_daily_digests(db: &mut Db, ctx: &Ctx, _: serde_json::Value) -> Result<u64, FunctionError> {
+fn send_daily_digests(
+    db: &mut Db,
+    ctx: &Ctx,
+    _: convex::value::Value,
+) -> Result<u64, FunctionError> {
     for user in &db.users {
         ctx.log(format!("digest sent to {}", user.name));
     }
