@@ -188,9 +188,10 @@ pub use convex_fetch_macros::convex_fetch;
 /// Validators map to Rust types: `number` → `f64`, `bigint` → [`Int64`](value::Int64) in args and `i64` in
 /// results, `bytes` → [`Bytes`](value::Bytes), `any` → [`value::Value`] (lossless), `id` → [`Id`](value::Id),
 /// `array` → `Vec`, `record` → `BTreeMap<String, _>`, `object` → a struct (fields in snake case, renamed on the
-/// wire), a union of string literals → an enum, `nullable(x)` → `Option`, any other union → an untagged enum;
-/// an optional field is an `Option` left out when `None`. A malformed spec is a compile error that names the
-/// JSON path at fault.
+/// wire), a union of string literals → an enum, `nullable(x)` → `Option`, a union whose members an untagged
+/// enum cannot tell apart (`bigint` with `number`, `bytes` with an `array`, any union with `any`) →
+/// [`value::Value`], any other union → an untagged enum; an optional field is an `Option` left out when `None`.
+/// A malformed spec is a compile error that names the JSON path at fault.
 ///
 /// `api!("convex/function_spec.json", crate = "::my_sdk::convex")` names this crate for code that re-exports
 /// it. Convex names become Rust names: `v1.api/posts` → `api::v1_api::posts`, an export `_1a` → `_1a()` and

@@ -416,6 +416,41 @@ mod tests {
     }
 
     #[test]
+    fn unions_serde_cannot_tell_apart_are_values() {
+        let returning = |members: &str| {
+            generated(&format!(
+                r#"{{"functionType": "Query", "identifier": "u.js:f", "args": {{"type": "object", "value": {{}}}},
+                    "returns": {{"type": "union", "value": [{members}]}}}}"#
+            ))
+            .unwrap()
+        };
+        let value = "pub fn f() -> ::convex::__private::Call<F>";
+        for members in [
+            r#"{"type": "bigint"}, {"type": "number"}"#,
+            r#"{"type": "literal", "value": {"$integer": "AQAAAAAAAAA="}}, {"type": "number"}"#,
+            r#"{"type": "bytes"}, {"type": "array", "value": {"type": "number"}}"#,
+            r#"{"type": "string"}, {"type": "any"}"#,
+        ] {
+            let code = returning(members);
+            assert!(code.contains(value), "{code}");
+            assert!(
+                code.contains("type Output = ::convex::value::Value;")
+                    && !code.contains("untagged"),
+                "{members}:\n{code}"
+            );
+        }
+        // Members that stay apart keep their enum.
+        let code = returning(r#"{"type": "bigint"}, {"type": "string"}"#);
+        assert!(code.contains("#[serde(untagged)]"), "{code}");
+        // `v.nullable(v.any())` is an optional value.
+        let code = returning(r#"{"type": "null"}, {"type": "any"}"#);
+        assert!(
+            code.contains("type Output = ::core::option::Option<::convex::value::Value>;"),
+            "{code}"
+        );
+    }
+
+    #[test]
     fn names_that_would_clash_in_rust_are_an_error() {
         let query = |identifier: &str| {
             format!(
