@@ -167,7 +167,7 @@ fn list_posts(
         .collect())
 }
 
-fn me(db: &mut Db, ctx: &Ctx, _: serde_json::Value) -> Result<Profile, FunctionError> {
+fn me(db: &mut Db, ctx: &Ctx, _: convex::value::Value) -> Result<Profile, FunctionError> {
     let subject = ctx
         .identity()
         .and_then(|identity| identity["subject"].as_str());

@@ -35,8 +35,10 @@ impl IntoResponse for ApiError {
             data: Some(data), ..
         } = &self.0
         {
-            // `throw new ConvexError({ code, message })`: the function meant the caller to see this.
-            return (status, Json(json!({ "error": data }))).into_response();
+            // `throw new ConvexError({ code, message })`: the function meant the caller to see this. The data
+            // keeps its Convex types; the caller gets Convex's plain `json` form of it (an int64 as its
+            // decimal string, bytes as base64), not the wire encoding.
+            return (status, Json(json!({ "error": data.to_clean_json() }))).into_response();
         }
         tracing::error!(error = %self.0, "Convex call failed");
         let reason = status.canonical_reason().unwrap_or("error");

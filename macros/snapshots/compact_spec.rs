@@ -128,7 +128,7 @@ pub mod api {
         ) -> ::convex::__private::Call<
             ::convex::__private::Untyped<
                 A,
-                ::convex::__private::serde_json::Value,
+                ::convex::value::Value,
                 ::convex::__private::kind::Action,
             >,
         > {

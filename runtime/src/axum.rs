@@ -41,7 +41,7 @@ use std::sync::Arc;
 
 /// The answer to give a client: the status from [`Error::status_code`] and a JSON body that never leaks
 /// internals. A `ConvexError`'s message and data are meant for the caller and pass through
-/// (`{"error": message, "data": data}`); any other failure says only its status's reason
+/// (`{"error": message, "data": data}`, the data in Convex's clean JSON); any other failure says only its status's reason
 /// (`{"error": "Bad Gateway"}`). The whole error (credentials redacted, as always) goes to `tracing`: at `error`
 /// level for a 5xx, `debug` otherwise.
 impl IntoResponse for Error {
@@ -54,14 +54,12 @@ impl IntoResponse for Error {
         }
         let reason = status.canonical_reason().unwrap_or("Error");
         let body = match &self {
+            // In Convex's clean JSON, which any client reads: an int64 as its decimal string, bytes as base64.
             Error::Function {
                 message,
-                data: Some(_),
+                data: Some(data),
                 ..
-            } => serde_json::json!({
-                "error": message,
-                "data": self.data::<serde_json::Value>().and_then(Result::ok),
-            }),
+            } => serde_json::json!({ "error": message, "data": data.to_clean_json() }),
             _ => serde_json::json!({ "error": reason }),
         };
         json_response(status, &body)

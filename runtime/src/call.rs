@@ -143,7 +143,7 @@ impl<F: ConvexFunction> IntoFuture for Call<F> {
 /// use convex_fetch::{FetchOptions, Untyped, fetch_query};
 /// # async fn demo(url: &str) -> Result<(), convex_fetch::Error> {
 /// let list = Untyped::query("posts:list", serde_json::json!({ "status": "published" }));
-/// let posts: Vec<serde_json::Value> = fetch_query(url, list, FetchOptions::new()).await?;
+/// let posts: Vec<convex_fetch::value::Value> = fetch_query(url, list, FetchOptions::new()).await?;
 /// # Ok(()) }
 /// ```
 pub fn fetch_query<F: Query>(url: impl Into<String>, query: F, options: FetchOptions) -> Call<F> {

@@ -74,8 +74,8 @@ pub enum Error {
         function: FunctionName,
         /// The error's own message: `boom` of `Uncaught Error: boom`.
         message: String,
-        /// The `ConvexError` data, decoded from the Convex encoding into plain JSON.
-        data: Option<serde_json::Value>,
+        /// The `ConvexError` data, as Convex sent it: an int64, bytes, NaN or -0 in it keeps its type.
+        data: Option<crate::value::Value>,
         /// The function's log lines (`"[LOG] …"`).
         log_lines: Vec<String>,
         /// The rest of what the error's text says.
@@ -201,7 +201,8 @@ impl Error {
     /// The data of a `ConvexError(data)` thrown by the function, read as `T`.
     ///
     /// `None` when the error is not a function failure carrying data; `Some(Err(_))` when the data does not fit
-    /// `T`.
+    /// `T`. The data is decoded as a result is (an int64 reads as `i64`, bytes as `Vec<u8>`); `data::<Value>()`
+    /// gives it whole, as the `data` field holds it.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), convex_fetch::Error> {
@@ -223,7 +224,7 @@ impl Error {
         match self {
             Error::Function {
                 data: Some(data), ..
-            } => Some(T::deserialize(data)),
+            } => Some(data.deserialize_into()),
             _ => None,
         }
     }

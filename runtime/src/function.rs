@@ -157,14 +157,20 @@ pub mod kind {
 /// For paths that are only known at run time. Prefer a typed stub, or `convex_fetch!`, which checks the path
 /// at compile time.
 ///
+/// The result type `O` is whatever the call is decoded into. Where nothing is known of it, make it a
+/// [`value::Value`](crate::value::Value), which keeps every Convex type (an int64 stays an int64, bytes stay
+/// bytes); it is the default in type position, so `Untyped<A>` is a query returning a `Value`.
+///
 /// ```
 /// use convex_fetch::Untyped;
-/// use serde_json::{Value, json};
+/// use convex_fetch::value::Value;
+/// use serde_json::json;
 ///
 /// let list = Untyped::<_, Vec<Value>>::query("posts:list", json!({ "status": "published" }));
-/// # let _ = list;
+/// let any: Untyped<_> = Untyped::query("posts:count", json!({}));
+/// # let _ = (list, any);
 /// ```
-pub struct Untyped<A, O, K = kind::Query> {
+pub struct Untyped<A, O = crate::value::Value, K = kind::Query> {
     path: String,
     args: A,
     _marker: PhantomData<fn() -> (O, K)>,

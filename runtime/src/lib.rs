@@ -30,8 +30,9 @@
 //!
 //! Also here:
 //! - [`api!`] generates a stub for every function of a deployment from `npx convex function-spec`.
-//! - [`value`](mod@value): the Convex value encoding, with [`value::Int64`], [`value::Bytes`], [`value::Id`] and
-//!   [`value::Document`].
+//! - [`value`](mod@value): the Convex value encoding, with [`value::Int64`], [`value::Bytes`], [`value::Id`],
+//!   [`value::Document`], and [`value::Value`] for a value of any type (untyped results, `v.any()`,
+//!   `ConvexError` data), held without loss.
 //! - [`Error`] with [`Error::status_code`] for handlers; timeouts, retries that never repeat a write that may
 //!   have run ([`RetryPolicy`]), credentials redacted everywhere ([`Secret`]).
 //! - [`pagination`] for paginated queries as streams, [`Client::snapshot`] for several queries at one timestamp.
@@ -166,6 +167,8 @@ pub use convex_fetch_macros::action;
 /// let limit = 10;
 /// let posts: Vec<Post> = convex::convex_fetch!(query "posts:list", { status: "published", limit }).await?;
 /// let sent: u64 = convex::convex_fetch!(action "notifications:sendDailyDigests", {}, auth = token).await?;
+/// // A result whose shape is not known: a `value::Value` keeps every Convex type in it.
+/// let stats: convex::value::Value = convex::convex_fetch!(query "stats:summary", {}).await?;
 /// # Ok(()) }
 /// ```
 ///
@@ -191,17 +194,19 @@ pub use convex_fetch_macros::convex_fetch;
 /// - `api::…`: a module per Convex module (`api::admin::users`), and in it a stub per public function, exactly
 ///   as [`query`], [`mutation`] and [`action`] write them: a function taking the args in the spec's order and its
 ///   args struct (`posts:list` → `list(…)` and `List { … }`). A function without an args validator takes any
-///   serializable args; one without a returns validator returns a `serde_json::Value`.
+///   serializable args; one without a returns validator returns a [`value::Value`], which keeps
+///   whatever Convex types the answer holds.
 /// - `internal::…`: the same for internal functions, which need `.admin_key(key)`.
 /// - `tables::…`: a marker type per table, so that ids are typed: `Id<tables::Posts>`.
 /// - `http::…`: a [`HttpRoute`] constant per HTTP action (`POST_WEBHOOK`).
 ///
 /// Validators map to Rust types: `number` → `f64`, `bigint` → [`Int64`](value::Int64) in args and `i64` in
-/// results, `bytes` → [`Bytes`](value::Bytes), `any` → `serde_json::Value`, `id` → [`Id`](value::Id),
+/// results, `bytes` → [`Bytes`](value::Bytes), `any` → [`value::Value`] (lossless), `id` → [`Id`](value::Id),
 /// `array` → `Vec`, `record` → `BTreeMap<String, _>`, `object` → a struct (fields in snake case, renamed on the
-/// wire), a union of string literals → an enum, `nullable(x)` → `Option`, any other union → an untagged enum;
-/// an optional field is an `Option` left out when `None`. A malformed spec is a compile error that names the
-/// JSON path at fault.
+/// wire), a union of string literals → an enum, `nullable(x)` → `Option`, a union whose members an untagged
+/// enum cannot tell apart (`bigint` with `number`, `bytes` with an `array`, any union with `any`) →
+/// [`value::Value`], any other union → an untagged enum; an optional field is an `Option` left out when `None`.
+/// A malformed spec is a compile error that names the JSON path at fault.
 ///
 /// `api!("convex/function_spec.json", crate = "::my_sdk::convex")` names this crate for code that re-exports
 /// it. Convex names become Rust names: `v1.api/posts` → `api::v1_api::posts`, an export `_1a` → `_1a()` and

@@ -81,7 +81,8 @@ pub struct Pages<T> {
 /// ```no_run
 /// use convex_fetch::pagination::{PaginationOptions, PaginationResult, paginate};
 /// use convex_fetch::Untyped;
-/// use serde_json::{Value, json};
+/// use convex_fetch::value::Value;
+/// use serde_json::json;
 ///
 /// # async fn demo() -> Result<(), convex_fetch::Error> {
 /// let mut pages = paginate(50, |opts: PaginationOptions| {

@@ -17,7 +17,7 @@ use std::time::Instant;
 /// # use convex_fetch::{Client, Untyped};
 /// # async fn demo(client: Client) -> Result<(), convex_fetch::Error> {
 /// let snapshot = client.snapshot().await?;
-/// let posts: Vec<serde_json::Value> =
+/// let posts: Vec<convex_fetch::value::Value> =
 ///     snapshot.query(Untyped::query("posts:list", serde_json::json!({}))).await?;
 /// let count: f64 = snapshot.query(Untyped::query("posts:count", serde_json::json!({}))).await?;
 /// // Both answers describe the same moment: `count` is the length of `posts`.

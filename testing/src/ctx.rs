@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 /// ```
 /// use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 ///
-/// let builder = TestDeployment::builder().query("users:me", |ctx: Ctx, _: serde_json::Value| async move {
+/// let builder = TestDeployment::builder().query("users:me", |ctx: Ctx, _: convex_fetch::value::Value| async move {
 ///     ctx.log("looking up the caller");
 ///     match ctx.identity() {
 ///         Some(identity) => Ok(identity["subject"].clone()),

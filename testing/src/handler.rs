@@ -3,7 +3,7 @@
 use super::ctx::Ctx;
 use super::format::js_stringify;
 use convex_fetch::FunctionKind;
-use convex_fetch::value;
+use convex_fetch::value::{self, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -31,8 +31,8 @@ use std::sync::Arc;
 #[derive(Clone, PartialEq)]
 pub struct FunctionError {
     message: String,
-    /// The `ConvexError` data, Convex-encoded.
-    data: Option<serde_json::Value>,
+    /// The `ConvexError` data, with its Convex types.
+    data: Option<Value>,
 }
 
 impl FunctionError {
@@ -52,14 +52,18 @@ impl FunctionError {
     /// Data that cannot be encoded for Convex (a map with non-string keys, a field name starting with `$`)
     /// becomes a plain error saying so.
     pub fn convex(data: impl Serialize) -> Self {
-        match value::to_value(&data) {
-            Ok(serde_json::Value::String(text)) => FunctionError {
+        let encoded = value::to_value(&data).and_then(|json| {
+            let data = Value::from_json(json.clone())?;
+            Ok((json, data))
+        });
+        match encoded {
+            Ok((_, Value::String(text))) => FunctionError {
                 message: text.clone(),
-                data: Some(serde_json::Value::String(text)),
+                data: Some(Value::String(text)),
             },
-            Ok(encoded) => FunctionError {
-                message: js_stringify(&encoded),
-                data: Some(encoded),
+            Ok((json, data)) => FunctionError {
+                message: js_stringify(&json),
+                data: Some(data),
             },
             Err(e) => FunctionError::message(format!(
                 "the ConvexError data could not be encoded for Convex: {e}"
@@ -81,8 +85,8 @@ impl FunctionError {
         }
     }
 
-    /// The `ConvexError` data, Convex-encoded; `None` for a plain error.
-    pub fn data(&self) -> Option<&serde_json::Value> {
+    /// The `ConvexError` data, with its Convex types (an int64 is a `Value::Int64`); `None` for a plain error.
+    pub fn data(&self) -> Option<&Value> {
         self.data.as_ref()
     }
 }
@@ -116,14 +120,13 @@ impl From<String> for FunctionError {
     }
 }
 
-/// A handler's run: the Convex-encoded result, or what it threw.
-pub(crate) type Running =
-    Pin<Box<dyn Future<Output = Result<serde_json::Value, FunctionError>> + Send>>;
+/// A handler's run: the result, or what it threw.
+pub(crate) type Running = Pin<Box<dyn Future<Output = Result<Value, FunctionError>> + Send>>;
 
 /// A handler with its types erased: decodes the args (`Err` with serde's message when they do not fit) and
-/// starts the run.
-pub(crate) type Handler =
-    Arc<dyn Fn(Ctx, serde_json::Value) -> Result<Running, String> + Send + Sync>;
+/// starts the run. Args and result travel as [`Value`]s, so a handler written with `Value` gets exactly what
+/// was sent and sends back exactly what it returns.
+pub(crate) type Handler = Arc<dyn Fn(Ctx, &Value) -> Result<Running, String> + Send + Sync>;
 
 /// Erases the types of a handler.
 pub(crate) fn erase<A, O, F, Fut>(handler: F) -> Handler
@@ -134,11 +137,11 @@ where
     O: Serialize,
 {
     Arc::new(move |ctx, args| {
-        let args: A = value::from_value(args).map_err(|e| e.to_string())?;
+        let args: A = args.deserialize_into().map_err(|e| e.to_string())?;
         let run = handler(ctx, args);
         Ok(Box::pin(async move {
             let output = run.await?;
-            value::to_value(&output).map_err(|e| {
+            Value::from_serialize(&output).map_err(|e| {
                 FunctionError::message(format!(
                     "the handler's return value could not be encoded for Convex: {e}"
                 ))

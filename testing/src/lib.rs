@@ -54,7 +54,7 @@
 //!     let calls = deployment.calls();
 //!     assert_eq!(calls.len(), 2);
 //!     assert_eq!(calls[0].path, "posts:titles");
-//!     assert_eq!(calls[0].args, serde_json::json!({ "author": "ada" }));
+//!     assert_eq!(calls[0].args, convex_fetch::value!({ author: "ada" }));
 //!     assert_eq!(deployment.executions("posts:titles"), 2);
 //! }
 //! ```
@@ -70,7 +70,7 @@
 //! # #[tokio::main]
 //! # async fn main() {
 //! let deployment = TestDeployment::builder()
-//!     .mutation("tasks:create", |_ctx: Ctx, _args: serde_json::Value| async move { Ok(()) })
+//!     .mutation("tasks:create", |_ctx: Ctx, _args: convex_fetch::value::Value| async move { Ok(()) })
 //!     .start()
 //!     .await;
 //! // The mutation runs, but its answer is lost: the client must not assume it did not run.
@@ -248,7 +248,8 @@ impl fmt::Debug for TestDeployment {
 /// Each handler is an async closure taking the call's [`Ctx`] and its args, decoded from the Convex encoding
 /// into any `DeserializeOwned` type (args that do not decode fail the call as an `ArgumentValidationError`,
 /// without running the handler). It returns any `Serialize` value, sent in the Convex encoding, or a
-/// [`FunctionError`].
+/// [`FunctionError`]. A handler taking or returning a [`value::Value`](convex_fetch::value::Value) sees and
+/// sends exactly the Convex values on the wire: int64s, bytes, NaN, ±∞ and -0 keep their types both ways.
 ///
 /// Paths are `module:export` (`posts:list`, `admin/users:remove`); `posts.js:list` and `posts` (the
 /// `default` export) are accepted too. Registering a path again replaces its handler.

@@ -2,7 +2,7 @@
 
 use super::auth::Auth;
 use convex_fetch::FunctionKind;
-use convex_fetch::value;
+use convex_fetch::value::Value;
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, VecDeque};
 
@@ -16,9 +16,11 @@ pub struct RecordedCall {
     pub kind: FunctionKind,
     /// The function path, normalized to `module:export` (`posts.js:list` is recorded as `posts:list`).
     pub path: String,
-    /// The args, still Convex-encoded, as received: `{}` when absent, the object itself when sent in the
-    /// legacy one-element array.
-    pub args: serde_json::Value,
+    /// The args as received, with their Convex types (an int64 is a `Value::Int64`, bytes are
+    /// `Value::Bytes`): `{}` when absent, the object itself when sent in the legacy one-element array. Args
+    /// that are not valid Convex-encoded JSON (a malformed `$integer`, a field name starting with `$`) are kept
+    /// as the plain JSON they were, their `$` objects as ordinary objects.
+    pub args: Value,
     /// How the request authenticated.
     pub auth: Auth,
     /// The URL path the request was sent to: `/api/mutation`, `/api/run/messages/list`.
@@ -28,7 +30,7 @@ pub struct RecordedCall {
 impl RecordedCall {
     /// The args decoded into `T` with the Convex codec.
     pub fn decode_args<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        value::from_value(self.args.clone())
+        self.args.deserialize_into()
     }
 }
 

@@ -10,6 +10,7 @@ use super::server::Shared;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use convex_fetch::FunctionKind;
+use convex_fetch::value::Value as ConvexValue;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -82,8 +83,9 @@ pub(crate) enum Prepared {
 pub(crate) struct CallRequest {
     pub(crate) path: FunctionPath,
     pub(crate) endpoint_kind: Option<FunctionKind>,
-    /// The args object, or the validation error that args of the wrong shape are.
-    pub(crate) args: Result<Value, String>,
+    /// The args object with its Convex types, or the validation error that args of the wrong shape or
+    /// encoding are.
+    pub(crate) args: Result<ConvexValue, String>,
     pub(crate) format: Format,
     pub(crate) caller: Caller,
 }
@@ -180,7 +182,7 @@ pub(crate) fn prepare(
     Ok(Prepared::Call(CallRequest {
         path,
         endpoint_kind: endpoint.kind(),
-        args: args_object(body.get("args")),
+        args: args_object(body.get("args")).and_then(decode_args),
         format,
         caller,
     }))
@@ -203,6 +205,7 @@ fn recorded_call(
         .unwrap_or(FunctionKind::Query);
     let args = args_object(body.get("args"))
         .unwrap_or_else(|_| body.get("args").cloned().unwrap_or(Value::Null));
+    let args = recorded(args);
     RecordedCall {
         kind,
         path: canonical,
@@ -287,6 +290,32 @@ fn args_object(args: Option<&Value>) -> Result<Value, String> {
             "ArgumentValidationError: The arguments must be an object (or an array holding one object), \
              not {other}."
         )),
+    }
+}
+
+/// The args object read from its Convex encoding, without loss: the handler decodes its own type from it.
+fn decode_args(args: Value) -> Result<ConvexValue, String> {
+    ConvexValue::from_json(args.clone())
+        .map_err(|e| format!("ArgumentValidationError: {e}\n\nObject: {args}"))
+}
+
+/// What the record keeps of args: their Convex value, or, where they are not valid Convex-encoded JSON, the
+/// plain JSON they were (a `$` object as an ordinary object), with the valid parts still decoded, so that a
+/// test can see what was sent.
+fn recorded(args: Value) -> ConvexValue {
+    let plain = match ConvexValue::from_json(args.clone()) {
+        Ok(value) => return value,
+        Err(_) => args,
+    };
+    match plain {
+        Value::Null => ConvexValue::Null,
+        Value::Bool(b) => ConvexValue::Boolean(b),
+        Value::Number(n) => ConvexValue::Float64(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => ConvexValue::String(s),
+        Value::Array(items) => ConvexValue::Array(items.into_iter().map(recorded).collect()),
+        Value::Object(map) => {
+            ConvexValue::Object(map.into_iter().map(|(k, v)| (k, recorded(v))).collect())
+        }
     }
 }
 

@@ -337,7 +337,7 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
         caller.identity,
         caller.admin,
     );
-    let running = match (registered.handler)(ctx.clone(), args.clone()) {
+    let running = match (registered.handler)(ctx.clone(), &args) {
         Ok(running) => running,
         Err(message) => {
             return shared.failure(
@@ -356,7 +356,17 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
     let outcome = tokio::spawn(running).await;
     let log_lines = ctx.log_lines();
     match outcome {
-        Ok(Ok(value)) => Answer::success(format.apply(value), log_lines),
+        Ok(Ok(value)) => match value.to_json() {
+            Ok(json) => Answer::success(format.apply(json), log_lines),
+            Err(e) => shared.failure(
+                &format!(
+                    "Uncaught Error: the handler's return value could not be encoded for Convex: {e}\n{}",
+                    stack_line(&canonical)
+                ),
+                None,
+                log_lines,
+            ),
+        },
         Ok(Err(error)) => shared.failure(
             &format!(
                 "Uncaught {}: {}\n{}",
@@ -364,7 +374,11 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
                 error.error_message(),
                 stack_line(&canonical)
             ),
-            error.data().cloned().map(|data| format.apply(data)),
+            // Data that does not encode cannot be made by `FunctionError::convex`, which checks it.
+            error
+                .data()
+                .and_then(|data| data.to_json().ok())
+                .map(|data| format.apply(data)),
             log_lines,
         ),
         Err(join_error) => {

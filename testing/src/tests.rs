@@ -4,6 +4,7 @@ use super::format::clean;
 use super::*;
 use base64::Engine as _;
 use convex_fetch::value;
+use convex_fetch::value::Value as ConvexValue;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -301,7 +302,9 @@ async fn formats() {
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
 
     // The encoded format sends the codec's encoding; `json`, its alias and an absent format the clean one.
-    let exact = value::to_value(&42_i64).unwrap();
+    // A Rust `i64` travels as the float64 it is to Convex, written as the backend writes a float: `42.0`.
+    let exact = value::to_value(&ConvexValue::Float64(42.0)).unwrap();
+    assert_eq!(exact.to_string(), "42.0");
     let (_, body) = post_with(
         &deployment,
         "/api/query",
@@ -342,8 +345,8 @@ async fn legacy_array_args_and_missing_args() {
         r#"{"status":"success","value":{},"logLines":["[INFO] created"]}"#
     );
     let calls = deployment.calls();
-    assert_eq!(calls[0].args, json!({ "name": "bob" }));
-    assert_eq!(calls[1].args, json!({}));
+    assert_eq!(calls[0].args, convex_fetch::value!({ name: "bob" }));
+    assert_eq!(calls[1].args, convex_fetch::value!({}));
 }
 
 #[tokio::test]
@@ -366,8 +369,9 @@ async fn run_endpoint_takes_the_kind_of_the_function() {
         json!({ "args": { "a": 1.0 } }),
     )
     .await;
-    // The handler takes a `serde_json::Value`, which reads a whole float64 as an integer.
-    assert!(body.contains(r#""value":{"a":1}"#), "{body}");
+    // The handler takes a `serde_json::Value`, which reads a whole float64 as an integer; it goes back as
+    // the float64 it is to Convex.
+    assert!(body.contains(r#""value":{"a":1.0}"#), "{body}");
     let (status, body) = post(&deployment, "/api/run/greet/", json!({ "args": {} })).await;
     assert_eq!(status, 400, "{body}");
     let (_, body) = post(
@@ -875,7 +879,7 @@ async fn recorded_calls_are_bounded() {
     assert_eq!(deployment.dropped_calls(), 2);
     let seen: Vec<f64> = calls
         .iter()
-        .map(|c| c.args["i"].as_f64().unwrap())
+        .map(|c| c.args.get("i").and_then(ConvexValue::as_f64).unwrap())
         .collect();
     assert_eq!(seen, [2.0, 3.0, 4.0]);
     assert_eq!(calls[0].kind, FunctionKind::Mutation);
@@ -916,7 +920,10 @@ async fn the_client_reads_answers() {
         panic!("{err:?}")
     };
     assert_eq!(message, r#"{"code":"E1","n":2}"#);
-    assert_eq!(data.as_ref().unwrap()["code"], "E1");
+    assert_eq!(
+        data.as_ref(),
+        Some(&convex_fetch::value!({ code: "E1", n: 2 }))
+    );
 
     let snapshot = client.snapshot().await.unwrap();
     let posts: Value = snapshot
@@ -996,4 +1003,71 @@ fn handles_are_send_and_sync() {
     check::<RecordedCall>();
     check::<Fault>();
     check::<FunctionError>();
+}
+
+/// Every Convex type, at its extremes, as the exact bytes a client sends.
+const EVERY_TYPE: &str = r#"{"b":{"$bytes":"AP8="},"f":0.1,"max":{"$integer":"/////////38="},"min":{"$integer":"AAAAAAAAAIA="},"nan":{"$float":"AQAAAAAA+H8="},"neg":{"$float":"AAAAAAAA8P8="},"z":{"$float":"AAAAAAAAAIA="}}"#;
+
+#[tokio::test]
+async fn a_handler_taking_and_returning_a_value_loses_nothing() {
+    let deployment = TestDeployment::builder()
+        .query("echo:value", |_ctx: Ctx, args: ConvexValue| async move {
+            Ok(args)
+        })
+        .query("echo:throw", |_ctx: Ctx, args: ConvexValue| async move {
+            Err::<(), _>(FunctionError::convex(args))
+        })
+        .start()
+        .await;
+    let request =
+        format!(r#"{{"path":"echo:value","args":{EVERY_TYPE},"format":"convex_encoded_json"}}"#);
+    let (status, _, body) = post_raw(&deployment, "/api/query", &request, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        format!(r#"{{"status":"success","value":{EVERY_TYPE}}}"#)
+    );
+
+    let sent: ConvexValue = value::from_slice(EVERY_TYPE.as_bytes()).unwrap();
+    assert_eq!(sent.get("max"), Some(&ConvexValue::Int64(i64::MAX)));
+    let calls = deployment.calls();
+    assert_eq!(calls[0].args, sent, "the record keeps the Convex types");
+
+    let request = request.replace("echo:value", "echo:throw");
+    let (_, _, body) = post_raw(&deployment, "/api/query", &request, &[]).await;
+    assert!(
+        body.contains(&format!(r#""errorData":{EVERY_TYPE}"#)),
+        "{body}"
+    );
+    let data = FunctionError::convex(&sent);
+    assert_eq!(data.data(), Some(&sent));
+}
+
+#[tokio::test]
+async fn args_that_are_not_valid_convex_json_are_refused_and_recorded_as_sent() {
+    let deployment = start().await;
+    let (status, body) = post(
+        &deployment,
+        "/api/mutation",
+        encoded(
+            "tasks:create",
+            json!({ "n": { "$integer": "AQ==" }, "ok": { "$integer": "AQAAAAAAAAA=" } }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("ArgumentValidationError") && body.contains("must hold 8 bytes"),
+        "{body}"
+    );
+    assert_eq!(deployment.executions("tasks:create"), 0);
+    let args = &deployment.calls()[0].args;
+    assert_eq!(
+        args.get("n"),
+        Some(&ConvexValue::Object(
+            [("$integer".to_owned(), ConvexValue::from("AQ=="))].into()
+        )),
+        "a malformed special object is kept as the object it was"
+    );
+    assert_eq!(args.get("ok"), Some(&ConvexValue::Int64(1)));
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use convex::value::{Bytes, Id, Int64};
+use convex::value::{self, Bytes, Id, Int64};
 use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use serde_json::{Value, json};
 
@@ -24,7 +24,9 @@ async fn deployment() -> TestDeployment {
         .internal_mutation("tasks:purgeOld", |_ctx: Ctx, args: Value| async move {
             Ok(args["olderThan"].clone())
         })
-        .action("tasks:stats", |_ctx: Ctx, args: Value| async move { Ok(json!({ "got": args })) })
+        .action("tasks:stats", |_ctx: Ctx, args: value::Value| async move {
+            Ok(convex::value!({ got: args }))
+        })
         .action("admin/files:upload", |_ctx: Ctx, _args: Value| async move {
             Ok(json!({ "size": 3, "stamp": 42, "tags": ["a"] }))
         })
@@ -69,17 +71,21 @@ async fn generated_stubs_send_what_the_validators_declare() {
         .await
         .unwrap();
     assert_eq!(purged, 30.0);
-    let stats = api::tasks::stats(json!({ "any": "thing" }))
+    // No returns validator: the answer is a `value::Value`, with its Convex types.
+    let stats = api::tasks::stats(json!({ "any": "thing", "n": Int64(i64::MIN) }))
         .on(&client)
         .await
         .unwrap();
-    assert_eq!(stats, json!({ "got": { "any": "thing" } }));
+    assert_eq!(
+        stats,
+        convex::value!({ got: { any: "thing", n: i64::MIN } })
+    );
 
     let upload = api::admin::files::upload(
         Bytes(vec![1, 2]),
         None,
         Some(true),
-        BTreeMap::from([("k".to_owned(), json!(1))]),
+        BTreeMap::from([("k".to_owned(), convex::value!(1))]),
         api::admin::files::UploadScore::Object(api::admin::files::UploadScoreObject {
             exact: Int64(5),
         }),
@@ -94,7 +100,7 @@ async fn generated_stubs_send_what_the_validators_declare() {
 
     assert_eq!(
         api::stats::default_().on(&client).await.unwrap(),
-        json!([1, 2])
+        convex::value!([1, 2])
     );
     assert_eq!(api::users::me().on(&client).await.unwrap(), None);
     let me = api::users::me().on(&client).auth("t").await.unwrap();
@@ -103,21 +109,18 @@ async fn generated_stubs_send_what_the_validators_declare() {
     let calls = deployment.calls();
     assert_eq!(
         calls[0].args,
-        json!({ "status": "published", "paginationOpts": { "numItems": 10.0, "cursor": null } })
+        convex::value!({ "status": "published", "paginationOpts": { "numItems": 10.0, "cursor": null } })
     );
     assert_eq!(
         calls[1].args,
-        json!({ "id": "t1", "note": null }),
+        convex::value!({ "id": "t1", "note": null }),
         "an optional nullable field set to null is sent"
     );
-    assert_eq!(
-        calls[2].args,
-        json!({ "olderThan": { "$integer": "HgAAAAAAAAA=" } })
-    );
+    assert_eq!(calls[2].args, convex::value!({ "olderThan": 30i64 }));
     assert!(matches!(calls[2].auth, Auth::Admin));
     assert_eq!(
         calls[4].args,
-        json!({ "blob": { "$bytes": "AQI=" }, "meta": { "k": 1 }, "score": { "exact": { "$integer": "BQAAAAAAAAA=" } }, "flag": true })
+        convex::value!({ "blob": Bytes(vec![1, 2]), "meta": { "k": 1 }, "score": { "exact": 5i64 }, "flag": true })
     );
 }
 

@@ -61,11 +61,12 @@ async fn records_pages_but_not_api_routes() {
 
     let views = wait_for_page_views(&deployment, 1).await;
     assert_eq!(views.len(), 1, "{views:?}");
-    assert_eq!(views[0].args["path"], "/about");
-    assert_eq!(views[0].args["userAgent"], "test-agent/1.0");
+    let field = |name| views[0].args.get(name).cloned();
+    assert_eq!(field("path"), Some("/about".into()));
+    assert_eq!(field("userAgent"), Some("test-agent/1.0".into()));
     assert!(
-        views[0].args["timestamp"]
-            .as_f64()
+        field("timestamp")
+            .and_then(|t| t.as_f64())
             .is_some_and(|t| t > 1.6e12)
     );
 }
@@ -109,8 +110,8 @@ async fn a_failing_deployment_does_not_break_the_page() {
     assert_eq!(get(format!("{app}/about")).await.0, 200);
     let views = wait_for_page_views(&deployment, 2).await;
     assert_eq!(
-        views.last().map(|v| v.args["path"].clone()),
-        Some(json!("/about"))
+        views.last().and_then(|v| v.args.get("path")),
+        Some(&"/about".into())
     );
 }
 
@@ -131,7 +132,7 @@ async fn page_views_beyond_the_limit_are_dropped_not_queued() {
     let start = Instant::now();
     while !page_views(&deployment)
         .iter()
-        .any(|view| view.args["path"] == "/about")
+        .any(|view| view.args.get("path").and_then(|p| p.as_str()) == Some("/about"))
     {
         assert!(
             start.elapsed() < PATIENCE,

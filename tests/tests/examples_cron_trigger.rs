@@ -45,7 +45,7 @@ async fn the_right_secret_runs_the_digest_action() {
         (calls[0].kind, calls[0].path.as_str()),
         (FunctionKind::Action, "notifications:sendDailyDigests")
     );
-    assert_eq!(calls[0].args, json!({}));
+    assert_eq!(calls[0].args, convex::value!({}));
 }
 
 #[tokio::test]

@@ -56,9 +56,9 @@ async fn lists_posts_through_the_query() {
         (calls[0].kind, calls[0].path.as_str()),
         (FunctionKind::Query, "posts:list")
     );
-    assert_eq!(calls[0].args, json!({ "status": "published" }));
+    assert_eq!(calls[0].args, convex::value!({ "status": "published" }));
     // `None` is left out of the args, as `v.optional` expects.
-    assert_eq!(calls[1].args, json!({}));
+    assert_eq!(calls[1].args, convex::value!({}));
 }
 
 #[tokio::test]
@@ -94,7 +94,7 @@ async fn completes_a_task_through_the_mutation() {
         (calls[0].kind, calls[0].path.as_str()),
         (FunctionKind::Mutation, "tasks:complete")
     );
-    assert_eq!(calls[0].args, json!({ "taskId": task_id }));
+    assert_eq!(calls[0].args, convex::value!({ "taskId": task_id.as_str() }));
 
     // The report sees the completed task.
     let response = http
@@ -181,7 +181,7 @@ async fn generates_a_report_through_the_action() {
         (calls[0].kind, calls[0].path.as_str()),
         (FunctionKind::Action, "reports:generate")
     );
-    assert_eq!(calls[0].args, json!({ "month": 6, "year": 2025 }));
+    assert_eq!(calls[0].args, convex::value!({ "month": 6, "year": 2025 }));
 
     let response = http
         .post(format!("{app}/api/reports"))

@@ -54,5 +54,5 @@ async fn the_quickstart_runs_on_generated_stubs() {
         .map(|c| c.args.clone())
         .collect();
     assert_eq!(completes[0], completes[1]);
-    assert_eq!(completes[0], serde_json::json!({ "taskId": task.as_str() }));
+    assert_eq!(completes[0], convex::value!({ "taskId": task.as_str() }));
 }

@@ -72,7 +72,7 @@ async fn checkout_completed_activates_the_subscription() {
     );
     assert_eq!(
         calls[0].args,
-        json!({ "userId": "user_1", "stripeSubscriptionId": "sub_42" })
+        convex::value!({ "userId": "user_1", "stripeSubscriptionId": "sub_42" })
     );
 }
 
@@ -91,7 +91,10 @@ async fn subscription_deleted_cancels_it() {
     let calls = deployment.calls();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].path, "subscriptions:cancel");
-    assert_eq!(calls[0].args, json!({ "stripeSubscriptionId": "sub_42" }));
+    assert_eq!(
+        calls[0].args,
+        convex::value!({ "stripeSubscriptionId": "sub_42" })
+    );
 }
 
 #[tokio::test]

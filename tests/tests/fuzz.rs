@@ -225,9 +225,9 @@ fn exercise(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
     }
     if let Err(Error::Function { data, .. }) = &untyped {
         let envelope: Envelope<'_> = serde_json::from_slice(body).unwrap();
-        let direct = envelope
-            .error_data
-            .map(|raw| convex::value::from_slice::<Value>(raw.get().as_bytes()).unwrap());
+        let direct = envelope.error_data.map(|raw| {
+            convex::value::from_slice::<convex::value::Value>(raw.get().as_bytes()).unwrap()
+        });
         prop_assert_eq!(data, &direct);
     }
     let (path, typed) = call::<Typed>(status, body);
@@ -546,7 +546,11 @@ proptest! {
             Err(Error::Function { message: got, data: got_data, function, details, .. }) => {
                 prop_assert_eq!(&details.raw_message, &message);
                 prop_assert!(message.contains(&got) || got == "Server Error", "{got:?} of {message:?}");
-                prop_assert_eq!(got_data, data.as_ref().map(plain));
+                // The data keeps its Convex types; read as plain JSON, it is what JSON can hold of it.
+                let exact = data.clone().map(|d| convex::value::Value::from_json(d).unwrap());
+                prop_assert_eq!(&got_data, &exact);
+                let as_json = got_data.map(|d| d.deserialize_into::<Value>().unwrap());
+                prop_assert_eq!(as_json, data.as_ref().map(plain));
                 prop_assert_eq!(function.path, path);
             }
             other => prop_assert!(false, "{other:?}"),

@@ -137,7 +137,7 @@ async fn stubs_send_the_args_object_convex_expects_and_decode_results() {
         (
             FunctionKind::Query,
             "posts:list",
-            json!({ "status": "draft" })
+            convex::value!({ "status": "draft" })
         )
     );
     assert_eq!(
@@ -145,7 +145,7 @@ async fn stubs_send_the_args_object_convex_expects_and_decode_results() {
         (
             FunctionKind::Mutation,
             "tasks:complete",
-            json!({ "taskId": "t1" })
+            convex::value!({ "taskId": "t1" })
         )
     );
     assert_eq!(
@@ -153,14 +153,11 @@ async fn stubs_send_the_args_object_convex_expects_and_decode_results() {
         (
             FunctionKind::Action,
             "reports:generate",
-            json!({ "month": 11, "year": 2026 })
+            convex::value!({ "month": 11, "year": 2026 })
         )
     );
-    // i64::MAX - 1 as an int64: eight little-endian bytes 0xfe 0xff … 0x7f.
-    assert_eq!(
-        seen[3].2,
-        json!({ "amount": { "$integer": "/v///////38=" } })
-    );
+    // i64::MAX - 1, sent as an int64 and recorded as one.
+    assert_eq!(seen[3].2, convex::value!({ "amount": i64::MAX - 1 }));
 }
 
 #[tokio::test]
@@ -258,10 +255,13 @@ async fn seed_functions_and_inline_calls_take_the_same_references() {
     assert_eq!(report, "report 1/2027");
 
     let args: Vec<_> = deployment.calls().into_iter().map(|c| c.args).collect();
-    assert_eq!(args[0], json!({ "maxItems": 5 }));
-    assert_eq!(args[1], json!({ "taskId": "t2", "note": "done" }));
-    assert_eq!(args[2], json!({}));
-    assert_eq!(args[3], json!({ "status": "published", "maxItems": 2 }));
+    assert_eq!(args[0], convex::value!({ "maxItems": 5 }));
+    assert_eq!(args[1], convex::value!({ "taskId": "t2", "note": "done" }));
+    assert_eq!(args[2], convex::value!({}));
+    assert_eq!(
+        args[3],
+        convex::value!({ "status": "published", "maxItems": 2 })
+    );
 }
 
 #[tokio::test]
@@ -274,7 +274,7 @@ async fn the_default_client_is_used_when_none_is_given() {
     convex::set_default_client(default).unwrap();
     let posts = list_posts(None, None).await.unwrap();
     assert_eq!(posts.len(), 1);
-    assert_eq!(deployment.calls()[0].args, json!({}));
+    assert_eq!(deployment.calls()[0].args, convex::value!({}));
     // The seed's form naming the default client's URL goes through it, with its settings (its token here).
     let me = convex::fetch_query(deployment.url(), Whoami {}, FetchOptions::new())
         .await

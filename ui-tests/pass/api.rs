@@ -26,4 +26,16 @@ fn main() {
 
     let call = reexported::api::posts::list(1.0);
     assert_eq!(call.function().path(), "posts:list");
+
+    // `v.any()` and a missing returns validator are the runtime's `value::Value`, under any crate name.
+    fn returns_a_value<F: ConvexFunction<Output = convex::value::Value>>(_: &F) {}
+    let call = api::stats::run(convex::value!({ n: 1i64 }));
+    returns_a_value(call.function());
+    let call = reexported::api::stats::run(convex::value::Value::Bytes(vec![1]));
+    returns_a_value(call.function());
+    let args = reexported::api::stats::Run { payload: convex::value!([1i64]) };
+    assert_eq!(
+        convex::value::to_vec(&args).unwrap(),
+        br#"{"payload":[{"$integer":"AQAAAAAAAAA="}]}"#
+    );
 }

@@ -246,7 +246,7 @@ fn stub(function: &Function, types: &mut Types<'_>, krate: &TokenStream) -> Toke
         .map(|v| types.rust_type(v, &format!("{type_name}Output"), Side::Output));
     let output_type = output
         .clone()
-        .unwrap_or_else(|| quote!(#krate::__private::serde_json::Value));
+        .unwrap_or_else(|| quote!(#krate::value::Value));
     let word = function.kind.word();
     let path = &function.path;
     let mut doc = format!("The Convex {word} `{path}`.");
@@ -413,6 +413,41 @@ mod tests {
         ] {
             assert!(code.contains(expected), "no `{expected}` in:\n{code}");
         }
+    }
+
+    #[test]
+    fn unions_serde_cannot_tell_apart_are_values() {
+        let returning = |members: &str| {
+            generated(&format!(
+                r#"{{"functionType": "Query", "identifier": "u.js:f", "args": {{"type": "object", "value": {{}}}},
+                    "returns": {{"type": "union", "value": [{members}]}}}}"#
+            ))
+            .unwrap()
+        };
+        let value = "pub fn f() -> ::convex::__private::Call<F>";
+        for members in [
+            r#"{"type": "bigint"}, {"type": "number"}"#,
+            r#"{"type": "literal", "value": {"$integer": "AQAAAAAAAAA="}}, {"type": "number"}"#,
+            r#"{"type": "bytes"}, {"type": "array", "value": {"type": "number"}}"#,
+            r#"{"type": "string"}, {"type": "any"}"#,
+        ] {
+            let code = returning(members);
+            assert!(code.contains(value), "{code}");
+            assert!(
+                code.contains("type Output = ::convex::value::Value;")
+                    && !code.contains("untagged"),
+                "{members}:\n{code}"
+            );
+        }
+        // Members that stay apart keep their enum.
+        let code = returning(r#"{"type": "bigint"}, {"type": "string"}"#);
+        assert!(code.contains("#[serde(untagged)]"), "{code}");
+        // `v.nullable(v.any())` is an optional value.
+        let code = returning(r#"{"type": "null"}, {"type": "any"}"#);
+        assert!(
+            code.contains("type Output = ::core::option::Option<::convex::value::Value>;"),
+            "{code}"
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Types<'_> {
             Validator::Boolean | Validator::Literal(Literal::Boolean) => quote!(bool),
             Validator::String => quote!(::std::string::String),
             Validator::Bytes => quote!(#krate::value::Bytes),
-            Validator::Any => quote!(#krate::__private::serde_json::Value),
+            Validator::Any => quote!(#krate::value::Value),
             Validator::Literal(Literal::String(s)) => {
                 self.literal_enum(name, std::slice::from_ref(s))
             }
@@ -153,6 +153,10 @@ impl Types<'_> {
         if let [one] = members {
             return self.rust_type(one, name, side);
         }
+        if indistinct(members) {
+            let krate = self.krate;
+            return quote!(#krate::value::Value);
+        }
         // Anything else: an untagged enum, tried in the spec's member order.
         let ident = format_ident!("{name}");
         let mut used = std::collections::BTreeMap::<&str, usize>::new();
@@ -179,6 +183,18 @@ impl Types<'_> {
         });
         quote!(#ident)
     }
+}
+
+/// Whether an untagged enum could take a value of one member for another. Serde buffers the value before
+/// trying the members, and the buffer holds an int64 and a float64 alike as a number and bytes as a list of
+/// numbers, while a `Value` member reads only what the buffer kept. Such a union is a `value::Value`, which
+/// keeps the type the value has.
+fn indistinct(members: &[&Validator]) -> bool {
+    let has = |f: fn(&Validator) -> bool| members.iter().any(|m| f(m));
+    has(|m| matches!(m, Validator::Any))
+        || (has(|m| matches!(m, Validator::Int64 | Validator::Literal(Literal::Int64)))
+            && has(|m| matches!(m, Validator::Number | Validator::Literal(Literal::Number))))
+        || (has(|m| matches!(m, Validator::Bytes)) && has(|m| matches!(m, Validator::Array(_))))
 }
 
 /// The marker type of a table: `posts` → `Posts`, `_storage` → `Storage`.

@@ -108,7 +108,7 @@ pub(super) fn function_result<O: DeserializeOwned>(
         "error" => {
             let data = envelope
                 .error_data
-                .map(|raw| value::from_slice::<serde_json::Value>(raw.get().as_bytes()))
+                .map(|raw| value::from_slice::<value::Value>(raw.get().as_bytes()))
                 .transpose()
                 .map_err(|e| {
                     decode_error(function, format!("unreadable `errorData`: {e}"), body)
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn function_failure_on_200_and_560_keeps_message_and_data() {
         for status in [200, 560] {
-            let body = br#"{"status":"error","errorMessage":"boom","errorData":{"code":"E1"},"logLines":["[LOG] hi"]}"#;
+            let body = br#"{"status":"error","errorMessage":"boom","errorData":{"code":"E1","n":{"$integer":"KgAAAAAAAAA="},"b":{"$bytes":"AQI="}},"logLines":["[LOG] hi"]}"#;
             let err = read::<()>(status, body).unwrap_err();
             let Error::Function {
                 message,
@@ -313,7 +313,18 @@ mod tests {
                 panic!("{err:?}")
             };
             assert_eq!(message, "boom");
-            assert_eq!(data.as_ref().unwrap()["code"], "E1");
+            // The data keeps its Convex types, and the typed accessor reads it as a result is read.
+            assert_eq!(
+                data.as_ref().unwrap(),
+                &crate::value!({ code: "E1", n: 42i64, b: crate::value::Bytes(vec![1, 2]) })
+            );
+            #[derive(serde::Deserialize)]
+            struct Data {
+                n: i64,
+                b: Vec<u8>,
+            }
+            let typed = err.data::<Data>().unwrap().unwrap();
+            assert_eq!((typed.n, typed.b), (42, vec![1, 2]));
             assert_eq!(log_lines, &["[LOG] hi"]);
         }
     }
