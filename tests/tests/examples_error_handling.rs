@@ -50,7 +50,12 @@ async fn success_and_convex_error() {
     let texts: Vec<Option<String>> = deployment
         .calls()
         .into_iter()
-        .map(|call| call.args.get("text").and_then(|t| t.as_str()).map(str::to_owned))
+        .map(|call| {
+            call.args
+                .get("text")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+        })
         .collect();
     assert_eq!(texts, [Some("Ship it".to_owned()), Some("  ".to_owned())]);
 }

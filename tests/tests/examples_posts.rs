@@ -94,7 +94,10 @@ async fn completes_a_task_through_the_mutation() {
         (calls[0].kind, calls[0].path.as_str()),
         (FunctionKind::Mutation, "tasks:complete")
     );
-    assert_eq!(calls[0].args, convex::value!({ "taskId": task_id.as_str() }));
+    assert_eq!(
+        calls[0].args,
+        convex::value!({ "taskId": task_id.as_str() })
+    );
 
     // The report sees the completed task.
     let response = http

@@ -118,7 +118,10 @@ async fn serves_the_typescript_functions_and_records_the_calls() {
         ]
     );
     assert_eq!(calls[0].kind, FunctionKind::Query);
-    assert_eq!(calls[0].args, convex_fetch::value!({ "status": "published" }));
+    assert_eq!(
+        calls[0].args,
+        convex_fetch::value!({ "status": "published" })
+    );
     assert_eq!(calls[1].auth.identity().unwrap()["subject"], "user_1");
     assert!(matches!(
         &calls[2].auth,
