@@ -32,7 +32,8 @@ fn field_name() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[a-zA-Z_][a-zA-Z0-9_]{0,8}",
         2 => "[ -#%-~][ -~]{0,12}",
-        1 => Just(String::new()),
+        // Not the empty name: the backend refuses it, and so does the encoder.
+        1 => Just(" ".to_owned()),
         1 => Just("_id".to_owned()),
         1 => Just("x".repeat(1024)),
     ]
