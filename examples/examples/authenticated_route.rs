@@ -21,8 +21,7 @@ async fn main() -> Result<(), examples::Failure> {
     };
     let state = AppState {
         convex: backend.client(),
-        http: examples::http_client()?,
-        site_url,
+        tokens: convex::token::BetterAuth::new(&site_url)?.http_client(examples::http_client()?),
     };
     examples::serve(router(state)).await?;
     Ok(())

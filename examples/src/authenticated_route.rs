@@ -8,25 +8,23 @@
 use crate::api;
 use crate::error_handling::{ApiError, reject};
 use axum::extract::State;
-use axum::http::header::COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
+use convex::token::{BetterAuth, TokenError, TokenSource};
 
 /// The session cookie's name. Over HTTPS Better Auth adds the `__Secure-` prefix; both are read.
-pub const SESSION_COOKIE: &str = "better-auth.session_token";
+pub use convex::token::BETTER_AUTH_COOKIE as SESSION_COOKIE;
 
 /// What the route needs.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The Convex deployment.
     pub convex: convex::Client,
-    /// The client for the token endpoint; give it a timeout.
-    pub http: reqwest::Client,
-    /// Where the HTTP actions are served, `https://<name>.convex.site` (`CONVEX_SITE_URL`).
-    pub site_url: String,
+    /// The token endpoint at `https://<name>.convex.site` (`CONVEX_SITE_URL`), e.g.
+    /// `BetterAuth::new(&site_url)?.http_client(http)` with a client that has a timeout.
+    pub tokens: BetterAuth,
 }
 
 /// The route: `GET /api/user/profile`.
@@ -37,68 +35,19 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn profile(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Some((name, session)) = session_cookie(&headers) else {
+    let Some(session) = state.tokens.session_of(&headers) else {
         return Ok(reject(StatusCode::UNAUTHORIZED, "Unauthorized"));
     };
-    let jwt = match exchange(&state, name, session).await {
-        Ok(Some(jwt)) => jwt,
-        Ok(None) => return Ok(reject(StatusCode::UNAUTHORIZED, "Invalid session")),
+    let jwt = match state.tokens.fetch(&session).await {
+        Ok(token) => token,
+        Err(TokenError::Refused { .. }) => {
+            return Ok(reject(StatusCode::UNAUTHORIZED, "Invalid session"));
+        }
         Err(err) => {
             tracing::error!(error = %err, "the token endpoint failed");
             return Ok(reject(StatusCode::BAD_GATEWAY, "Bad Gateway"));
         }
     };
-    let profile = api::me().auth(jwt).on(&state.convex).await?;
+    let profile = api::me().auth(jwt.expose()).on(&state.convex).await?;
     Ok(Json(profile).into_response())
-}
-
-/// The session cookie's name and value, from the request's `Cookie` headers.
-fn session_cookie(headers: &HeaderMap) -> Option<(&str, &str)> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| {
-            !value.is_empty()
-                && (*name == SESSION_COOKIE
-                    || name.strip_prefix("__Secure-") == Some(SESSION_COOKIE))
-        })
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    token: Option<String>,
-}
-
-/// Exchanges the session for a JWT: `Ok(None)` when the session is refused, `Err` when the endpoint cannot be
-/// reached or fails.
-async fn exchange(
-    state: &AppState,
-    name: &str,
-    session: &str,
-) -> Result<Option<String>, reqwest::Error> {
-    let url = format!(
-        "{}/api/auth/convex/token",
-        state.site_url.trim_end_matches('/')
-    );
-    let response = state
-        .http
-        .get(url)
-        .header(COOKIE, format!("{name}={session}"))
-        .send()
-        .await?;
-    if response.status().is_client_error() {
-        return Ok(None);
-    }
-    // A 5xx is the endpoint failing, not the session being refused.
-    let response = response.error_for_status()?;
-    // An answer that is not the expected JSON is a refusal too.
-    let token = response
-        .json::<TokenResponse>()
-        .await
-        .ok()
-        .and_then(|body| body.token);
-    Ok(token.filter(|token| !token.is_empty()))
 }

@@ -56,8 +56,9 @@ async fn start(site_url: String) -> (JsDeployment, String) {
     let deployment = examples::local::start().await.unwrap();
     let state = AppState {
         convex: deployment.client(),
-        http: examples::http_client().unwrap(),
-        site_url,
+        tokens: convex::token::BetterAuth::new(&site_url)
+            .unwrap()
+            .http_client(examples::http_client().unwrap()),
     };
     let app = examples::spawn(router(state)).await.unwrap();
     (deployment, app)
