@@ -1,5 +1,7 @@
 //! Integration tests of convex-fetch live in `tests/`; this library holds what several of them share.
 
+pub mod strategies;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

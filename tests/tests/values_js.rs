@@ -21,6 +21,7 @@ use proptest::test_runner::TestRunner;
 /// How many arbitrary values go through the JS client.
 const ARBITRARY: usize = 400;
 
+use convex_fetch_tests::strategies::convex_value;
 use convex_fetch_tests::{ensure_js_client, js_dir};
 
 /// What the JS client made of one input line.
@@ -138,41 +139,11 @@ fn edge_values() -> Vec<Value> {
     values
 }
 
-fn field_name() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-zA-Z_][a-zA-Z0-9_]{0,8}",
-        "[ -#%-~][ -~]{0,10}",
-        "[0-9]{1,3}",
-    ]
-}
-
-fn arbitrary_value() -> impl Strategy<Value = Value> {
-    let float = prop_oneof![
-        any::<f64>(),
-        any::<u64>().prop_map(f64::from_bits),
-        (-1000i32..1000).prop_map(f64::from),
-    ];
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<i64>().prop_map(Value::Int64),
-        float.prop_map(Value::Float64),
-        any::<bool>().prop_map(Value::Boolean),
-        any::<String>().prop_map(Value::String),
-        proptest::collection::vec(any::<u8>(), 0..24).prop_map(Value::Bytes),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::btree_map(field_name(), inner, 0..6).prop_map(Value::Object),
-        ]
-    })
-}
-
 #[test]
 fn the_js_client_reads_and_writes_our_values_as_we_do() {
     // Deterministic, so that a failure here fails again on the next run.
     let mut runner = TestRunner::deterministic();
-    let strategy = arbitrary_value();
+    let strategy = convex_value();
     let mut values = edge_values();
     for _ in 0..ARBITRARY {
         values.push(strategy.new_tree(&mut runner).expect("a value").current());
