@@ -1,14 +1,15 @@
-//! A call being prepared: per-call options, then `.await`.
+//! A call being prepared: per-call options, then `.await` (a `Call` is itself the future).
 
 use crate::client::{Client, client_for_url, default_client};
 use crate::error::{Error, FunctionName};
-use crate::function::{Action, ConvexFunction, Mutation, Query, Untyped, kind};
+use crate::function::{Action, ConvexFunction, Mutation, Query, Returning, Untyped, kind};
 use crate::options::{FetchOptions, option_setters};
 use crate::wire;
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// Where a call goes.
@@ -22,8 +23,10 @@ enum Target {
 /// A call to a Convex function, ready to be customised and awaited.
 ///
 /// Stubs declared with `#[convex::query]` and friends return one; so do [`fetch_query`] and the untyped
-/// methods of [`Client`]. Nothing is sent until it is awaited (or spawned). Awaiting yields
-/// `Result<Output, Error>`, where `Output` is the function's declared return type:
+/// methods of [`Client`]. A `Call` is a [`Future`] yielding `Result<Output, Error>`, where `Output` is the
+/// function's declared return type. Nothing is sent until it is first polled: options chain before that, and
+/// it works wherever a future goes (`join_all`, `FuturesUnordered`, `tokio::select!`, and `tokio::spawn`, the
+/// args being owned):
 ///
 /// ```no_run
 /// # use convex_fetch::{Call, Untyped};
@@ -37,13 +40,18 @@ enum Target {
 /// # Ok(()) }
 /// ```
 #[must_use = "a call does nothing until it is awaited or spawned"]
-pub struct Call<F> {
+pub struct Call<F: ConvexFunction> {
     function: F,
     target: Target,
     options: FetchOptions,
     /// The snapshot a query runs at (see `Call::at`): its timestamp, and when it was taken.
     snapshot: Option<(Arc<str>, Instant)>,
+    /// The request in flight, from the first poll on.
+    running: Option<CallFuture<F::Output>>,
 }
+
+// The function is never pinned: the first poll only reads it, to encode the request the boxed future owns.
+impl<F: ConvexFunction> Unpin for Call<F> {}
 
 impl<F: ConvexFunction> Call<F> {
     /// A call of `function` on the default client.
@@ -53,6 +61,7 @@ impl<F: ConvexFunction> Call<F> {
             target: Target::Default,
             options: FetchOptions::new(),
             snapshot: None,
+            running: None,
         }
     }
 
@@ -80,6 +89,60 @@ impl<F: ConvexFunction> Call<F> {
     pub fn function(&self) -> &F {
         &self.function
     }
+
+    /// Decodes the result into `T` instead of the function's declared output: for a function whose spec
+    /// declares no return type, or to read only some of its fields.
+    ///
+    /// ```no_run
+    /// # use convex_fetch::{Call, Untyped};
+    /// #[derive(serde::Deserialize)]
+    /// struct Title {
+    ///     title: String,
+    /// }
+    /// # async fn demo(call: Call<Untyped<serde_json::Value>>) -> Result<(), convex_fetch::Error> {
+    /// let titles = call.returning::<Vec<Title>>().await?;
+    /// # let _: Vec<Title> = titles;
+    /// # Ok(()) }
+    /// ```
+    pub fn returning<T: serde::de::DeserializeOwned + Send + 'static>(
+        self,
+    ) -> Call<Returning<F, T>> {
+        Call {
+            function: Returning::new(self.function),
+            target: self.target,
+            options: self.options,
+            snapshot: self.snapshot,
+            running: None,
+        }
+    }
+
+    /// The call as a boxed future that owns only the encoded request, so args need not be `Send`.
+    pub(crate) fn boxed(mut self) -> CallFuture<F::Output> {
+        self.running.take().unwrap_or_else(|| self.start())
+    }
+
+    /// Picks the client and encodes the request.
+    fn start(&mut self) -> CallFuture<F::Output> {
+        let function = FunctionName {
+            kind: F::KIND,
+            path: self.function.path().to_owned(),
+        };
+        let at = self
+            .snapshot
+            .as_ref()
+            .map(|(ts, taken)| wire::At { ts, taken: *taken });
+        let request = wire::Request::function(function, &self.function, at);
+        let client = match std::mem::replace(&mut self.target, Target::Default) {
+            Target::Default => default_client(),
+            Target::Client(client) => Ok(client),
+            Target::Url(url) => client_for_url(&url),
+        };
+        let options = std::mem::take(&mut self.options);
+        Box::pin(async move {
+            let client = client?;
+            wire::call(&client, request?, options).await
+        })
+    }
 }
 
 impl<F: Query> Call<F> {
@@ -103,34 +166,22 @@ impl<F: ConvexFunction> fmt::Debug for Call<F> {
     }
 }
 
-/// The future of an awaited [`Call`]. `Send + 'static`, so a call can be spawned.
-pub type CallFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
+/// A boxed call in flight: what a [`Call`] runs from its first poll.
+pub(crate) type CallFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
 
-impl<F: ConvexFunction> IntoFuture for Call<F> {
+impl<F: ConvexFunction> Future for Call<F> {
     type Output = Result<F::Output, Error>;
-    type IntoFuture = CallFuture<F::Output>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        let function = FunctionName {
-            kind: F::KIND,
-            path: self.function.path().to_owned(),
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let call = self.get_mut();
+        let running = match call.running {
+            Some(ref mut running) => running,
+            None => {
+                let running = call.start();
+                call.running.insert(running)
+            }
         };
-        // Encoding now means the future owns only bytes: args need not be `Send` or `'static`.
-        let at = self
-            .snapshot
-            .as_ref()
-            .map(|(ts, taken)| wire::At { ts, taken: *taken });
-        let request = wire::Request::function(function, &self.function, at);
-        let client = match self.target {
-            Target::Default => default_client(),
-            Target::Client(client) => Ok(client),
-            Target::Url(url) => client_for_url(&url),
-        };
-        let options = self.options;
-        Box::pin(async move {
-            let client = client?;
-            wire::call(&client, request?, options).await
-        })
+        running.as_mut().poll(cx)
     }
 }
 

@@ -241,6 +241,54 @@ impl<A: Serialize, O: DeserializeOwned + Send + 'static> Mutation
 }
 impl<A: Serialize, O: DeserializeOwned + Send + 'static> Action for Untyped<A, O, kind::Action> {}
 
+/// A function whose result is decoded into `T` rather than its declared output: what
+/// [`Call::returning`](crate::Call::returning) makes. Kind, path and args are the wrapped function's.
+pub struct Returning<F, T> {
+    function: F,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<F, T> Returning<F, T> {
+    pub(crate) fn new(function: F) -> Self {
+        Returning {
+            function,
+            _output: PhantomData,
+        }
+    }
+
+    /// The wrapped function.
+    pub fn inner(&self) -> &F {
+        &self.function
+    }
+}
+
+impl<F: fmt::Debug, T> fmt::Debug for Returning<F, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Returning")
+            .field("function", &self.function)
+            .field("output", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+impl<F: Serialize, T> Serialize for Returning<F, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.function.serialize(serializer)
+    }
+}
+
+impl<F: ConvexFunction, T: DeserializeOwned + Send + 'static> ConvexFunction for Returning<F, T> {
+    const KIND: FunctionKind = F::KIND;
+    type Output = T;
+    fn path(&self) -> &str {
+        self.function.path()
+    }
+}
+
+impl<F: Query, T: DeserializeOwned + Send + 'static> Query for Returning<F, T> {}
+impl<F: Mutation, T: DeserializeOwned + Send + 'static> Mutation for Returning<F, T> {}
+impl<F: Action, T: DeserializeOwned + Send + 'static> Action for Returning<F, T> {}
+
 /// An HTTP action of the deployment, listed by `api!`: a plain HTTP route served on the deployment's site URL
 /// (`https://<name>.convex.site`), not through this crate's calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -69,7 +69,7 @@ pub mod token;
 pub mod value;
 mod wire;
 
-pub use call::{Call, CallFuture, fetch_action, fetch_mutation, fetch_query};
+pub use call::{Call, fetch_action, fetch_mutation, fetch_query};
 pub use caller::with_auth;
 pub use client::{
     CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
@@ -77,7 +77,7 @@ pub use client::{
 };
 pub use error::{Error, FailureDetails, FunctionName, NOT_RUN_CODES, SNAPSHOT_LIFETIME};
 pub use function::{
-    Action, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Untyped, kind,
+    Action, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning, Untyped, kind,
 };
 /// HTTP status codes, as [`Error::status_code`] and [`Error::Server`] give them: the `http` crate's type
 /// (version 1), re-exported on purpose. It is the type axum, hyper and reqwest use, so a status passes straight

@@ -107,7 +107,7 @@ where
     T: Send + 'static,
 {
     Pages {
-        call: Box::new(move |opts| std::future::IntoFuture::into_future(call(opts))),
+        call: Box::new(move |opts| call(opts).boxed()),
         page_size,
         cursor: None,
         done: false,

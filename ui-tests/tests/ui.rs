@@ -1,5 +1,7 @@
 //! The compile-time contract of the macros: every accepted form compiles and runs (`pass/`), every mistake
-//! fails with the message in its `.stderr` (`fail/`). See README.md for refreshing the `.stderr` files.
+//! fails with the message in its `.stderr` (`fail/`). Cases are grouped by area: `stub/` (the attribute
+//! macros), `inline/` (`convex_fetch!`), `api/` (`api!`) and `call/` (using what they generate). See README.md
+//! for refreshing the `.stderr` files.
 
 use std::path::Path;
 
@@ -7,8 +9,8 @@ use std::path::Path;
 fn ui() {
     provide_specs();
     let cases = trybuild::TestCases::new();
-    cases.pass("pass/*.rs");
-    cases.compile_fail("fail/*.rs");
+    cases.pass("pass/*/*.rs");
+    cases.compile_fail("fail/*/*.rs");
 }
 
 /// `api!` reads a spec relative to the directory of the crate being compiled, which for these cases is the
