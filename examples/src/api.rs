@@ -2,8 +2,8 @@
 //!
 //! In a real app this module mirrors your `convex/` folder. `#[convex::query("posts:list")]` turns the
 //! bodyless `async fn` into a function returning a [`convex::Call`]: set options (`.on(&client)`,
-//! `.auth(token)`, `.timeout(…)`) and `.await` it. It also declares the args struct (`ListPosts`), which the
-//! seed-style `convex::fetch_query(url, ListPosts { status }, options)` takes.
+//! `.auth(token)`, `.timeout(…)`) and `.await` it. It also declares the args struct (`ListPostsQuery`), which
+//! `convex::fetch_query(url, ListPostsQuery { status }, options)` takes, as `fetchQuery` does in server routes.
 
 use convex::value::{Document, Id, Int64};
 use serde::{Deserialize, Serialize};

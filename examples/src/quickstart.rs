@@ -51,7 +51,8 @@ pub async fn run(out: &mut impl Write, token: Option<&str>) -> Result<(), Failur
     match token {
         Some(token) => {
             let url = convex::default_client()?.url().to_owned();
-            let me = convex::fetch_query(url, api::Me {}, FetchOptions::new().auth(token)).await?;
+            let me =
+                convex::fetch_query(url, api::MeQuery {}, FetchOptions::new().auth(token)).await?;
             writeln!(
                 out,
                 "query    users:me          → {} ({}), from the token",

@@ -1,5 +1,5 @@
 //! `convex_fetch!`: an inline call, either untyped (`query "posts:list", { status: "published" }`) with the path
-//! checked at compile time, or through a typed reference's args literal (`ListPosts { status: None }`).
+//! checked at compile time, or through a typed reference's args literal (`ListPostsQuery { status: None }`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -38,7 +38,7 @@ const KINDS: &str = "`query`, `mutation` or `action`";
 const OPTIONS: &str = "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …`, `verbose` or \
                        `crate = \"path\"`";
 const FORMS: &str = "expected `query \"module:export\", { … }` (or `mutation`, `action`), or an args literal of \
-                     a typed function such as `ListPosts { status: None }`";
+                     a typed function such as `ListPostsQuery { status: None }`";
 
 pub(crate) fn inline(input: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();

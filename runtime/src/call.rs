@@ -187,7 +187,7 @@ impl<F: ConvexFunction> Future for Call<F> {
 
 /// Runs a query on the deployment at `url`, as `fetchQuery(query, args, options)` does in server routes.
 ///
-/// The function value carries its args (`ListPosts { status }`), so the args are checked by the compiler
+/// The function value carries its args (`ListPostsQuery { status }`), so the args are checked by the compiler
 /// against the function they belong to. Connections to `url` are reused across calls.
 ///
 /// ```no_run
@@ -222,7 +222,7 @@ pub fn fetch_action<F: Action>(
 }
 
 impl Client {
-    /// A typed call on this client: `client.call(ListPosts { status: None }).await`.
+    /// A typed call on this client: `client.call(ListPostsQuery { status: None }).await`.
     pub fn call<F: ConvexFunction>(&self, function: F) -> Call<F> {
         Call::new(function).on(self)
     }

@@ -105,13 +105,13 @@ pub use snapshot::Snapshot;
 ///
 /// ```ignore
 /// /// The args of the Convex query `posts:list`, and its typed reference.
-/// pub struct ListPosts { pub status: Option<Status>, pub max_items: u32 }
-/// impl Serialize for ListPosts { /* {"status": …, "maxItems": …}, `status` left out when None */ }
-/// impl ConvexFunction for ListPosts { const KIND = FunctionKind::Query; type Output = Vec<Post>; /* path */ }
-/// impl Query for ListPosts {}
+/// pub struct ListPostsQuery { pub status: Option<Status>, pub max_items: u32 }
+/// impl Serialize for ListPostsQuery { /* {"status": …, "maxItems": …}, `status` left out when None */ }
+/// impl ConvexFunction for ListPostsQuery { const KIND = FunctionKind::Query; type Output = Vec<Post>; /* path */ }
+/// impl Query for ListPostsQuery {}
 ///
 /// /// The posts, newest first.
-/// pub fn list_posts(status: Option<Status>, max_items: u32) -> Call<ListPosts> { Call::new(ListPosts { status, max_items }) }
+/// pub fn list_posts(status: Option<Status>, max_items: u32) -> Call<ListPostsQuery> { Call::new(ListPostsQuery { status, max_items }) }
 /// ```
 ///
 /// - **The call** is a [`Call`]: set options (`.auth(token)`, `.admin_key(key)`, `.on(&client)`, `.url(url)`,
@@ -122,8 +122,15 @@ pub use snapshot::Snapshot;
 ///   `#[convex(rename = "…")]` for one parameter. A parameter written `Option<T>` is left out when `None`, as
 ///   `v.optional` expects. No parameters send `{}`.
 /// - **The return type** is the success value; no return type or `-> ()` means the function returns nothing.
-/// - **The args struct** (`ListPosts`, or `name = OtherName`) is the function's typed reference: pass it to
-///   [`fetch_query`], [`Client::call`] or [`convex_fetch!`].
+/// - **The args struct** is the function's typed reference: pass it to [`fetch_query`], [`Client::call`] or
+///   [`convex_fetch!`]. It is named after the function, in PascalCase, followed by its kind: `list_posts` →
+///   `ListPostsQuery`, `create_task` → `CreateTaskMutation`, `send_digest` → `SendDigestAction`; so a stub `post`
+///   sits beside the app's `Post`, and `create_task` beside the HTTP body type `CreateTask`. Should the name
+///   still be taken (rustc says ``the name `ListPostsQuery` is defined multiple times``), choose another with
+///   `name = OtherName`.
+/// - **`derive(Debug, Clone, Deserialize)`** adds derives to the args struct, to log the args or to take them
+///   in a test deployment's handler. `Deserialize` reads the wire names, and a missing `Option` field is `None`;
+///   `Serialize` is always there, written by the macro.
 /// - **The path** is checked at compile time with the deployment's rules: `"dir/module:export"`, `"module"` for
 ///   its default export, an optional `.js` suffix; directory names may hold dots (`"v1.api/posts:list"`), no
 ///   name holds `-` or spaces. `crate = "path"` names this crate for code that re-exports it: a path that
@@ -173,7 +180,7 @@ pub use convex_fetch_macros::action;
 /// ```
 ///
 /// Or typed, with a stub's args struct, so that field names and types are checked:
-/// `convex_fetch!(ListPosts { status: None, max_items: 5 }, verbose)`.
+/// `convex_fetch!(ListPostsQuery { status: None, max_items: 5 }, verbose)`.
 ///
 /// Options follow the args: `auth = token`, `admin = key`, `url = url` or `client = client`, `timeout = duration`,
 /// `verbose`, and `crate = "path"` to name this crate for code that re-exports it (as for [`query`]). Unlike a stub's `Option` parameter, a `None` value here is sent as `null`.

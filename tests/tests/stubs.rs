@@ -208,7 +208,7 @@ async fn seed_functions_and_inline_calls_take_the_same_references() {
 
     let posts = convex::fetch_query(
         url,
-        ListPosts {
+        ListPostsQuery {
             status: None,
             max_items: Some(5),
         },
@@ -219,7 +219,7 @@ async fn seed_functions_and_inline_calls_take_the_same_references() {
     assert_eq!(posts.len(), 1);
     convex::fetch_mutation(
         url,
-        CompleteTask {
+        CompleteTaskMutation {
             task_id: Id::new("t2"),
             note: Some("done".into()),
         },
@@ -227,7 +227,7 @@ async fn seed_functions_and_inline_calls_take_the_same_references() {
     )
     .await
     .unwrap();
-    let me = convex::fetch_query(url, Whoami {}, FetchOptions::new().auth(TOKEN))
+    let me = convex::fetch_query(url, WhoamiQuery {}, FetchOptions::new().auth(TOKEN))
         .await
         .unwrap();
     assert_eq!(me.as_deref(), Some("user_1"));
@@ -244,7 +244,7 @@ async fn seed_functions_and_inline_calls_take_the_same_references() {
             .unwrap();
     assert_eq!(me.as_deref(), Some("user_1"));
     let report = convex::convex_fetch!(
-        GenerateReport {
+        GenerateReportAction {
             month: 1,
             year: 2027
         },
@@ -276,10 +276,46 @@ async fn the_default_client_is_used_when_none_is_given() {
     assert_eq!(posts.len(), 1);
     assert_eq!(deployment.calls()[0].args, convex::value!({}));
     // The seed's form naming the default client's URL goes through it, with its settings (its token here).
-    let me = convex::fetch_query(deployment.url(), Whoami {}, FetchOptions::new())
+    let me = convex::fetch_query(deployment.url(), WhoamiQuery {}, FetchOptions::new())
         .await
         .unwrap();
     assert_eq!(me.as_deref(), Some("user_1"));
     // It is set once; a second attempt is refused rather than silently replacing it.
     assert!(convex::set_default_client(deployment.client()).is_err());
+}
+
+#[convex::mutation("tasks:schedule", derive(Debug, Clone, PartialEq, Deserialize))]
+async fn schedule_task(title: String, due_at: Option<Int64>) -> String;
+
+#[tokio::test]
+async fn a_handler_takes_the_stubs_own_args_type() {
+    let deployment = TestDeployment::builder()
+        .mutation(
+            "tasks:schedule",
+            |_ctx: Ctx, args: ScheduleTaskMutation| async move { Ok(format!("{args:?}")) },
+        )
+        .start()
+        .await;
+    let client = deployment.client();
+    let seen = schedule_task("Ship".into(), Some(Int64(1 << 60)))
+        .on(&client)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        r#"ScheduleTaskMutation { title: "Ship", due_at: Some(Int64(1152921504606846976)) }"#
+    );
+    let recorded: ScheduleTaskMutation = deployment.calls()[0].decode_args().unwrap();
+    assert_eq!(
+        recorded,
+        ScheduleTaskMutation {
+            title: "Ship".into(),
+            due_at: Some(Int64(1 << 60))
+        }
+    );
+    let untimed = schedule_task("Later".into(), None)
+        .on(&client)
+        .await
+        .unwrap();
+    assert!(untimed.contains("due_at: None"), "{untimed}");
 }

@@ -294,6 +294,7 @@ fn stub(function: &Function, types: &mut Types<'_>, krate: &TokenStream) -> Toke
         vis: syn::parse_quote!(pub),
         ident: fn_ident,
         args_ident: format_ident!("{type_name}"),
+        derives: Vec::new(),
         params,
         // `returns: null` is a function that returns nothing; no validator at all is untyped.
         output: match &function.returns {

@@ -12,13 +12,16 @@ pub(crate) struct StubAttr {
     pub(crate) path: Option<LitStr>,
     pub(crate) rename_all: RenameRule,
     pub(crate) name: Option<Ident>,
+    /// `derive(…)`: traits derived on the args struct besides its own `Serialize`.
+    pub(crate) derives: Vec<syn::Path>,
     pub(crate) krate: Option<syn::Path>,
     pub(crate) errors: Errors,
     /// Whether the whole attribute was read: if not, a missing path may be in what was not.
     pub(crate) complete: bool,
 }
 
-const OPTIONS: &str = "`rename_all = \"…\"`, `name = ArgsType` or `crate = \"path\"`";
+const OPTIONS: &str =
+    "`rename_all = \"…\"`, `name = ArgsType`, `derive(Debug, …)` or `crate = \"path\"`";
 
 impl Parse for StubAttr {
     /// Never fails: an error that stops the parse is recorded with the others, and the rest is skipped, so
@@ -28,6 +31,7 @@ impl Parse for StubAttr {
             path: None,
             rename_all: RenameRule::Camel,
             name: None,
+            derives: Vec::new(),
             krate: None,
             errors: Errors::default(),
             complete: true,
@@ -73,8 +77,12 @@ impl StubAttr {
                         )
                     })?
                 };
-                input.parse::<Token![=]>()?;
-                attr.option(&key, input)?;
+                if key == "derive" {
+                    attr.derive(&key, input)?;
+                } else {
+                    input.parse::<Token![=]>()?;
+                    attr.option(&key, input)?;
+                }
             }
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
@@ -91,10 +99,36 @@ impl StubAttr {
             path: None,
             rename_all: RenameRule::Camel,
             name: None,
+            derives: Vec::new(),
             krate: None,
             errors,
             complete: false,
         }
+    }
+
+    /// `derive(Debug, Clone, Deserialize)`. `Serialize` is refused: the macro writes it, with the wire names.
+    fn derive(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {
+        if !input.peek(syn::token::Paren) {
+            return Err(syn::Error::new(
+                key.span(),
+                "write the traits to derive in parentheses: `derive(Debug, Clone)`",
+            ));
+        }
+        let content;
+        syn::parenthesized!(content in input);
+        let paths = content.parse_terminated(syn::Path::parse_mod_style, Token![,])?;
+        for path in paths {
+            if path.segments.last().is_some_and(|s| s.ident == "Serialize") {
+                self.errors.at(
+                    &path,
+                    "the args struct already implements `Serialize` (the macro writes it with the wire names): \
+                     remove it from `derive(…)`",
+                );
+            } else {
+                self.derives.push(path);
+            }
+        }
+        Ok(())
     }
 
     fn option(&mut self, key: &Ident, input: ParseStream<'_>) -> syn::Result<()> {

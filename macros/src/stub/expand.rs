@@ -15,6 +15,7 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
         vis,
         ident,
         args_ident,
+        derives,
         params,
         output,
         fallback,
@@ -26,14 +27,34 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
     // `#[cfg]` applies to everything generated; the other attributes (docs, `deprecated`, lints) to the function.
     let (cfgs, fn_attrs): (Vec<_>, Vec<_>) = attrs.iter().partition(|a| a.path().is_ident("cfg"));
 
-    let fields = params.iter().map(|p| {
-        let (ident, ty) = (&p.ident, &p.ty);
-        let doc = if p.optional {
-            format!("`{}` of the args object, left out when `None`.", p.wire)
+    // `derive(Deserialize)` goes through the runtime's serde and reads the wire names, as a handler receives them.
+    let deserialize = derives
+        .iter()
+        .any(|d| d.segments.last().is_some_and(|s| s.ident == "Deserialize"));
+    let derive_attrs = derives.iter().map(|d| {
+        if d.segments.last().is_some_and(|s| s.ident == "Deserialize") {
+            quote!(#[derive(#private::serde::Deserialize)])
         } else {
-            format!("`{}` of the args object.", p.wire)
+            quote!(#[derive(#d)])
+        }
+    });
+    let serde_crate = deserialize.then(|| {
+        let path = quote!(#private::serde).to_string();
+        quote!(#[serde(crate = #path)])
+    });
+    let fields = params.iter().map(|p| {
+        let (ident, ty, wire) = (&p.ident, &p.ty, &p.wire);
+        let doc = if p.optional {
+            format!("`{wire}` of the args object, left out when `None`.")
+        } else {
+            format!("`{wire}` of the args object.")
         };
-        quote!(#[doc = #doc] #vis #ident: #ty)
+        let serde = match (deserialize, p.optional) {
+            (false, _) => quote!(),
+            (true, false) => quote!(#[serde(rename = #wire)]),
+            (true, true) => quote!(#[serde(rename = #wire, default)]),
+        };
+        quote!(#[doc = #doc] #serde #vis #ident: #ty)
     });
     let names: Vec<_> = params.iter().map(|p| &p.ident).collect();
     let types = params.iter().map(|p| &p.ty);
@@ -95,6 +116,8 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
     quote! {
         #(#cfgs)*
         #[doc = #struct_doc]
+        #(#derive_attrs)*
+        #serde_crate
         #vis struct #args_ident { #(#fields,)* }
 
         #(#cfgs)*

@@ -17,6 +17,15 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// What the args struct's name ends with: `list_posts` → `ListPostsQuery`.
+    pub(crate) fn suffix(self) -> &'static str {
+        match self {
+            Kind::Query => "Query",
+            Kind::Mutation => "Mutation",
+            Kind::Action => "Action",
+        }
+    }
+
     pub(crate) fn word(self) -> &'static str {
         match self {
             Kind::Query => "query",
@@ -71,6 +80,8 @@ pub(crate) struct Stub {
     pub(crate) vis: Visibility,
     pub(crate) ident: Ident,
     pub(crate) args_ident: Ident,
+    /// Traits the user asked to derive on the args struct.
+    pub(crate) derives: Vec<syn::Path>,
     pub(crate) params: Vec<Param>,
     /// `None` for `-> ()` or no return type: the function returns null.
     pub(crate) output: Option<Type>,
@@ -108,6 +119,7 @@ impl Stub {
             path,
             rename_all,
             name,
+            derives,
             krate,
             mut errors,
             complete,
@@ -158,8 +170,10 @@ impl Stub {
             }
         };
         let errors = errors.finish();
+        // The kind as a suffix keeps the name off the user's own types (`fn post` beside `struct Post`).
         let args_ident = name.unwrap_or_else(|| {
-            Ident::new(&type_name(&sig.ident.unraw().to_string()), sig.ident.span())
+            let base = type_name(&sig.ident.unraw().to_string());
+            Ident::new(&format!("{base}{}", kind.suffix()), sig.ident.span())
         });
         let fallback = match &errors {
             Ok(()) => None,
@@ -195,6 +209,7 @@ impl Stub {
             vis: item.vis,
             ident: item.sig.ident,
             args_ident,
+            derives,
             params,
             output,
             fallback,

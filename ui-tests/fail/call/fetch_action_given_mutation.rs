@@ -16,5 +16,5 @@ pub async fn create_post(draft: Draft) -> String;
 pub async fn publish(id: String);
 
 fn main() {
-    let _call = convex::fetch_action("https://happy-otter-123.convex.cloud", CreatePost { draft: Draft { title: "x".into() } }, convex::FetchOptions::new());
+    let _call = convex::fetch_action("https://happy-otter-123.convex.cloud", CreatePostMutation { draft: Draft { title: "x".into() } }, convex::FetchOptions::new());
 }

@@ -16,5 +16,5 @@ pub async fn create_post(draft: Draft) -> String;
 pub async fn publish(id: String);
 
 fn main() {
-    let _call = convex::fetch_mutation("https://happy-otter-123.convex.cloud", ListPosts { status: None }, convex::FetchOptions::new());
+    let _call = convex::fetch_mutation("https://happy-otter-123.convex.cloud", ListPostsQuery { status: None }, convex::FetchOptions::new());
 }

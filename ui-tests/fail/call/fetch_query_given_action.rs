@@ -16,5 +16,5 @@ pub async fn create_post(draft: Draft) -> String;
 pub async fn publish(id: String);
 
 fn main() {
-    let _call = convex::fetch_query("https://happy-otter-123.convex.cloud", Publish { id: "k1".into() }, convex::FetchOptions::new());
+    let _call = convex::fetch_query("https://happy-otter-123.convex.cloud", PublishAction { id: "k1".into() }, convex::FetchOptions::new());
 }

@@ -16,5 +16,5 @@ pub async fn create_post(draft: Draft) -> String;
 pub async fn publish(id: String);
 
 fn main() {
-    let _call = convex::convex_fetch!(CreatePost {});
+    let _call = convex::convex_fetch!(CreatePostMutation {});
 }

@@ -16,5 +16,5 @@ pub async fn create_post(draft: Draft) -> String;
 pub async fn publish(id: String);
 
 fn main() {
-    let _call = convex::convex_fetch!(ListPosts { status: None, limit: 10 });
+    let _call = convex::convex_fetch!(ListPostsQuery { status: None, limit: 10 });
 }

@@ -11,11 +11,11 @@ pub async fn archive(post_id: String);
 
 async fn use_them() -> Result<(), convex::Error> {
     let posts: Vec<String> = list_posts(10, (0, 1), "hello").await?;
-    let _args = ListPosts { limit: 1 };
+    let _args = ListPostsQuery { limit: 1 };
     let _post = get_post(7);
-    let _args = GetPost {};
+    let _args = GetPostQuery {};
     archive("p1".to_owned()).await?;
-    let _args = Archive { post_id: String::new() };
+    let _args = ArchiveMutation { post_id: String::new() };
     drop(posts);
     Ok(())
 }

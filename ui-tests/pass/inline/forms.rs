@@ -53,7 +53,7 @@ fn main() {
     assert_eq!(call.function().path(), "v1.api/posts:list");
 
     // A typed reference's args literal: the compiler checks the field names and types.
-    let call = convex::convex_fetch!(ListPosts { status: None }, url = "http://127.0.0.1:1");
+    let call = convex::convex_fetch!(ListPostsQuery { status: None }, url = "http://127.0.0.1:1");
     assert_eq!(json(call.function()), "{}");
 
     drop(typed_output());

@@ -52,18 +52,18 @@ fn main() {
     assert_eq!(call.function().path(), "posts:list");
     assert_eq!(json(call.function()), r#"{"status":"published","maxItems":10}"#);
     assert_eq!(json(list_posts(None, 1).function()), r#"{"maxItems":1}"#);
-    assert_eq!(<ListPosts as ConvexFunction>::KIND, FunctionKind::Query);
+    assert_eq!(<ListPostsQuery as ConvexFunction>::KIND, FunctionKind::Query);
 
     let call = complete_task(Id::new("k1"));
     assert_eq!(json(call.function()), r#"{"taskId":"k1"}"#);
-    assert_eq!(<CompleteTask as ConvexFunction>::KIND, FunctionKind::Mutation);
+    assert_eq!(<CompleteTaskMutation as ConvexFunction>::KIND, FunctionKind::Mutation);
 
     assert_eq!(json(purge(Int64(7)).function()), r#"{"olderThan":{"$integer":"BwAAAAAAAAA="}}"#);
     assert_eq!(PurgeArgs { older_than: Int64(1) }.path(), "tasks.js:purgeOld");
 
     let call = generate_report(11, 2026);
     assert_eq!(json(call.function()), r#"{"month_of_year":11,"yearNumber":2026}"#);
-    assert_eq!(<GenerateReport as ConvexFunction>::KIND, FunctionKind::Action);
+    assert_eq!(<GenerateReportAction as ConvexFunction>::KIND, FunctionKind::Action);
 
     assert_eq!(json(stats().function()), "{}");
     assert_eq!(json(keywords("x".into()).function()), r#"{"type":"x"}"#);
@@ -71,5 +71,5 @@ fn main() {
     assert_eq!(list_v1_posts().function().path(), "v1.api/posts:list");
 
     // The args struct is the typed reference the seed-style functions take.
-    let _typed = convex::fetch_query("http://127.0.0.1:1", ListPosts { status: None, max_items: 3 }, Default::default());
+    let _typed = convex::fetch_query("http://127.0.0.1:1", ListPostsQuery { status: None, max_items: 3 }, Default::default());
 }
