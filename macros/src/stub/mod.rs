@@ -55,12 +55,12 @@ mod tests {
             ),
         );
         assert!(out.contains("compile_error"), "{out}");
-        assert!(out.contains("pub struct ListPosts { # [doc = \"`limit` of the args object.\"] pub limit : u32 , }"), "{out}");
+        assert!(out.contains("pub struct ListPostsQuery { # [doc = \"`limit` of the args object.\"] pub limit : u32 , }"), "{out}");
         assert!(
             out.contains("pub fn list_posts (limit : u32 , title : & str)"),
             "{out}"
         );
-        assert!(out.contains("Call :: new (ListPosts { limit })"), "{out}");
+        assert!(out.contains("Call :: new (ListPostsQuery { limit })"), "{out}");
     }
 
     #[test]
