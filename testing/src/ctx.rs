@@ -1,8 +1,10 @@
 //! What a handler knows about the call it serves: who is calling, and where its log lines go.
 
+use crate::handler::FunctionError;
+use crate::state::States;
 use convex_fetch::FunctionKind;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The context of one function call, given to every handler: the caller's identity and a console whose lines
 /// come back in the answer's `logLines`, as `console.log` does in a Convex function.
@@ -32,6 +34,7 @@ struct Inner {
     identity: Option<serde_json::Value>,
     admin: bool,
     log: Mutex<Vec<String>>,
+    states: Arc<States>,
 }
 
 impl Ctx {
@@ -40,6 +43,7 @@ impl Ctx {
         kind: FunctionKind,
         identity: Option<serde_json::Value>,
         admin: bool,
+        states: Arc<States>,
     ) -> Ctx {
         Ctx {
             inner: Arc::new(Inner {
@@ -48,6 +52,7 @@ impl Ctx {
                 identity,
                 admin,
                 log: Mutex::new(Vec::new()),
+                states,
             }),
         }
     }
@@ -72,6 +77,41 @@ impl Ctx {
     /// The kind of the function being run.
     pub fn kind(&self) -> FunctionKind {
         self.inner.kind
+    }
+
+    /// The deployment's state of type `S`, registered with
+    /// [`TestDeploymentBuilder::state`](crate::TestDeploymentBuilder::state), locked until the guard is dropped
+    /// (the guard cannot be held across an `.await`: the handler's future would not be `Send`). With no state of
+    /// that type, an error that fails the call and says so.
+    ///
+    /// ```
+    /// use convex_fetch_testing::{Ctx, TestDeployment};
+    /// use serde_json::Value;
+    ///
+    /// #[derive(Default)]
+    /// struct Posts(Vec<String>);
+    ///
+    /// # #[tokio::main] async fn main() {
+    /// let deployment = TestDeployment::builder()
+    ///     .state(Posts::default())
+    ///     .mutation("posts:create", |ctx: Ctx, args: Value| async move {
+    ///         let mut posts = ctx.state::<Posts>()?;
+    ///         posts.0.push(args["title"].as_str().unwrap_or_default().to_owned());
+    ///         Ok(posts.0.len())
+    ///     })
+    ///     .start()
+    ///     .await;
+    /// let count: usize = deployment
+    ///     .client()
+    ///     .mutation("posts:create", serde_json::json!({ "title": "Hello" }))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(count, 1);
+    /// assert_eq!(deployment.state::<Posts>().unwrap().0, ["Hello"]);
+    /// # }
+    /// ```
+    pub fn state<S: Send + 'static>(&self) -> Result<MutexGuard<'_, S>, FunctionError> {
+        self.inner.states.get()
     }
 
     /// Logs a line as `console.log` does: `"[LOG] <msg>"`.

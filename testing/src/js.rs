@@ -41,7 +41,7 @@ pub use error::{JsError, MIN_NODE_VERSION};
 use crate::conn::{Connection, KillableListener};
 use crate::fault::Fault;
 use crate::lock;
-use crate::record::{RecordedCall, Recorder};
+use crate::record::{CallTimeout, RecordedCall, Recorder};
 use convex_fetch::Client;
 use launch::{Locations, Process};
 use proxy::Front;
@@ -127,6 +127,16 @@ impl JsDeployment {
     /// The kind of a call through `/api/run/…` or `/api/function` is recorded as `Query`.
     pub fn calls(&self) -> Vec<RecordedCall> {
         lock(&self.front.recorder).calls()
+    }
+
+    /// The oldest recorded call to `path`, waiting up to `timeout` for one to arrive, as
+    /// [`TestDeployment::wait_for_call`](crate::TestDeployment::wait_for_call) does.
+    pub async fn wait_for_call(
+        &self,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<RecordedCall, CallTimeout> {
+        crate::record::wait_for_call(&self.front.recorder, path, timeout).await
     }
 
     /// How many recorded requests were dropped to keep within the limit.

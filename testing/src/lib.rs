@@ -98,6 +98,7 @@ mod path;
 mod record;
 mod request;
 mod server;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -106,7 +107,7 @@ pub use ctx::Ctx;
 pub use fault::Fault;
 pub use handler::FunctionError;
 pub use js::{JsDeployment, JsDeploymentBuilder, JsError, function_spec};
-pub use record::RecordedCall;
+pub use record::{CallTimeout, RecordedCall};
 
 use conn::{Connection, KillableListener};
 use convex_fetch::{Client, FunctionKind};
@@ -116,6 +117,7 @@ use record::Recorder;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use server::Shared;
+use state::States;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
@@ -153,6 +155,7 @@ impl TestDeployment {
             max_recorded_calls: DEFAULT_MAX_RECORDED_CALLS,
             redact_errors: false,
             snapshot_lifetime: convex_fetch::SNAPSHOT_LIFETIME,
+            states: States::default(),
         }
     }
 
@@ -180,6 +183,41 @@ impl TestDeployment {
     /// retries show up as several calls.
     pub fn calls(&self) -> Vec<RecordedCall> {
         lock(&self.shared.recorder).calls()
+    }
+
+    /// The oldest recorded call to `path` (`posts:list`, `posts.js:list` alike), waiting up to `timeout` for
+    /// one to arrive: for calls the code under test makes in the background, such as a fire-and-forget
+    /// mutation sent after the response.
+    ///
+    /// ```
+    /// use convex_fetch_testing::{Ctx, TestDeployment};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main] async fn main() {
+    /// let deployment = TestDeployment::builder()
+    ///     .mutation("pageviews:record", |_ctx: Ctx, _args: serde_json::Value| async move { Ok(()) })
+    ///     .start()
+    ///     .await;
+    /// let client = deployment.client();
+    /// tokio::spawn(async move {
+    ///     let _: Result<(), _> = client.mutation("pageviews:record", serde_json::json!({ "path": "/" })).await;
+    /// });
+    /// let call = deployment.wait_for_call("pageviews:record", Duration::from_secs(5)).await.unwrap();
+    /// assert_eq!(call.args, convex_fetch::value!({ path: "/" }));
+    /// # }
+    /// ```
+    pub async fn wait_for_call(
+        &self,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<RecordedCall, CallTimeout> {
+        record::wait_for_call(&self.shared.recorder, path, timeout).await
+    }
+
+    /// The state of type `S` registered with [`TestDeploymentBuilder::state`], locked until the guard is
+    /// dropped; `None` when there is none.
+    pub fn state<S: Send + 'static>(&self) -> Option<MutexGuard<'_, S>> {
+        self.shared.states.get().ok()
     }
 
     /// How many recorded requests were dropped to keep within the limit.
@@ -261,6 +299,7 @@ pub struct TestDeploymentBuilder {
     max_recorded_calls: usize,
     redact_errors: bool,
     snapshot_lifetime: Duration,
+    states: States,
 }
 
 macro_rules! registration {
@@ -334,6 +373,14 @@ impl TestDeploymentBuilder {
         self
     }
 
+    /// State for the handlers, one value per type: a handler reads it with [`Ctx::state`], the test with
+    /// [`TestDeployment::state`]. The deployment keeps it behind a lock, so no `Arc<Mutex<_>>` is needed.
+    /// Registering a second value of one type replaces the first.
+    pub fn state<S: Send + 'static>(mut self, value: S) -> Self {
+        self.states.insert(value);
+        self
+    }
+
     /// The admin key (`Authorization: Convex <key>`). Default [`DEFAULT_ADMIN_KEY`].
     pub fn admin_key(mut self, key: impl Into<String>) -> Self {
         self.admin_key = key.into();
@@ -398,6 +445,7 @@ impl TestDeploymentBuilder {
             ts: AtomicU64::new(0),
             snapshot_lifetime: self.snapshot_lifetime,
             redact_errors: self.redact_errors,
+            states: Arc::new(self.states),
             request_ids: AtomicU64::new(0),
         });
         let app = axum::Router::new()

@@ -1,10 +1,15 @@
 //! The requests a test deployment received, kept in a bounded ring buffer, and how often each handler ran.
 
 use super::auth::Auth;
+use super::path::FunctionPath;
 use convex_fetch::FunctionKind;
 use convex_fetch::value::Value;
 use serde::de::DeserializeOwned;
 use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
 
 /// One request that named a function, as the deployment received it, whether or not the function ran
 /// (refused auth, a fault, a failed validation and an unknown path are all recorded).
@@ -41,6 +46,8 @@ pub(crate) struct Recorder {
     calls: VecDeque<RecordedCall>,
     dropped: u64,
     executions: HashMap<String, usize>,
+    /// Woken at each recorded call, for `wait_for_call`.
+    arrived: Arc<Notify>,
 }
 
 impl Recorder {
@@ -50,6 +57,7 @@ impl Recorder {
             calls: VecDeque::with_capacity(capacity.min(1024)),
             dropped: 0,
             executions: HashMap::new(),
+            arrived: Arc::new(Notify::new()),
         }
     }
 
@@ -64,6 +72,7 @@ impl Recorder {
             self.dropped += 1;
         }
         self.calls.push_back(call);
+        self.arrived.notify_waiters();
     }
 
     pub(crate) fn executed(&mut self, path: &str) {
@@ -88,3 +97,63 @@ impl Recorder {
         self.executions.clear();
     }
 }
+
+/// The oldest recorded call to `path`, waiting up to `timeout` for one to arrive.
+pub(crate) async fn wait_for_call(
+    recorder: &Mutex<Recorder>,
+    path: &str,
+    timeout: Duration,
+) -> Result<RecordedCall, CallTimeout> {
+    // Recorded paths are canonical (`posts.js:list` is `posts:list`); an invalid one matches nothing.
+    let path = FunctionPath::parse(path).map_or_else(|_| path.to_owned(), |p| p.canonical());
+    let deadline = tokio::time::Instant::now() + timeout;
+    let arrived = super::lock(recorder).arrived.clone();
+    loop {
+        // Registered before looking, so that a call recorded in between still wakes this wait.
+        let notified = arrived.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let recorded = {
+            let recorder = super::lock(recorder);
+            match recorder.calls.iter().find(|call| call.path == path) {
+                Some(call) => return Ok(call.clone()),
+                None => recorder
+                    .calls
+                    .iter()
+                    .map(|call| call.path.clone())
+                    .collect(),
+            }
+        };
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Err(CallTimeout {
+                path,
+                waited: timeout,
+                recorded,
+            });
+        }
+    }
+}
+
+/// No call to the awaited function arrived in time; says which calls did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallTimeout {
+    /// The path waited for.
+    pub path: String,
+    /// How long the wait lasted.
+    pub waited: Duration,
+    /// The paths of the calls recorded meanwhile, oldest first.
+    pub recorded: Vec<String>,
+}
+
+impl fmt::Display for CallTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no call to `{}` within {:?}", self.path, self.waited)?;
+        if self.recorded.is_empty() {
+            f.write_str("; no calls were recorded")
+        } else {
+            write!(f, "; recorded: {}", self.recorded.join(", "))
+        }
+    }
+}
+
+impl std::error::Error for CallTimeout {}

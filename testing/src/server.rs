@@ -8,6 +8,7 @@ use super::handler::Registered;
 use super::lock;
 use super::record::Recorder;
 use super::request::{CallRequest, Prepared, SystemError, prepare};
+use super::state::States;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -44,6 +45,8 @@ pub(crate) struct Shared {
     pub(crate) redact_errors: bool,
     /// Counts requests, for their ids.
     pub(crate) request_ids: AtomicU64,
+    /// What the builder's `state` registered, handed to handlers through their `Ctx`.
+    pub(crate) states: Arc<States>,
 }
 
 impl Shared {
@@ -336,6 +339,7 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
         registered.kind,
         caller.identity,
         caller.admin,
+        shared.states.clone(),
     );
     let running = match (registered.handler)(ctx.clone(), &args) {
         Ok(running) => running,

@@ -1071,3 +1071,89 @@ async fn args_that_are_not_valid_convex_json_are_refused_and_recorded_as_sent() 
     );
     assert_eq!(args.get("ok"), Some(&ConvexValue::Int64(1)));
 }
+
+#[derive(Default)]
+struct Counter(u32);
+
+#[tokio::test]
+async fn handlers_share_the_registered_state_and_the_test_reads_it() {
+    let deployment = TestDeployment::builder()
+        .state(Counter::default())
+        .state(vec!["seeded".to_owned()])
+        .mutation("counter:bump", |ctx: Ctx, _args: Value| async move {
+            let mut counter = ctx.state::<Counter>()?;
+            counter.0 += 1;
+            Ok(counter.0)
+        })
+        .query("names:list", |ctx: Ctx, _args: Value| async move {
+            Ok(ctx.state::<Vec<String>>()?.clone())
+        })
+        .query("missing:state", |ctx: Ctx, _args: Value| async move {
+            Ok(ctx.state::<Instant>()?.elapsed().as_secs())
+        })
+        .start()
+        .await;
+    let client = deployment.client();
+    for expected in 1..=3_u32 {
+        let n: u32 = client.mutation("counter:bump", json!({})).await.unwrap();
+        assert_eq!(n, expected);
+    }
+    assert_eq!(deployment.state::<Counter>().unwrap().0, 3);
+    let names: Vec<String> = client.query("names:list", json!({})).await.unwrap();
+    assert_eq!(names, ["seeded"]);
+    assert!(deployment.state::<Instant>().is_none());
+
+    // A state never registered fails the call, naming the type and the fix.
+    let err = client
+        .query::<_, u64>("missing:state", json!({}))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("no state of type `std::time::Instant`"),
+        "{text}"
+    );
+    assert!(text.contains(".state(…)"), "{text}");
+}
+
+#[tokio::test]
+async fn waiting_for_a_call_returns_it_when_it_arrives_and_says_what_came_instead() {
+    let deployment = builder().start().await;
+    let client = deployment.client();
+    let background = client.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _: Result<Value, _> = background
+            .mutation("tasks:create", json!({ "title": "later" }))
+            .await;
+    });
+    let started = Instant::now();
+    let call = deployment
+        .wait_for_call("tasks.js:create", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(call.path, "tasks:create");
+    assert_eq!(call.args, value!({ title: "later" }));
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Already recorded: returned at once.
+    let again = deployment
+        .wait_for_call("tasks:create", Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(again, call);
+
+    let _: String = client
+        .query("greet:hello", json!({ "name": "ada" }))
+        .await
+        .unwrap();
+    let timeout = deployment
+        .wait_for_call("tasks:remove", Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert_eq!(timeout.recorded, ["tasks:create", "greet:hello"]);
+    assert_eq!(
+        timeout.to_string(),
+        "no call to `tasks:remove` within 50ms; recorded: tasks:create, greet:hello"
+    );
+}

@@ -60,7 +60,10 @@ mod tests {
             out.contains("pub fn list_posts (limit : u32 , title : & str)"),
             "{out}"
         );
-        assert!(out.contains("Call :: new (ListPostsQuery { limit })"), "{out}");
+        assert!(
+            out.contains("Call :: new (ListPostsQuery { limit })"),
+            "{out}"
+        );
     }
 
     #[test]

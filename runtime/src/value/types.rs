@@ -284,6 +284,27 @@ pub struct Document<T> {
     pub fields: T,
 }
 
+impl<T> Document<T> {
+    /// A document with the given system fields: for test handlers and fixtures that answer as Convex does.
+    ///
+    /// ```
+    /// use convex_fetch::value::{Document, Id};
+    ///
+    /// struct Post { title: String }
+    ///
+    /// let post = Document::new(Id::new("k57a"), 1700000000000.5, Post { title: "Hello".into() });
+    /// assert_eq!(post.id.as_str(), "k57a");
+    /// assert_eq!(post.title, "Hello");
+    /// ```
+    pub fn new(id: Id<T>, creation_time: f64, fields: T) -> Self {
+        Document {
+            id,
+            creation_time,
+            fields,
+        }
+    }
+}
+
 impl<T> Deref for Document<T> {
     type Target = T;
     fn deref(&self) -> &T {
