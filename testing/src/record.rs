@@ -1,6 +1,7 @@
 //! The requests a test deployment received, kept in a bounded ring buffer, and how often each handler ran.
 
 use super::auth::Auth;
+use super::site::RecordedHttpRequest;
 use convex_fetch::FunctionKind;
 use convex_fetch::value::Value;
 use serde::de::DeserializeOwned;
@@ -39,6 +40,7 @@ impl RecordedCall {
 pub(crate) struct Recorder {
     capacity: usize,
     calls: VecDeque<RecordedCall>,
+    http: VecDeque<RecordedHttpRequest>,
     dropped: u64,
     executions: HashMap<String, usize>,
 }
@@ -48,6 +50,7 @@ impl Recorder {
         Recorder {
             capacity,
             calls: VecDeque::with_capacity(capacity.min(1024)),
+            http: VecDeque::new(),
             dropped: 0,
             executions: HashMap::new(),
         }
@@ -64,6 +67,23 @@ impl Recorder {
             self.dropped += 1;
         }
         self.calls.push_back(call);
+    }
+
+    /// Records a request to the site URL, within the same capacity as calls (counted apart).
+    pub(crate) fn record_http(&mut self, request: RecordedHttpRequest) {
+        if self.capacity == 0 {
+            self.dropped += 1;
+            return;
+        }
+        while self.http.len() >= self.capacity {
+            self.http.pop_front();
+            self.dropped += 1;
+        }
+        self.http.push_back(request);
+    }
+
+    pub(crate) fn http_requests(&self) -> Vec<RecordedHttpRequest> {
+        self.http.iter().cloned().collect()
     }
 
     pub(crate) fn executed(&mut self, path: &str) {
@@ -84,6 +104,7 @@ impl Recorder {
 
     pub(crate) fn clear(&mut self) {
         self.calls.clear();
+        self.http.clear();
         self.dropped = 0;
         self.executions.clear();
     }
