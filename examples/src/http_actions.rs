@@ -63,8 +63,8 @@ async fn site_posts(
         .into_response())
 }
 
-/// A stand-in for the deployment of `examples/convex/http.ts`, in Rust: `GET /posts` answers the posts of
-/// `convex/init.ts` as JSON, and a bad `status` with 400.
+/// A stand-in for `examples/convex/http.ts` in Rust, for tests that inject faults: `GET /posts` answers two
+/// posts as JSON, and a bad `status` with 400.
 pub async fn local_deployment() -> TestDeployment {
     TestDeployment::builder()
         .http_route("GET", "/posts", |request: HttpActionRequest| async move {

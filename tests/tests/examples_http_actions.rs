@@ -60,3 +60,35 @@ async fn the_route_forwards_to_the_http_action_and_passes_its_answer_on() {
     assert_eq!(response.status().as_u16(), 502);
     assert_eq!(deployment.pending_faults(), 0, "three attempts");
 }
+
+#[tokio::test]
+async fn the_route_calls_the_typescript_http_action() {
+    // The real `GET /posts` of `examples/convex/http.ts`, on the site port of the local deployment.
+    let deployment = examples::local::start().await.unwrap();
+    let app = examples::spawn(router(AppState {
+        convex: deployment.client(),
+    }))
+    .await
+    .unwrap();
+    let response = reqwest::get(format!("{app}/api/site/posts?status=draft"))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let posts: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert!(
+        posts.as_array().is_some_and(|posts| !posts.is_empty()),
+        "{posts}"
+    );
+    assert!(
+        posts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|post| post["status"] == "draft"),
+        "{posts}"
+    );
+    let response = reqwest::get(format!("{app}/api/site/posts?status=archived"))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+}
