@@ -13,6 +13,8 @@
 //! | [`analytics_middleware`] | middleware recording page views as bounded fire-and-forget mutations |
 //! | [`github_import`] | data fetched from another API, stored with one mutation |
 //! | [`error_handling`] | one `IntoResponse` for `convex::Error` |
+//! | [`http_actions`] | a route forwarding to an HTTP action of the deployment, by its `api!` route constant |
+//! | [`file_upload`] | uploads streamed to Convex file storage, and downloads streamed back |
 //!
 //! The functions called are declared once, in [`api`], and written in TypeScript in `examples/convex/`.
 //! Without `CONVEX_URL`, the binaries run those functions on this machine ([`local`]: Node.js and
@@ -25,8 +27,10 @@ pub mod authenticated_route;
 pub mod cron_trigger;
 pub mod demo;
 pub mod error_handling;
+pub mod file_upload;
 pub mod generated;
 pub mod github_import;
+pub mod http_actions;
 pub mod local;
 pub mod posts;
 pub mod quickstart;

@@ -50,6 +50,9 @@ struct Inner {
     retry: RetryPolicy,
     max_response_bytes: usize,
     in_flight: InFlight,
+    /// Where HTTP actions are served, without a trailing slash.
+    site_url: String,
+    max_file_bytes: Option<u64>,
 }
 
 impl AsRef<Client> for Client {
@@ -66,6 +69,8 @@ impl fmt::Debug for Client {
             .field("retry", &self.inner.retry)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .field("in_flight", &self.inner.in_flight)
+            .field("site_url", &redact_password(&self.inner.site_url))
+            .field("max_file_bytes", &self.inner.max_file_bytes)
             .finish()
     }
 }
@@ -97,6 +102,8 @@ impl Client {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             http: Http::Own(Box::default()),
             in_flight: InFlight::default(),
+            site_url: None,
+            max_file_bytes: None,
         }
     }
 
@@ -110,7 +117,7 @@ impl Client {
         &self.inner.defaults
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn reqwest(&self) -> &reqwest::Client {
         &self.inner.http
     }
 
@@ -124,6 +131,18 @@ impl Client {
 
     pub(crate) fn in_flight(&self) -> &InFlight {
         &self.inner.in_flight
+    }
+
+    /// The URL HTTP actions are served on, without a trailing slash: the one set with
+    /// [`ClientBuilder::site_url`], else `https://<name>.convex.site` for a deployment at
+    /// `https://<name>.convex.cloud`, else the deployment URL followed by `/http`, where a self-hosted
+    /// backend (and the test deployment) serves them on its main port.
+    pub fn site_url(&self) -> &str {
+        &self.inner.site_url
+    }
+
+    pub(crate) fn max_file_bytes(&self) -> Option<u64> {
+        self.inner.max_file_bytes
     }
 }
 
@@ -141,6 +160,8 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     http: Http,
     in_flight: InFlight,
+    site_url: Option<String>,
+    max_file_bytes: Option<u64>,
 }
 
 /// Where the client's HTTP connections come from.
@@ -335,6 +356,23 @@ impl ClientBuilder {
         self
     }
 
+    /// The URL the deployment serves HTTP actions on. Without it, `https://<name>.convex.site` for a
+    /// deployment at `https://<name>.convex.cloud`, and the deployment URL followed by `/http` for any other
+    /// (a self-hosted backend serves its HTTP actions there, as well as on its site port, 3211 by default):
+    /// set it for a custom domain or a site proxy. Must be `http` or `https`; checked at build.
+    pub fn site_url(mut self, url: impl Into<String>) -> Self {
+        self.site_url = Some(url.into());
+        self
+    }
+
+    /// The largest file [`Client::upload`] sends and [`Client::download`] reads, in bytes: a larger one fails
+    /// with [`HttpProblem::TooLarge`](crate::HttpProblem::TooLarge). Default: no limit (files are streamed,
+    /// never held in memory whole).
+    pub fn max_file_bytes(mut self, limit: u64) -> Self {
+        self.max_file_bytes = Some(limit);
+        self
+    }
+
     /// Skips the check that the URL looks like a deployment URL (not a `.convex.site` HTTP-actions URL), for
     /// self-hosted backends behind unusual addresses. The URL must still be `http` or `https`.
     pub fn skip_url_check(mut self) -> Self {
@@ -345,6 +383,10 @@ impl ClientBuilder {
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let url = check_url(&self.url, self.check_url)?;
+        let site_url = match &self.site_url {
+            Some(site) => check_site_url(site)?,
+            None => derived_site_url(&url),
+        };
         let http = match self.http {
             Http::Own(settings) => (*settings).build()?,
             Http::Given(client) => client,
@@ -358,6 +400,8 @@ impl ClientBuilder {
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 in_flight: self.in_flight.build()?,
+                site_url,
+                max_file_bytes: self.max_file_bytes,
             }),
         })
     }
@@ -455,6 +499,45 @@ fn check_url(url: &str, strict: bool) -> Result<String, Error> {
         )));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Checks a site URL given to the builder, returning it without a trailing slash.
+fn check_site_url(url: &str) -> Result<String, Error> {
+    let trimmed = url.trim().trim_end_matches('/');
+    match reqwest::Url::parse(trimmed) {
+        Ok(parsed)
+            if matches!(parsed.scheme(), "http" | "https")
+                && parsed.host_str().is_some_and(|h| !h.is_empty())
+                && parsed.query().is_none() =>
+        {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(Error::config(format!(
+            "`{}` is not a valid site URL; expected something like https://happy-otter-123.convex.site",
+            redact_password(trimmed)
+        ))),
+    }
+}
+
+/// The site URL of a deployment at `url` (checked, without a trailing slash): `.convex.cloud` becomes
+/// `.convex.site`; any other deployment serves HTTP actions under `/http` on its own port.
+fn derived_site_url(url: &str) -> String {
+    if let Ok(mut parsed) = reqwest::Url::parse(url) {
+        if let Some(name) = parsed
+            .host_str()
+            .and_then(|host| host.strip_suffix(".convex.cloud"))
+            .map(str::to_owned)
+        {
+            if parsed.path() == "/"
+                && parsed
+                    .set_host(Some(&format!("{name}.convex.site")))
+                    .is_ok()
+            {
+                return parsed.as_str().trim_end_matches('/').to_owned();
+            }
+        }
+    }
+    format!("{url}/http")
 }
 
 static DEFAULT_CLIENT: OnceLock<Client> = OnceLock::new();
@@ -557,6 +640,34 @@ mod tests {
             assert!(matches!(err, Error::Config { .. }), "{bad}: {err}");
         }
         assert!(check_url("https://x.convex.site", false).is_ok());
+    }
+
+    #[test]
+    fn site_urls_are_derived_or_checked() {
+        assert_eq!(
+            derived_site_url("https://happy-otter-123.convex.cloud"),
+            "https://happy-otter-123.convex.site"
+        );
+        assert_eq!(
+            derived_site_url("http://127.0.0.1:3210"),
+            "http://127.0.0.1:3210/http"
+        );
+        assert_eq!(
+            derived_site_url("https://convex.example.com/backend"),
+            "https://convex.example.com/backend/http"
+        );
+        let client = Client::builder("http://127.0.0.1:3210")
+            .site_url("http://127.0.0.1:3211/")
+            .build()
+            .unwrap();
+        assert_eq!(client.site_url(), "http://127.0.0.1:3211");
+        for bad in ["", "127.0.0.1:3211", "ftp://x", "https://x.convex.site?a=b"] {
+            let err = Client::builder("http://127.0.0.1:3210")
+                .site_url(bad)
+                .build()
+                .unwrap_err();
+            assert!(matches!(err, Error::Config { .. }), "{bad}: {err}");
+        }
     }
 
     #[test]

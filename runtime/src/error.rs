@@ -167,6 +167,28 @@ pub enum Error {
         message: String,
     },
 
+    /// A plain HTTP request of the deployment failed: a call of an HTTP action, or a file upload or download.
+    /// `problem` says what failed; match on it:
+    ///
+    /// ```
+    /// use convex_fetch::{Error, HttpProblem};
+    ///
+    /// fn may_have_been_stored(err: &Error) -> bool {
+    ///     match err {
+    ///         Error::Http { problem: HttpProblem::ForeignOrigin { .. }, .. } => false,
+    ///         other => !other.provably_not_run(),
+    ///     }
+    /// }
+    /// ```
+    #[error("Convex {request} failed: {problem}")]
+    #[non_exhaustive]
+    Http {
+        /// Which request failed.
+        request: HttpCall,
+        /// What failed.
+        problem: HttpProblem,
+    },
+
     /// The client is not set up: no `CONVEX_URL`, an invalid deployment URL, a credential that cannot be a
     /// header. Nothing was sent.
     #[error("convex-fetch is not configured correctly: {message}")]
@@ -194,7 +216,7 @@ impl Error {
             | Error::Decode { function, .. }
             | Error::SnapshotExpired { function, .. }
             | Error::InvalidArgs { function, .. } => Some(function),
-            Error::Config { .. } => None,
+            Error::Config { .. } | Error::Http { .. } => None,
         }
     }
 
@@ -253,6 +275,20 @@ impl Error {
             Error::Transport { .. } | Error::Decode { .. } => StatusCode::BAD_GATEWAY,
             Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::SnapshotExpired { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Http { problem, .. } => match problem {
+                HttpProblem::Status { status, .. } => match *status {
+                    StatusCode::UNAUTHORIZED
+                    | StatusCode::FORBIDDEN
+                    | StatusCode::TOO_MANY_REQUESTS => *status,
+                    _ => StatusCode::BAD_GATEWAY,
+                },
+                HttpProblem::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+                HttpProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                HttpProblem::Invalid { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+                HttpProblem::Transport { .. }
+                | HttpProblem::ForeignOrigin { .. }
+                | HttpProblem::Decode { .. } => StatusCode::BAD_GATEWAY,
+            },
         }
     }
 
@@ -266,6 +302,131 @@ impl Error {
             Error::InvalidArgs { .. } | Error::Config { .. } => true,
             Error::Server { status, code, .. } => not_run(status.as_u16(), code),
             Error::Function { .. } | Error::Decode { .. } | Error::SnapshotExpired { .. } => false,
+            Error::Http { problem, .. } => match problem {
+                HttpProblem::Transport { sent, .. } | HttpProblem::Timeout { sent, .. } => !sent,
+                HttpProblem::ForeignOrigin { .. } | HttpProblem::Invalid { .. } => true,
+                HttpProblem::TooLarge { sent, .. } => !sent,
+                // An HTTP action's status is its own answer: it ran.
+                HttpProblem::Status { .. } | HttpProblem::Decode { .. } => false,
+            },
+        }
+    }
+}
+
+/// A plain HTTP request of the deployment, named in [`Error::Http`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpCall {
+    /// A call of an HTTP action on the deployment's site URL.
+    Action {
+        /// `GET`, `POST`, …
+        method: String,
+        /// The path called, without the query string (which may carry secrets).
+        path: String,
+    },
+    /// The POST of a file to an upload URL.
+    Upload,
+    /// The GET of a file from a storage URL.
+    Download,
+}
+
+impl fmt::Display for HttpCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpCall::Action { method, path } => write!(f, "HTTP action `{method} {path}`"),
+            HttpCall::Upload => f.write_str("file upload"),
+            HttpCall::Download => f.write_str("file download"),
+        }
+    }
+}
+
+/// What failed in an [`Error::Http`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpProblem {
+    /// The answer's status was not a success: an upload or download refused, or an HTTP action's answer
+    /// turned into an error by [`HttpResponse::error_for_status`](crate::HttpResponse::error_for_status).
+    #[error("HTTP {status}: {body}")]
+    #[non_exhaustive]
+    Status {
+        /// The HTTP status of the answer.
+        status: StatusCode,
+        /// The start of the answer's body.
+        body: String,
+    },
+
+    /// The request did not complete. `sent` says whether it may have reached the deployment (an upload may
+    /// then have been stored).
+    #[error("{message}{}", if *sent { " (the request may have reached the deployment)" } else { "" })]
+    #[non_exhaustive]
+    Transport {
+        /// What failed, from the HTTP stack.
+        message: String,
+        /// `false` only when the request provably never left this process.
+        sent: bool,
+    },
+
+    /// No complete answer within the request's timeout.
+    #[error(
+        "timed out after {after:?}; raise the timeout with `.timeout(…)` if it is expected to be slow"
+    )]
+    #[non_exhaustive]
+    Timeout {
+        /// The timeout that elapsed.
+        after: Duration,
+        /// Whether the request may have reached the deployment.
+        sent: bool,
+    },
+
+    /// A body is larger than the client allows: a file over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes), or an HTTP action's answer over
+    /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes).
+    #[error("the body is larger than the limit of {limit} bytes")]
+    #[non_exhaustive]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// Whether part of the body was sent before the limit was reached (an upload whose size was not
+        /// known beforehand); the upload is then cut off, and the deployment refuses it.
+        sent: bool,
+    },
+
+    /// An upload or download URL of another origin than the deployment's: refused, nothing was sent to it.
+    #[error("the URL's origin {origin} is not the deployment's ({expected})")]
+    #[non_exhaustive]
+    ForeignOrigin {
+        /// The URL's origin (`scheme://host:port`); its path and query, which may hold a token, are not kept.
+        origin: String,
+        /// The deployment's origin.
+        expected: String,
+    },
+
+    /// The answer could not be read as asked: not JSON of the expected type, not UTF-8 text, or an upload
+    /// answer without a `storageId`.
+    #[error("the answer could not be read: {message} (received: {excerpt})")]
+    #[non_exhaustive]
+    Decode {
+        /// What did not match.
+        message: String,
+        /// The start of what was received.
+        excerpt: String,
+    },
+
+    /// The request cannot be sent: a header or path that HTTP cannot carry, a body that cannot be encoded.
+    /// Nothing was sent.
+    #[error("{message}")]
+    #[non_exhaustive]
+    Invalid {
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn http(request: &HttpCall, problem: HttpProblem) -> Error {
+        Error::Http {
+            request: request.clone(),
+            problem,
         }
     }
 }
@@ -316,7 +477,7 @@ pub const NOT_RUN_CODES: &[(u16, &[&str])] = &[
     ),
 ];
 
-fn not_run(status: u16, code: &str) -> bool {
+pub(crate) fn not_run(status: u16, code: &str) -> bool {
     NOT_RUN_CODES.iter().any(|(listed, codes)| {
         *listed == status
             && (codes.is_empty()

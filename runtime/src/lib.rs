@@ -36,6 +36,8 @@
 //! - [`Error`] with [`Error::status_code`] for handlers; timeouts, retries that never repeat a write that may
 //!   have run ([`RetryPolicy`]), credentials redacted everywhere ([`Secret`]).
 //! - [`pagination`] for paginated queries as streams, [`Client::snapshot`] for several queries at one timestamp.
+//! - [`Client::http`] for HTTP actions on the deployment's site URL; [`Client::upload`] and
+//!   [`Client::download`] for file storage, streamed.
 //! - The crate [`convex-fetch-testing`](https://docs.rs/convex-fetch-testing): an in-process deployment for
 //!   testing code that calls Convex, added under `[dev-dependencies]`.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -59,12 +61,14 @@ mod function;
     reason = "the file is shared; the runtime uses only the field-name rules"
 )]
 mod grammar;
+mod http_action;
 mod limit;
 mod options;
 pub mod pagination;
 mod retry;
 mod secret;
 mod snapshot;
+mod storage;
 pub mod token;
 pub mod value;
 mod wire;
@@ -75,7 +79,9 @@ pub use client::{
     CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, default_client, init, set_default_client,
 };
-pub use error::{Error, FailureDetails, FunctionName, NOT_RUN_CODES, SNAPSHOT_LIFETIME};
+pub use error::{
+    Error, FailureDetails, FunctionName, HttpCall, HttpProblem, NOT_RUN_CODES, SNAPSHOT_LIFETIME,
+};
 pub use function::{
     Action, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning, Untyped, kind,
 };
@@ -83,12 +89,17 @@ pub use function::{
 /// (version 1), re-exported on purpose. It is the type axum, hyper and reqwest use, so a status passes straight
 /// into a response.
 pub use http::StatusCode;
+/// The method and headers of [HTTP action](HttpRequest) requests and answers: the `http` crate's types
+/// (version 1), as [`StatusCode`].
+pub use http::{HeaderMap, Method};
+pub use http_action::{HttpFuture, HttpRequest, HttpResponse};
 pub use options::FetchOptions;
 /// The HTTP client crate, at the version [`ClientBuilder::http_client`] takes.
 pub use reqwest;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 pub use snapshot::Snapshot;
+pub use storage::{Download, FileStream, Storage, Upload, UploadBody};
 
 /// Declares a typed stub for a Convex query: `#[convex::query("module:export")]` on a bodyless `async fn`.
 ///

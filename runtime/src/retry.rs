@@ -75,7 +75,16 @@ impl RetryPolicy {
         error: &Error,
         retry_after: Option<Duration>,
     ) -> Option<Duration> {
-        if attempt >= self.max_attempts || !is_retryable(kind, error) {
+        if !is_retryable(kind, error) {
+            return None;
+        }
+        self.delay(attempt, retry_after)
+    }
+
+    /// The wait before attempt `attempt + 1` of a request already judged retryable, or `None` after the last
+    /// attempt.
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        if attempt >= self.max_attempts {
             return None;
         }
         let exponential = self.base_delay.saturating_mul(1 << (attempt - 1).min(16));

@@ -104,7 +104,8 @@ impl JsDeployment {
     }
 
     /// The site URL, where the routes of `http.ts` are served at the paths they declare
-    /// (`GET <site_url>/posts`). Requests to it are not recorded and see no faults.
+    /// (`GET <site_url>/posts`), and where [`client`](Self::client)'s HTTP-action calls go. Requests to it are
+    /// not recorded and see no faults.
     pub fn site_url(&self) -> &str {
         &self.site_url
     }
@@ -298,7 +299,10 @@ impl JsDeploymentBuilder {
                 .local_addr()
                 .map_err(|source| io_error("reading the front's address", source))?
         );
-        let client = Client::new(url.clone())
+        // Its HTTP actions are on a port of their own: the client's `http` calls go there.
+        let client = Client::builder(url.clone())
+            .site_url(address.site_url.clone())
+            .build()
             .map_err(|err| io_error("building the client", std::io::Error::other(err)))?;
         let http = reqwest::Client::builder()
             .no_proxy()

@@ -98,7 +98,9 @@ mod path;
 mod record;
 mod request;
 mod server;
+mod site;
 mod state;
+mod storage;
 #[cfg(test)]
 mod tests;
 
@@ -108,6 +110,7 @@ pub use fault::Fault;
 pub use handler::FunctionError;
 pub use js::{JsDeployment, JsDeploymentBuilder, JsError, function_spec};
 pub use record::{CallTimeout, RecordedCall};
+pub use site::{HttpActionRequest, RecordedHttpRequest};
 
 use conn::{Connection, KillableListener};
 use convex_fetch::{Client, FunctionKind};
@@ -156,6 +159,8 @@ impl TestDeployment {
             redact_errors: false,
             snapshot_lifetime: convex_fetch::SNAPSHOT_LIFETIME,
             states: States::default(),
+            routes: site::Routes::default(),
+            files: Arc::new(storage::Files::default()),
         }
     }
 
@@ -234,6 +239,45 @@ impl TestDeployment {
         }
     }
 
+    /// The site URL, where HTTP actions are served: the deployment URL followed by `/http`, as a self-hosted
+    /// backend serves them on its main port (its site port, 3211, forwards there). A client of this
+    /// deployment derives it by itself: [`Client::site_url`](convex_fetch::Client::site_url).
+    pub fn site_url(&self) -> String {
+        format!("{}{}", self.url, site::SITE_PREFIX)
+    }
+
+    /// The requests to the site URL (HTTP actions), oldest first, whether or not a route matched; bounded as
+    /// [`calls`](Self::calls) are.
+    pub fn http_requests(&self) -> Vec<RecordedHttpRequest> {
+        lock(&self.shared.recorder).http_requests()
+    }
+
+    /// A new upload URL, `<url>/api/storage/upload?token=…`, as `ctx.storage.generateUploadUrl()` returns it.
+    pub fn upload_url(&self) -> String {
+        self.shared.files.upload_url()
+    }
+
+    /// The URL of a stored file, `<url>/api/storage/<uuid>`, as `ctx.storage.getUrl(id)` returns it; `None`
+    /// for an id that was never stored.
+    pub fn file_url(&self, storage_id: &str) -> Option<String> {
+        self.shared.files.url(storage_id)
+    }
+
+    /// The bytes of a stored file (read from the disk, where uploads are streamed).
+    pub fn stored_file(&self, storage_id: &str) -> Option<Vec<u8>> {
+        self.shared.files.read(storage_id)
+    }
+
+    /// The content type a stored file was uploaded with.
+    pub fn stored_content_type(&self, storage_id: &str) -> Option<String> {
+        self.shared.files.content_type(storage_id)
+    }
+
+    /// How many files were stored.
+    pub fn stored_files(&self) -> usize {
+        self.shared.files.count()
+    }
+
     /// Forgets the recorded requests, the dropped count and the execution counts.
     pub fn clear_calls(&self) {
         lock(&self.shared.recorder).clear();
@@ -274,6 +318,8 @@ impl fmt::Debug for TestDeployment {
             .field("admin_key", &"[redacted]")
             .field("functions", &Functions(&self.shared.functions))
             .field("tokens", &self.shared.tokens.len())
+            .field("http_routes", &self.shared.routes)
+            .field("stored_files", &self.stored_files())
             .field("recorded_calls", &lock(&self.shared.recorder).calls().len())
             .field("pending_faults", &self.pending_faults())
             .field("latency", &*lock(&self.shared.latency))
@@ -300,6 +346,8 @@ pub struct TestDeploymentBuilder {
     redact_errors: bool,
     snapshot_lifetime: Duration,
     states: States,
+    routes: site::Routes,
+    files: Arc<storage::Files>,
 }
 
 macro_rules! registration {
@@ -381,6 +429,75 @@ impl TestDeploymentBuilder {
         self
     }
 
+    /// Registers an HTTP action on `method` (`GET`, `POST`, …) and `path`, served on the
+    /// [site URL](TestDeployment::site_url). A path ending in `/` is a prefix route, as `pathPrefix` in
+    /// Convex's `httpRouter`, and matches every path under it (a spec's `/files/*` is the same route); an
+    /// exact route wins over a prefix, and a longer prefix over a shorter. A request no route matches is
+    /// answered 404 `No matching routes found`. The handler returns anything axum answers with
+    /// (`(StatusCode, String)`, `axum::Json(value)`, a `Response`).
+    ///
+    /// ```
+    /// use convex_fetch_testing::{HttpActionRequest, TestDeployment};
+    /// use axum::http::StatusCode;
+    ///
+    /// let builder = TestDeployment::builder()
+    ///     .http_route("POST", "/webhook", |request: HttpActionRequest| async move {
+    ///         (StatusCode::OK, format!("got {} bytes", request.body().len()))
+    ///     })
+    ///     .http_route("GET", "/files/", |request: HttpActionRequest| async move {
+    ///         format!("file {}", request.path())
+    ///     });
+    /// # let _ = builder;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `path` does not start with `/`.
+    pub fn http_route<F, Fut, R>(mut self, method: &str, path: &str, handler: F) -> Self
+    where
+        F: Fn(HttpActionRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: axum::response::IntoResponse,
+    {
+        let path = path.strip_suffix('*').unwrap_or(path);
+        self.routes.add(method, path, handler);
+        self
+    }
+
+    /// Registers at `path` a mutation that returns a new upload URL, as one calling
+    /// `ctx.storage.generateUploadUrl()` does. A `POST` of a file to the URL stores it and answers
+    /// `{"storageId": "…"}`; an unknown token is refused with 401.
+    ///
+    /// # Panics
+    ///
+    /// If `path` is not a valid function path.
+    pub fn upload_url_mutation(self, path: &str) -> Self {
+        let files = self.files.clone();
+        self.mutation(path, move |_ctx: Ctx, _args: convex_fetch::value::Value| {
+            let url = files.upload_url();
+            async move { Ok(url) }
+        })
+    }
+
+    /// Registers at `path` a query taking `{storageId}` that returns the file's URL, or `null` for an
+    /// unknown id, as one calling `ctx.storage.getUrl(storageId)` does.
+    ///
+    /// # Panics
+    ///
+    /// If `path` is not a valid function path.
+    pub fn file_url_query(self, path: &str) -> Self {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Args {
+            storage_id: String,
+        }
+        let files = self.files.clone();
+        self.query(path, move |_ctx: Ctx, args: Args| {
+            let url = files.url(&args.storage_id);
+            async move { Ok(url) }
+        })
+    }
+
     /// The admin key (`Authorization: Convex <key>`). Default [`DEFAULT_ADMIN_KEY`].
     pub fn admin_key(mut self, key: impl Into<String>) -> Self {
         self.admin_key = key.into();
@@ -435,6 +552,7 @@ impl TestDeploymentBuilder {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let client = Client::new(url.clone()).map_err(std::io::Error::other)?;
+        let _ = self.files.base_url.set(url.clone());
         let shared = Arc::new(Shared {
             functions: self.functions,
             admin_key: self.admin_key,
@@ -447,6 +565,8 @@ impl TestDeploymentBuilder {
             redact_errors: self.redact_errors,
             states: Arc::new(self.states),
             request_ids: AtomicU64::new(0),
+            routes: self.routes,
+            files: self.files,
         });
         let app = axum::Router::new()
             .fallback(server::handle)

@@ -2,6 +2,7 @@
 
 use super::auth::Auth;
 use super::path::FunctionPath;
+use super::site::RecordedHttpRequest;
 use convex_fetch::FunctionKind;
 use convex_fetch::value::Value;
 use serde::de::DeserializeOwned;
@@ -44,6 +45,7 @@ impl RecordedCall {
 pub(crate) struct Recorder {
     capacity: usize,
     calls: VecDeque<RecordedCall>,
+    http: VecDeque<RecordedHttpRequest>,
     dropped: u64,
     executions: HashMap<String, usize>,
     /// Woken at each recorded call, for `wait_for_call`.
@@ -55,6 +57,7 @@ impl Recorder {
         Recorder {
             capacity,
             calls: VecDeque::with_capacity(capacity.min(1024)),
+            http: VecDeque::new(),
             dropped: 0,
             executions: HashMap::new(),
             arrived: Arc::new(Notify::new()),
@@ -75,6 +78,23 @@ impl Recorder {
         self.arrived.notify_waiters();
     }
 
+    /// Records a request to the site URL, within the same capacity as calls (counted apart).
+    pub(crate) fn record_http(&mut self, request: RecordedHttpRequest) {
+        if self.capacity == 0 {
+            self.dropped += 1;
+            return;
+        }
+        while self.http.len() >= self.capacity {
+            self.http.pop_front();
+            self.dropped += 1;
+        }
+        self.http.push_back(request);
+    }
+
+    pub(crate) fn http_requests(&self) -> Vec<RecordedHttpRequest> {
+        self.http.iter().cloned().collect()
+    }
+
     pub(crate) fn executed(&mut self, path: &str) {
         *self.executions.entry(path.to_owned()).or_default() += 1;
     }
@@ -93,6 +113,7 @@ impl Recorder {
 
     pub(crate) fn clear(&mut self) {
         self.calls.clear();
+        self.http.clear();
         self.dropped = 0;
         self.executions.clear();
     }

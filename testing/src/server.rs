@@ -8,7 +8,9 @@ use super::handler::Registered;
 use super::lock;
 use super::record::Recorder;
 use super::request::{CallRequest, Prepared, SystemError, prepare};
+use super::site::{self, Routes};
 use super::state::States;
+use super::storage::{self, Files};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -47,6 +49,10 @@ pub(crate) struct Shared {
     pub(crate) request_ids: AtomicU64,
     /// What the builder's `state` registered, handed to handlers through their `Ctx`.
     pub(crate) states: Arc<States>,
+    /// The HTTP actions, served under `/http`.
+    pub(crate) routes: Routes,
+    /// File storage.
+    pub(crate) files: Arc<Files>,
 }
 
 impl Shared {
@@ -235,6 +241,23 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let path = request.uri().path();
+    let is_site = path == site::SITE_PREFIX || path.starts_with(&format!("{}/", site::SITE_PREFIX));
+    if is_site || storage::serves(path) {
+        if let Some(fault) = fault.as_ref().filter(|fault| fault.before_run()) {
+            return before_run(fault, connection.as_ref());
+        }
+        let response = if is_site {
+            site::handle(&shared, request).await
+        } else {
+            storage::handle(&shared.files, request).await
+        };
+        return match fault {
+            Some(Fault::DropAfterRun) => drop_connection(connection.as_ref()),
+            Some(Fault::TruncatedBody) => truncate(response).await,
+            _ => response,
+        };
+    }
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
@@ -247,15 +270,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         body.as_deref(),
     );
     if let Some(fault) = fault.as_ref().filter(|fault| fault.before_run()) {
-        return match fault {
-            Fault::Status {
-                status,
-                body,
-                content_type,
-                headers,
-            } => Answer::from_fault(*status, body, content_type, headers).into_response(),
-            _ => drop_connection(connection.as_ref()),
-        };
+        return before_run(fault, connection.as_ref());
     }
     let answer = match prepared {
         Err(error) => Answer::system(error),
@@ -271,6 +286,33 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         Some(Fault::TruncatedBody) => answer.into_truncated_response(),
         _ => answer.into_response(),
     }
+}
+
+/// The answer of a fault that strikes before anything runs.
+fn before_run(fault: &Fault, connection: Option<&Connection>) -> Response {
+    match fault {
+        Fault::Status {
+            status,
+            body,
+            content_type,
+            headers,
+        } => Answer::from_fault(*status, body, content_type, headers).into_response(),
+        _ => drop_connection(connection),
+    }
+}
+
+/// A response with its full `Content-Length` but half its body.
+async fn truncate(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
+    let length = body.len();
+    let mut response = Response::from_parts(parts, truncated_body(body.to_vec()));
+    response
+        .headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from(length));
+    response
 }
 
 /// Kills the connection: the response returned here is never written.

@@ -27,7 +27,7 @@ pub(super) async fn post(
 ) -> Result<Answer, Error> {
     let function = &request.function;
     let mut builder = client
-        .http()
+        .reqwest()
         .post(format!("{}{}", client.url(), request.endpoint))
         .header(CONTENT_TYPE, "application/json")
         .header("Convex-Client", CONVEX_CLIENT)
@@ -78,7 +78,7 @@ fn transport(function: &FunctionName, error: reqwest::Error) -> Error {
 }
 
 /// The error and its causes on one line: reqwest's own message alone is often just "error sending request".
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -9,6 +9,7 @@ mod execute;
 mod request;
 mod response;
 
+pub(crate) use exchange::error_chain;
 pub(crate) use execute::{call, query_ts};
 pub(crate) use request::{At, Request};
-use response::excerpt;
+pub(crate) use response::excerpt;

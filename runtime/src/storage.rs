@@ -1,0 +1,775 @@
+//! File storage: a file streamed to an upload URL for its storage id, and a stored file streamed back from the
+//! URL a query returned; URLs of another origin than the deployment's are refused.
+
+use crate::client::Client;
+use crate::error::{Error, HttpCall, HttpProblem};
+use crate::http_action::transport;
+use crate::value::Id;
+use crate::wire::excerpt;
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, ReadBuf};
+
+/// The marker of Convex's `_storage` table: a stored file's id is an `Id<Storage>`, as `v.id("_storage")`
+/// declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {}
+
+/// The most an upload's answer (`{"storageId": "…"}`, or an error) is read to.
+const MAX_UPLOAD_ANSWER_BYTES: usize = 64 * 1024;
+
+/// The size of the chunks a reader is streamed in.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
+
+/// The content of a file to upload: bytes in memory, or a stream that is sent as it is read and never held
+/// whole.
+///
+/// ```
+/// use convex_fetch::UploadBody;
+///
+/// let small = UploadBody::from(b"hello".to_vec());
+/// assert_eq!(small.length(), Some(5));
+/// # async fn demo() -> std::io::Result<()> {
+/// // A file on disk, streamed in chunks, its length sent as `Content-Length`:
+/// let file = tokio::fs::File::open("report.pdf").await?;
+/// let length = file.metadata().await?.len();
+/// let body = UploadBody::reader(file).with_length(length);
+/// # let _ = body; Ok(()) }
+/// ```
+pub struct UploadBody {
+    content: Content,
+    length: Option<u64>,
+}
+
+enum Content {
+    Bytes(Bytes),
+    Stream(ByteStream),
+}
+
+impl UploadBody {
+    /// A stream of chunks, sent as they come. Without [`with_length`](Self::with_length) it is sent with
+    /// chunked transfer encoding.
+    pub fn stream<S, E>(stream: S) -> UploadBody
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        UploadBody {
+            content: Content::Stream(Box::pin(MapErr(Box::pin(stream)))),
+            length: None,
+        }
+    }
+
+    /// Anything readable (a `tokio::fs::File`, a socket, a decompressor), streamed in 64 KiB chunks.
+    pub fn reader(reader: impl AsyncRead + Send + 'static) -> UploadBody {
+        UploadBody::stream(ReaderStream {
+            reader: Box::pin(reader),
+            done: false,
+        })
+    }
+
+    /// Declares the body's length, sent as `Content-Length`; a stream that ends up longer or shorter fails
+    /// the upload. Ignored for bytes, whose length is known.
+    pub fn with_length(mut self, length: u64) -> UploadBody {
+        if let Content::Stream(_) = self.content {
+            self.length = Some(length);
+        }
+        self
+    }
+
+    /// The length, when it is known before sending.
+    pub fn length(&self) -> Option<u64> {
+        self.length
+    }
+}
+
+impl From<Bytes> for UploadBody {
+    fn from(bytes: Bytes) -> UploadBody {
+        UploadBody {
+            length: Some(bytes.len() as u64),
+            content: Content::Bytes(bytes),
+        }
+    }
+}
+
+impl From<Vec<u8>> for UploadBody {
+    fn from(bytes: Vec<u8>) -> UploadBody {
+        Bytes::from(bytes).into()
+    }
+}
+
+impl From<&'static [u8]> for UploadBody {
+    fn from(bytes: &'static [u8]) -> UploadBody {
+        Bytes::from_static(bytes).into()
+    }
+}
+
+impl From<String> for UploadBody {
+    fn from(text: String) -> UploadBody {
+        Bytes::from(text).into()
+    }
+}
+
+impl fmt::Debug for UploadBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.content {
+            Content::Bytes(_) => "bytes",
+            Content::Stream(_) => "stream",
+        };
+        f.debug_struct("UploadBody")
+            .field("content", &kind)
+            .field("length", &self.length)
+            .finish()
+    }
+}
+
+/// The upload URL, as the mutation calling `ctx.storage.generateUploadUrl()` returns it.
+type UrlFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>;
+
+/// An upload being prepared; `.await` it for the stored file's id. Made by [`Client::upload`].
+#[must_use = "an upload does nothing until it is awaited"]
+pub struct Upload {
+    client: Client,
+    upload_url: UrlFuture,
+    body: UploadBody,
+    content_type: String,
+    timeout: Option<Duration>,
+}
+
+impl Upload {
+    /// The time the POST of the file may take, its answer included (not the call that gets the URL, which
+    /// has its own). Default: the client's timeout; raise it for large files.
+    pub fn timeout(mut self, timeout: Duration) -> Upload {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl fmt::Debug for Upload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upload")
+            .field("body", &self.body)
+            .field("content_type", &self.content_type)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A download being prepared; `.await` it for the file's stream. Made by [`Client::download`].
+#[must_use = "a download does nothing until it is awaited"]
+pub struct Download {
+    client: Client,
+    url: String,
+    timeout: Option<Duration>,
+}
+
+impl Download {
+    /// The time the whole download may take, the body included: the stream fails with
+    /// [`HttpProblem::Timeout`] once it has passed. Default: the client's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Download {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl fmt::Debug for Download {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL is not shown: a signed URL's query is a credential.
+        f.debug_struct("Download")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Uploads a file to the deployment's file storage and returns its storage id: Convex's three steps in
+    /// one, but the last. `upload_url` is the call of a mutation that returns `ctx.storage.generateUploadUrl()`
+    /// (awaited first, with its own options and retries); the body is then POSTed to that URL with
+    /// `Content-Type: content_type`, streamed, and the deployment's `{"storageId": "…"}` answer read. Store the
+    /// id with a mutation of your own.
+    ///
+    /// Refused with a typed error ([`Error::Http`]) and never sent: an upload URL of another origin than the
+    /// deployment's ([`HttpProblem::ForeignOrigin`]), a body known to be over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) ([`HttpProblem::TooLarge`]; a stream that
+    /// grows past it is cut off). A non-2xx answer is [`HttpProblem::Status`]. The POST is retried only when
+    /// the connection failed before anything was sent and the body is in memory: a file that may have been
+    /// stored is never sent twice.
+    ///
+    /// ```ignore
+    /// let id: Id<convex::Storage> = client
+    ///     .upload(api::files::generate_upload_url().auth(&token), bytes, "image/png")
+    ///     .await?;
+    /// api::files::save(id, "cat.png".into()).auth(&token).await?;
+    /// ```
+    ///
+    /// A URL already in hand is a ready future: `client.upload(async { Ok(url) }, body, "text/plain")`.
+    pub fn upload<U>(
+        &self,
+        upload_url: U,
+        body: impl Into<UploadBody>,
+        content_type: &str,
+    ) -> Upload
+    where
+        U: IntoFuture<Output = Result<String, Error>>,
+        U::IntoFuture: Send + 'static,
+    {
+        Upload {
+            client: self.clone(),
+            upload_url: Box::pin(upload_url.into_future()),
+            body: body.into(),
+            content_type: content_type.to_owned(),
+            timeout: None,
+        }
+    }
+
+    /// Downloads a stored file from `url`, as a query returned it (`ctx.storage.getUrl(id)`), as a stream of
+    /// chunks read as they arrive. A URL of another origin than the deployment's is refused
+    /// ([`HttpProblem::ForeignOrigin`]); a non-2xx answer is [`HttpProblem::Status`]; a file over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) fails with [`HttpProblem::TooLarge`]. A
+    /// download is a `GET`: it is retried after a failure before its body starts.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: convex_fetch::Client, url: String) -> Result<(), convex_fetch::Error> {
+    /// let mut file = client.download(&url).await?;
+    /// println!("{:?} bytes of {:?}", file.content_length(), file.content_type());
+    /// while let Some(chunk) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut file).poll_next(cx)).await {
+    ///     let chunk = chunk?;
+    ///     # let _ = chunk;
+    /// }
+    /// # Ok(()) }
+    /// # use futures_core::Stream as _;
+    /// ```
+    pub fn download(&self, url: &str) -> Download {
+        Download {
+            client: self.clone(),
+            url: url.to_owned(),
+            timeout: None,
+        }
+    }
+}
+
+/// The URL, if it has the deployment's origin.
+fn same_origin(client: &Client, url: &str, call: &HttpCall) -> Result<reqwest::Url, Error> {
+    let invalid = |message: &str| {
+        Error::http(
+            call,
+            HttpProblem::Invalid {
+                message: message.to_owned(),
+            },
+        )
+    };
+    // The URL itself is never quoted: its query is the upload's credential.
+    let parsed =
+        reqwest::Url::parse(url.trim()).map_err(|_| invalid("the URL is not a valid URL"))?;
+    let deployment = reqwest::Url::parse(client.url())
+        .map_err(|_| invalid("the deployment URL is not a valid URL"))?;
+    if parsed.origin() != deployment.origin() {
+        return Err(Error::http(
+            call,
+            HttpProblem::ForeignOrigin {
+                origin: parsed.origin().ascii_serialization(),
+                expected: deployment.origin().ascii_serialization(),
+            },
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The timeout of a file request: its own, else the client's.
+fn timeout_of(client: &Client, timeout: Option<Duration>) -> Duration {
+    timeout
+        .or(client.defaults().timeout_setting())
+        .unwrap_or(crate::DEFAULT_TIMEOUT)
+        .min(FOREVER)
+}
+
+/// The longest a request waits: 30 years, Tokio's own far future.
+const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+
+impl IntoFuture for Upload {
+    type Output = Result<Id<Storage>, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<Id<Storage>, Error>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(upload(self))
+    }
+}
+
+async fn upload(upload: Upload) -> Result<Id<Storage>, Error> {
+    let Upload {
+        client,
+        upload_url,
+        body,
+        content_type,
+        timeout,
+    } = upload;
+    let call = HttpCall::Upload;
+    let url = upload_url.await?;
+    let url = same_origin(&client, &url, &call)?;
+    let content_type = HeaderValue::from_str(&content_type).map_err(|_| {
+        Error::http(
+            &call,
+            HttpProblem::Invalid {
+                message: format!("`{content_type}` is not a valid content type"),
+            },
+        )
+    })?;
+    let limit = client.max_file_bytes();
+    if let (Some(limit), Some(length)) = (limit, body.length) {
+        if length > limit {
+            return Err(Error::http(
+                &call,
+                HttpProblem::TooLarge { limit, sent: false },
+            ));
+        }
+    }
+    let timeout = timeout_of(&client, timeout);
+    let span =
+        tracing::debug_span!("convex_upload", content_type = ?content_type, length = body.length);
+    let sent = AtomicBool::new(false);
+    let posting = post_file(&client, &call, url, content_type, body, limit, &sent);
+    let started = Instant::now();
+    let outcome = match tokio::time::timeout(
+        timeout,
+        tracing::Instrument::instrument(posting, span.clone()),
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Error::http(
+            &call,
+            HttpProblem::Timeout {
+                after: timeout,
+                sent: sent.load(Ordering::Relaxed),
+            },
+        )),
+    };
+    let _enter = span.enter();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match &outcome {
+        Ok(id) => tracing::debug!(elapsed_ms, storage_id = %id, "file uploaded"),
+        Err(err) => tracing::debug!(elapsed_ms, error = %err, "file upload failed"),
+    }
+    outcome
+}
+
+/// POSTs the file, once unless the connection provably never took an in-memory body, and reads the id.
+async fn post_file(
+    client: &Client,
+    call: &HttpCall,
+    url: reqwest::Url,
+    content_type: HeaderValue,
+    body: UploadBody,
+    limit: Option<u64>,
+    sent: &AtomicBool,
+) -> Result<Id<Storage>, Error> {
+    let length = body.length;
+    let mut content = Some(body.content);
+    let mut number = 1;
+    let mut response = loop {
+        let (reqwest_body, in_memory, over_limit) = match content.take() {
+            Some(Content::Bytes(bytes)) => {
+                content = Some(Content::Bytes(bytes.clone()));
+                (reqwest::Body::from(bytes), true, None)
+            }
+            Some(Content::Stream(stream)) => {
+                let over_limit = Arc::new(AtomicBool::new(false));
+                let counted = Counted {
+                    stream,
+                    seen: 0,
+                    limit,
+                    declared: length,
+                    over_limit: over_limit.clone(),
+                };
+                (reqwest::Body::wrap_stream(counted), false, Some(over_limit))
+            }
+            // A stream is sent once; the loop only goes round again for bytes.
+            None => unreachable_body(call)?,
+        };
+        let mut request = client
+            .reqwest()
+            .post(url.clone())
+            .header(CONTENT_TYPE, content_type.clone())
+            .body(reqwest_body);
+        if let Some(length) = length {
+            request = request.header(CONTENT_LENGTH, length);
+        }
+        sent.store(true, Ordering::Relaxed);
+        match request.send().await {
+            Ok(response) => break response,
+            Err(error) => {
+                if over_limit.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+                    return Err(Error::http(
+                        call,
+                        HttpProblem::TooLarge {
+                            limit: limit.unwrap_or(u64::MAX),
+                            sent: true,
+                        },
+                    ));
+                }
+                let error = transport(call, error);
+                let not_sent = matches!(
+                    &error,
+                    Error::Http {
+                        problem: HttpProblem::Transport { sent: false, .. },
+                        ..
+                    }
+                );
+                match client.retry().delay(number, None) {
+                    Some(delay) if in_memory && not_sent => {
+                        tracing::debug!(attempt = number, error = %error, "retrying the upload: it was not sent");
+                        tokio::time::sleep(delay).await;
+                        number += 1;
+                    }
+                    _ => return Err(error),
+                }
+            }
+        }
+    };
+    let status = response.status();
+    let mut answer = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(call, e))? {
+        let room = MAX_UPLOAD_ANSWER_BYTES.saturating_sub(answer.len());
+        answer.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    if !status.is_success() {
+        return Err(Error::http(
+            call,
+            HttpProblem::Status {
+                status,
+                body: excerpt(&answer),
+            },
+        ));
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Stored {
+        storage_id: String,
+    }
+    match serde_json::from_slice::<Stored>(&answer) {
+        Ok(stored) if !stored.storage_id.is_empty() => Ok(Id::new(stored.storage_id)),
+        Ok(_) => Err(decode(call, "the `storageId` is empty".to_owned(), &answer)),
+        Err(e) => Err(decode(
+            call,
+            format!("expected {{\"storageId\": \"…\"}}: {e}"),
+            &answer,
+        )),
+    }
+}
+
+fn unreachable_body(
+    call: &HttpCall,
+) -> Result<(reqwest::Body, bool, Option<Arc<AtomicBool>>), Error> {
+    Err(Error::http(
+        call,
+        HttpProblem::Invalid {
+            message: "the upload's stream was already sent".to_owned(),
+        },
+    ))
+}
+
+fn decode(call: &HttpCall, message: String, body: &[u8]) -> Error {
+    Error::http(
+        call,
+        HttpProblem::Decode {
+            message,
+            excerpt: excerpt(body),
+        },
+    )
+}
+
+/// An upload stream that counts what it sends: past the size limit or the declared length it fails, which
+/// cuts the request off (the deployment then stores nothing).
+struct Counted {
+    stream: ByteStream,
+    seen: u64,
+    limit: Option<u64>,
+    declared: Option<u64>,
+    over_limit: Arc<AtomicBool>,
+}
+
+impl Stream for Counted {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let next = std::task::ready!(self.stream.as_mut().poll_next(cx));
+        match next {
+            Some(Ok(chunk)) => {
+                self.seen = self.seen.saturating_add(chunk.len() as u64);
+                if self.limit.is_some_and(|limit| self.seen > limit) {
+                    self.over_limit.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(
+                        "the file is larger than `max_file_bytes`".into()
+                    )));
+                }
+                if self.declared.is_some_and(|declared| self.seen > declared) {
+                    return Poll::Ready(Some(Err(
+                        "the stream is longer than the length declared with `with_length`".into(),
+                    )));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            None if self.declared.is_some_and(|declared| self.seen != declared) => {
+                Poll::Ready(Some(Err(
+                    "the stream is shorter than the length declared with `with_length`".into(),
+                )))
+            }
+            other => Poll::Ready(other),
+        }
+    }
+}
+
+/// A stream with its error boxed.
+struct MapErr<S>(Pin<Box<S>>);
+
+impl<S, E> Stream for MapErr<S>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: Into<BoxError>,
+{
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0
+            .as_mut()
+            .poll_next(cx)
+            .map(|next| next.map(|item| item.map_err(Into::into)))
+    }
+}
+
+/// A reader as a stream of chunks of at most [`READ_CHUNK_BYTES`].
+struct ReaderStream<R> {
+    reader: Pin<Box<R>>,
+    done: bool,
+}
+
+impl<R: AsyncRead> Stream for ReaderStream<R> {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let mut chunk = BytesMut::zeroed(READ_CHUNK_BYTES);
+        let mut buf = ReadBuf::new(&mut chunk);
+        match std::task::ready!(self.reader.as_mut().poll_read(cx, &mut buf)) {
+            Ok(()) => {
+                let filled = buf.filled().len();
+                if filled == 0 {
+                    self.done = true;
+                    return Poll::Ready(None);
+                }
+                chunk.truncate(filled);
+                Poll::Ready(Some(Ok(chunk.freeze())))
+            }
+            Err(e) => {
+                self.done = true;
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+}
+
+impl IntoFuture for Download {
+    type Output = Result<FileStream, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<FileStream, Error>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(download(self))
+    }
+}
+
+async fn download(download: Download) -> Result<FileStream, Error> {
+    let Download {
+        client,
+        url,
+        timeout,
+    } = download;
+    let call = HttpCall::Download;
+    let url = same_origin(&client, &url, &call)?;
+    let timeout = timeout_of(&client, timeout);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let sent = AtomicBool::new(false);
+    let attempts = async {
+        let mut number = 1;
+        loop {
+            sent.store(true, Ordering::Relaxed);
+            let (error, retry_after) = match client.reqwest().get(url.clone()).send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    let body = response.bytes().await.unwrap_or_default();
+                    let error = Error::http(
+                        &call,
+                        HttpProblem::Status {
+                            status,
+                            body: excerpt(&body[..body.len().min(MAX_UPLOAD_ANSWER_BYTES)]),
+                        },
+                    );
+                    if !matches!(status.as_u16(), 429 | 502 | 503 | 504) {
+                        return Err(error);
+                    }
+                    (error, retry_after)
+                }
+                Err(e) => (transport(&call, e), None),
+            };
+            let Some(delay) = client.retry().delay(number, retry_after) else {
+                return Err(error);
+            };
+            if tokio::time::Instant::now() + delay >= deadline {
+                return Err(error);
+            }
+            tracing::debug!(attempt = number, error = %error, "retrying the download");
+            tokio::time::sleep(delay).await;
+            number += 1;
+        }
+    };
+    let timed_out = || {
+        Error::http(
+            &call,
+            HttpProblem::Timeout {
+                after: timeout,
+                sent: sent.load(Ordering::Relaxed),
+            },
+        )
+    };
+    let response = tokio::time::timeout_at(deadline, attempts)
+        .await
+        .map_err(|_| timed_out())??;
+    let limit = client.max_file_bytes();
+    let content_length = response.content_length();
+    if let (Some(limit), Some(length)) = (limit, content_length) {
+        if length > limit {
+            return Err(Error::http(
+                &call,
+                HttpProblem::TooLarge { limit, sent: true },
+            ));
+        }
+    }
+    let status = response.status();
+    let headers = response.headers().clone();
+    Ok(FileStream {
+        status,
+        headers,
+        content_length,
+        body: Box::pin(response.bytes_stream()),
+        deadline: Box::pin(tokio::time::sleep_until(deadline)),
+        timeout,
+        limit,
+        seen: 0,
+        done: false,
+    })
+}
+
+/// A stored file being downloaded: its headers, and its body as a stream of chunks
+/// (`Stream<Item = Result<Bytes, Error>>`), read as they arrive. A chunk past the size limit or the
+/// download's timeout fails the stream, which then ends.
+pub struct FileStream {
+    status: StatusCode,
+    headers: HeaderMap,
+    content_length: Option<u64>,
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
+    limit: Option<u64>,
+    seen: u64,
+    done: bool,
+}
+
+impl FileStream {
+    /// The HTTP status (a 2xx).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The answer's headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The file's content type, as it was uploaded.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+    }
+
+    /// The file's length, when the deployment sent it.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    /// Reads the rest of the file into memory: for small files only.
+    pub async fn bytes(mut self) -> Result<Bytes, Error> {
+        let mut all = BytesMut::new();
+        while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
+            all.extend_from_slice(&chunk?);
+        }
+        Ok(all.freeze())
+    }
+
+    fn fail(&mut self, problem: HttpProblem) -> Poll<Option<Result<Bytes, Error>>> {
+        self.done = true;
+        Poll::Ready(Some(Err(Error::http(&HttpCall::Download, problem))))
+    }
+}
+
+impl Stream for FileStream {
+    type Item = Result<Bytes, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            let after = self.timeout;
+            return self.fail(HttpProblem::Timeout { after, sent: true });
+        }
+        match std::task::ready!(self.body.as_mut().poll_next(cx)) {
+            Some(Ok(chunk)) => {
+                self.seen = self.seen.saturating_add(chunk.len() as u64);
+                if let Some(limit) = self.limit.filter(|limit| self.seen > *limit) {
+                    return self.fail(HttpProblem::TooLarge { limit, sent: true });
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Some(Err(e)) => {
+                self.done = true;
+                Poll::Ready(Some(Err(transport(&HttpCall::Download, e))))
+            }
+            None => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for FileStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStream")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type())
+            .field("content_length", &self.content_length)
+            .field("read", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
