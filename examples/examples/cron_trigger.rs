@@ -6,17 +6,15 @@
 //! curl -X POST http://127.0.0.1:3000/api/cron/daily-digest -H 'x-cron-secret: demo-cron-secret'
 //! ```
 
+use convex::axum::SharedSecret;
 use examples::Backend;
-use examples::cron_trigger::{AppState, router};
+use examples::cron_trigger::router;
 
 #[tokio::main]
 async fn main() -> Result<(), examples::Failure> {
     examples::init_tracing();
     let backend = Backend::from_env().await?;
-    let state = AppState {
-        convex: backend.client(),
-        cron_secret: convex::Secret::new(backend.setting("CRON_SECRET", "demo-cron-secret")?),
-    };
-    examples::serve(router(state)).await?;
+    let secret = SharedSecret::cron(backend.setting("CRON_SECRET", "demo-cron-secret")?);
+    examples::serve(router(backend.client(), secret)).await?;
     Ok(())
 }

@@ -2,17 +2,16 @@
 //!
 //! `GET /api/user/profile` reads the Better Auth session cookie, exchanges it for a Convex JWT at
 //! `{CONVEX_SITE_URL}/api/auth/convex/token` (the cookie forwarded, the answer `{"token": "…"}`), and runs the
-//! query `users:me` with `.auth(jwt)`. No cookie, or a session the token endpoint refuses, is answered 401; a
+//! query `users:me` as that user. No cookie, or a session the token endpoint refuses, is answered 401; a
 //! token endpoint that cannot be reached or fails is answered 502.
 
 use crate::api;
-use crate::error_handling::{ApiError, reject};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use convex::token::{BetterAuth, TokenError, TokenSource};
+use axum::{Json, Router, middleware};
+use convex::axum::forward_session;
+use convex::token::{BetterAuth, CachedTokens};
+use std::sync::Arc;
 
 /// The session cookie's name. Over HTTPS Better Auth adds the `__Secure-` prefix; both are read.
 pub use convex::token::BETTER_AUTH_COOKIE as SESSION_COOKIE;
@@ -27,27 +26,21 @@ pub struct AppState {
     pub tokens: BetterAuth,
 }
 
-/// The route: `GET /api/user/profile`.
+/// The route: `GET /api/user/profile`. [`forward_session`] exchanges the session for a JWT (cached until
+/// shortly before it expires) and runs the handler as that user; it answers 401 and 502 itself.
 pub fn router(state: AppState) -> Router {
+    let tokens = Arc::new(CachedTokens::new(state.tokens));
     Router::new()
         .route("/api/user/profile", get(profile))
-        .with_state(state)
+        .route_layer(middleware::from_fn_with_state(
+            tokens,
+            forward_session::<BetterAuth>,
+        ))
+        .with_state(state.convex)
 }
 
-async fn profile(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Some(session) = state.tokens.session_of(&headers) else {
-        return Ok(reject(StatusCode::UNAUTHORIZED, "Unauthorized"));
-    };
-    let jwt = match state.tokens.fetch(&session).await {
-        Ok(token) => token,
-        Err(TokenError::Refused { .. }) => {
-            return Ok(reject(StatusCode::UNAUTHORIZED, "Invalid session"));
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "the token endpoint failed");
-            return Ok(reject(StatusCode::BAD_GATEWAY, "Bad Gateway"));
-        }
-    };
-    let profile = api::me().auth(jwt.expose()).on(&state.convex).await?;
-    Ok(Json(profile).into_response())
+async fn profile(
+    State(convex): State<convex::Client>,
+) -> Result<Json<api::Profile>, convex::Error> {
+    Ok(Json(api::me().on(&convex).await?))
 }

@@ -1,13 +1,14 @@
-//! Turning a failed Convex call into an HTTP answer, once for every handler.
+//! Turning a failed Convex call into an HTTP answer: handlers return `Result<_, convex::Error>` and use `?`.
 //!
-//! [`ApiError`] wraps [`convex::Error`] and implements `IntoResponse`, so handlers return
-//! `Result<_, ApiError>` and use `?` on calls. The status comes from [`convex::Error::status_code`]:
+//! With the crate's `axum` feature, [`convex::Error`] is a response. The status comes from
+//! [`convex::Error::status_code`]:
 //!
-//! - a `ConvexError` the function threw → **400**, with its data as the body: it was meant for the caller;
+//! - a `ConvexError` the function threw → **400**, `{"error": message, "data": data}`: it was meant for the
+//!   caller (the data in Convex's clean JSON: an int64 as its decimal string, bytes as base64);
 //! - Convex unreachable, or an answer that is not what was declared → **502**;
 //! - no answer in time → **504**;
-//! - anything else (a function that crashed, a misconfiguration) → its status, with a generic body: the
-//!   details are logged, not sent to the client.
+//! - anything else (a function that crashed, a misconfiguration) → its status, with only its reason as the
+//!   body (`{"error": "Internal Server Error"}`): the details go to `tracing`, not to the client.
 
 use crate::api;
 use axum::extract::State;
@@ -18,37 +19,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-/// A failed Convex call, as an answer: `Result<_, ApiError>` in a handler, `?` on the call.
-#[derive(Debug)]
-pub struct ApiError(pub convex::Error);
-
-impl From<convex::Error> for ApiError {
-    fn from(err: convex::Error) -> Self {
-        ApiError(err)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.0.status_code();
-        if let convex::Error::Function {
-            data: Some(data), ..
-        } = &self.0
-        {
-            // `throw new ConvexError({ code, message })`: the function meant the caller to see this. The data
-            // keeps its Convex types; the caller gets Convex's plain `json` form of it (an int64 as its
-            // decimal string, bytes as base64), not the wire encoding.
-            return (status, Json(json!({ "error": data.to_clean_json() }))).into_response();
-        }
-        tracing::error!(error = %self.0, "Convex call failed");
-        let reason = status.canonical_reason().unwrap_or("error");
-        (status, Json(json!({ "error": { "message": reason } }))).into_response()
-    }
-}
-
-/// A plain error answer: `{"error": {"message": …}}` with `status`.
+/// An answer for a failure of the route's own (a bad request, another service down) in the same form as a
+/// failed call's: `{"error": message}` with `status`.
 pub(crate) fn reject(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": { "message": message } }))).into_response()
+    (status, Json(json!({ "error": message }))).into_response()
 }
 
 /// What the routes need.
@@ -58,7 +32,7 @@ pub struct AppState {
     pub convex: convex::Client,
 }
 
-/// `POST /api/tasks` with `{"text": "…"}` → `{"id": "…"}`, or the error mapped by [`ApiError`].
+/// `POST /api/tasks` with `{"text": "…"}` → `{"id": "…"}`, or the failed call as its answer.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/tasks", post(create_task))
@@ -73,7 +47,7 @@ struct NewTask {
 async fn create_task(
     State(state): State<AppState>,
     Json(task): Json<NewTask>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<serde_json::Value>, convex::Error> {
     let id = api::create_task(task.text).on(&state.convex).await?;
     Ok(Json(json!({ "id": id })))
 }

@@ -7,7 +7,6 @@
 //! for the file's URL and streams it with [`convex::Client::download`]. Files over [`MAX_FILE_BYTES`] are
 //! refused with 413.
 
-use crate::error_handling::ApiError;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
@@ -49,7 +48,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn upload(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+async fn upload(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, convex::Error> {
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -80,7 +82,7 @@ async fn upload(State(state): State<AppState>, request: Request) -> Result<Respo
 async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, convex::Error> {
     let url: Option<String> = state
         .convex
         .query("files:getUrl", json!({ "storageId": id }))

@@ -8,7 +8,7 @@
 //! reach another GitHub endpoint. A repository GitHub does not know is answered 404; GitHub failing, 502.
 
 use crate::api::{self, NewIssue};
-use crate::error_handling::{ApiError, reject};
+use crate::error_handling::reject;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -62,7 +62,7 @@ struct GithubIssue {
 async fn import(
     State(state): State<AppState>,
     Json(body): Json<ImportBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, convex::Error> {
     let Some((owner, repo)) = parse_repo_url(&body.repo_url) else {
         return Ok(reject(
             StatusCode::BAD_REQUEST,

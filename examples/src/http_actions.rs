@@ -6,7 +6,6 @@
 //! meant the caller to see it), and turns anything else that is not a success into a 502 with
 //! [`convex::HttpResponse::error_for_status`].
 
-use crate::error_handling::ApiError;
 use crate::generated::http::GET_POSTS;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -40,7 +39,7 @@ struct Filter {
 async fn site_posts(
     State(state): State<AppState>,
     Query(filter): Query<Filter>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, convex::Error> {
     let mut request = state.convex.http(GET_POSTS);
     if let Some(status) = filter.status {
         request = request.query("status", status);

@@ -6,7 +6,6 @@
 //! - `POST /api/reports` with `{"month": 11, "year": 2025}` → the report the action `reports:generate` builds.
 
 use crate::api::{self, Post, Report, Status, Task};
-use crate::error_handling::ApiError;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -38,7 +37,7 @@ struct ListParams {
 async fn list_posts(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
-) -> Result<Json<Vec<Document<Post>>>, ApiError> {
+) -> Result<Json<Vec<Document<Post>>>, convex::Error> {
     let posts = api::list_posts(params.status).on(&state.convex).await?;
     Ok(Json(posts))
 }
@@ -52,7 +51,7 @@ struct CompleteBody {
 async fn complete_task(
     State(state): State<AppState>,
     Json(body): Json<CompleteBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<serde_json::Value>, convex::Error> {
     api::complete_task(body.task_id).on(&state.convex).await?;
     Ok(Json(json!({ "success": true })))
 }
@@ -66,7 +65,7 @@ struct ReportBody {
 async fn generate_report(
     State(state): State<AppState>,
     Json(body): Json<ReportBody>,
-) -> Result<Json<Report>, ApiError> {
+) -> Result<Json<Report>, convex::Error> {
     let report = api::generate_report(body.month, body.year)
         .on(&state.convex)
         .await?;

@@ -14,7 +14,7 @@
 //! mutations must be idempotent (keyed by the Stripe subscription id), as Stripe may deliver twice anyway.
 
 use crate::api;
-use crate::error_handling::{ApiError, reject};
+use crate::error_handling::reject;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -159,7 +159,7 @@ async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
     payload: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, convex::Error> {
     // Verify before parsing: nothing in an unsigned body is trusted, not even its JSON.
     let Some(signature) = headers
         .get("stripe-signature")

@@ -40,10 +40,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 /// The answer to give a client: the status from [`Error::status_code`] and a JSON body that never leaks
-/// internals. A `ConvexError`'s message and data are meant for the caller and pass through
-/// (`{"error": message, "data": data}`, the data in Convex's clean JSON); any other failure says only its status's reason
-/// (`{"error": "Bad Gateway"}`). The whole error (credentials redacted, as always) goes to `tracing`: at `error`
-/// level for a 5xx, `debug` otherwise.
+/// internals. A `ConvexError`'s data is meant for the caller and passes through, in Convex's clean JSON:
+/// `{"error": text, "data": data}`, where `text` is the data itself when it is a string, its `message` field
+/// when it has a string one (`new ConvexError({ code, message })`), and the status's reason otherwise. Any
+/// other failure says only its status's reason (`{"error": "Bad Gateway"}`). The whole error (credentials
+/// redacted, as always) goes to `tracing`: at `error` level for a 5xx, `debug` otherwise.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status_code();
@@ -56,10 +57,14 @@ impl IntoResponse for Error {
         let body = match &self {
             // In Convex's clean JSON, which any client reads: an int64 as its decimal string, bytes as base64.
             Error::Function {
-                message,
-                data: Some(data),
-                ..
-            } => serde_json::json!({ "error": message, "data": data.to_clean_json() }),
+                data: Some(data), ..
+            } => {
+                let text = data
+                    .as_str()
+                    .or_else(|| data.get("message").and_then(|m| m.as_str()))
+                    .unwrap_or(reason);
+                serde_json::json!({ "error": text, "data": data.to_clean_json() })
+            }
             _ => serde_json::json!({ "error": reason }),
         };
         json_response(status, &body)
@@ -235,11 +240,13 @@ impl SharedSecret {
         }
     }
 
-    /// Whether `headers` hold the secret in the header.
+    /// Whether `headers` hold the secret in the header. An empty secret (an unset `CRON_SECRET`) matches
+    /// nothing, not even an empty header.
     pub fn verify(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get(&self.header)
-            .is_some_and(|value| self.secret.matches(value.as_bytes()))
+        !self.secret.expose().is_empty()
+            && headers
+                .get(&self.header)
+                .is_some_and(|value| self.secret.matches(value.as_bytes()))
     }
 
     /// Middleware (`axum::middleware::from_fn_with_state(guard, SharedSecret::require)`) that refuses a

@@ -135,10 +135,7 @@ async fn a_refused_session_is_a_401_without_any_convex_call() {
     let (deployment, app) = start(site_url).await;
 
     let answer = profile(&app, Some("better-auth.session_token=expired-session")).await;
-    assert_eq!(
-        answer,
-        (401, json!({ "error": { "message": "Invalid session" } }))
-    );
+    assert_eq!(answer, (401, json!({ "error": "Unauthorized" })));
     assert_eq!(
         profile(&app, Some("better-auth.session_token=tokenless-session"))
             .await

@@ -2,19 +2,18 @@
 //! functions of `examples/convex`.
 
 use convex::FunctionKind;
+use convex::axum::SharedSecret;
 use convex_fetch_testing::JsDeployment;
-use examples::cron_trigger::{AppState, router};
+use examples::cron_trigger::router;
 use serde_json::{Value, json};
 
 const SECRET: &str = "cron-secret-0123456789";
 
 async fn start(secret: &str) -> (JsDeployment, String) {
     let deployment = examples::local::start().await.unwrap();
-    let state = AppState {
-        convex: deployment.client(),
-        cron_secret: convex::Secret::new(secret),
-    };
-    let app = examples::spawn(router(state)).await.unwrap();
+    let app = examples::spawn(router(deployment.client(), SharedSecret::cron(secret)))
+        .await
+        .unwrap();
     (deployment, app)
 }
 

@@ -1,4 +1,4 @@
-//! End to end: `ApiError`, the example's mapping of `convex::Error` to HTTP answers.
+//! End to end: the error-handling example, failed calls answered through `convex::Error`'s `IntoResponse`.
 
 use convex::Client;
 use convex_fetch_testing::{Ctx, Fault, FunctionError, TestDeployment};
@@ -44,7 +44,10 @@ async fn success_and_convex_error() {
         create(&app, "  ").await,
         (
             400,
-            json!({ "error": { "code": "EMPTY_TEXT", "message": "a task needs some text" } })
+            json!({
+                "error": "a task needs some text",
+                "data": { "code": "EMPTY_TEXT", "message": "a task needs some text" }
+            })
         )
     );
     let texts: Vec<Option<String>> = deployment
@@ -72,7 +75,7 @@ async fn a_timeout_is_a_504() {
 
     assert_eq!(
         create(&app, "slow").await,
-        (504, json!({ "error": { "message": "Gateway Timeout" } }))
+        (504, json!({ "error": "Gateway Timeout" }))
     );
 }
 
@@ -89,7 +92,7 @@ async fn an_unreachable_deployment_is_a_502() {
 
     assert_eq!(
         create(&app, "lost").await,
-        (502, json!({ "error": { "message": "Bad Gateway" } }))
+        (502, json!({ "error": "Bad Gateway" }))
     );
     assert_eq!(deployment.pending_faults(), 0);
 }
@@ -111,8 +114,5 @@ async fn a_crash_is_a_500_without_its_details() {
 
     let (status, body) = create(&app, "boom").await;
     assert_eq!(status, 500);
-    assert_eq!(
-        body,
-        json!({ "error": { "message": "Internal Server Error" } })
-    );
+    assert_eq!(body, json!({ "error": "Internal Server Error" }));
 }

@@ -123,7 +123,10 @@ async fn an_unknown_task_is_a_400_with_the_convex_error_data() {
     assert_eq!(response.status(), 400);
     assert_eq!(
         body(response).await,
-        json!({ "error": { "code": "TASK_NOT_FOUND", "message": format!("no task with id {missing}") } })
+        json!({
+            "error": format!("no task with id {missing}"),
+            "data": { "code": "TASK_NOT_FOUND", "message": format!("no task with id {missing}") }
+        })
     );
     assert_eq!(deployment.calls().len(), 1);
 }
@@ -159,7 +162,7 @@ async fn an_id_of_another_table_is_refused_by_the_validator() {
     assert_eq!(response.status(), 500);
     assert_eq!(
         body(response).await,
-        json!({ "error": { "message": "Internal Server Error" } })
+        json!({ "error": "Internal Server Error" })
     );
 }
 
@@ -193,7 +196,7 @@ async fn generates_a_report_through_the_action() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
-    assert_eq!(body(response).await["error"]["code"], "INVALID_MONTH");
+    assert_eq!(body(response).await["data"]["code"], "INVALID_MONTH");
 }
 
 /// The id of the first task `init` inserted, "Write the quickstart", from `tasks:list`.
