@@ -8,7 +8,9 @@ fn ui() {
     provide_specs();
     let cases = trybuild::TestCases::new();
     cases.pass("pass/*.rs");
+    cases.pass("pass/api/*.rs");
     cases.compile_fail("fail/*.rs");
+    cases.compile_fail("fail/api/*.rs");
 }
 
 /// `api!` reads a spec relative to the directory of the crate being compiled, which for these cases is the
