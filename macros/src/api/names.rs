@@ -143,7 +143,7 @@ impl Scope {
             "_"
         };
         let free = |name: &str, taken: &BTreeSet<String>| {
-            !taken.contains(name) && !(self.types && PRELUDE.contains(&name))
+            !(taken.contains(name) || self.types && PRELUDE.contains(&name))
         };
         let mut name = base.to_owned();
         let mut n = 2;
