@@ -67,7 +67,11 @@ async fn unions_decode_without_losing_the_type() {
         session_id: None,
         user_id: Id::new("u1"),
     });
-    let out = internal::auth::store(sign_in).on(&client).admin_key(admin).await.unwrap();
+    let out = internal::auth::store(sign_in)
+        .on(&client)
+        .admin_key(admin)
+        .await
+        .unwrap();
     assert_eq!(out, Some(StoreOutput::Int64(BIG)), "the int64 is exact");
     let out = internal::auth::store(StoreArgs2::SignOut)
         .on(&client)
@@ -78,11 +82,18 @@ async fn unions_decode_without_losing_the_type() {
     let refresh = StoreArgs2::RefreshSession(StoreArgsRefreshSession {
         refresh_token: "r".into(),
     });
-    let out = internal::auth::store(refresh).on(&client).admin_key(admin).await.unwrap();
+    let out = internal::auth::store(refresh)
+        .on(&client)
+        .admin_key(admin)
+        .await
+        .unwrap();
     assert_eq!(out, Some(StoreOutput::String("u1".into())));
 
     let calls = deployment.calls();
-    assert_eq!(calls[0].args, convex::value!({ args: { type: "signIn", userId: "u1" } }));
+    assert_eq!(
+        calls[0].args,
+        convex::value!({ args: { type: "signIn", userId: "u1" } })
+    );
     assert_eq!(calls[1].args, convex::value!({ args: { type: "signOut" } }));
     assert_eq!(
         calls[2].args,
@@ -95,7 +106,11 @@ async fn unions_decode_without_losing_the_type() {
     let picked = api::values::pick(PickWhich::V2).on(&client).await.unwrap();
     assert_eq!(picked, PickOutput::Id(Id::new("users|1")));
     let picked = api::values::pick(PickWhich::V3).on(&client).await.unwrap();
-    assert_eq!(picked, PickOutput::Bytes(value::Bytes(vec![1, 2])), "bytes are not an array");
+    assert_eq!(
+        picked,
+        PickOutput::Bytes(value::Bytes(vec![1, 2])),
+        "bytes are not an array"
+    );
     // The literals go out as the numbers they are.
     assert_eq!(deployment.calls()[3].args, convex::value!({ which: 1.0 }));
 }
@@ -116,13 +131,19 @@ async fn paginated_queries_stream_through_the_runtimes_paginate() {
     let mut seen = Vec::new();
     while let Some(item) = items.next_item().await {
         let item = item.unwrap();
-        assert_eq!(item.status, Some(api::messages::ListOutputPageItemStatus::Read));
+        assert_eq!(
+            item.status,
+            Some(api::messages::ListOutputPageItemStatus::Read)
+        );
         seen.push((item.id.as_str().to_owned(), item.priority));
     }
     use api::messages::ListOutputPageItemPriority as P;
     assert_eq!(seen, [("m1".to_owned(), P::V1), ("m2".to_owned(), P::V2)]);
     let calls = deployment.calls();
-    assert_eq!(calls[1].args.get("paginationOpts").unwrap(), &convex::value!({ numItems: 1.0, cursor: "c1" }));
+    assert_eq!(
+        calls[1].args.get("paginationOpts").unwrap(),
+        &convex::value!({ numItems: 1.0, cursor: "c1" })
+    );
 }
 
 #[tokio::test]
