@@ -814,6 +814,37 @@ mod tests {
 
     const MAX_DEPTH_FOR_TESTS: usize = types::MAX_UNION_DEPTH;
 
+    /// A JSON-like payload validator as a real app declares it (scalars, arrays and records of the level
+    /// below, six levels deep), in six objects of one union: the generated code stays small.
+    #[test]
+    fn a_recursive_json_like_validator_stays_small() {
+        let scalar = r#"{"type": "union", "value": [{"type": "null"}, {"type": "boolean"}, {"type": "number"}, {"type": "string"}]}"#;
+        let mut json = scalar.to_owned();
+        for _ in 0..6 {
+            json = format!(
+                r#"{{"type": "union", "value": [{scalar}, {{"type": "array", "value": {json}}}, {{"type": "record", "keys": {{"type": "string"}}, "values": {{"fieldType": {json}, "optional": false}}}}]}}"#
+            );
+        }
+        let members: Vec<String> = (0..6)
+            .map(|i| {
+                object(&[
+                    ("kind", &format!(r#"{{"type": "literal", "value": "k{i}"}}"#)),
+                    ("data", &json),
+                ])
+            })
+            .collect();
+        let code = returning(&members.join(","));
+        let types = code.matches("pub enum").count() + code.matches("pub struct").count();
+        assert!(types <= 16, "{types} types");
+        assert!(code.lines().count() < 2_000, "{} lines", code.lines().count());
+        let longest = code
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest <= names::MAX_TYPE_NAME + 4, "a name of {longest} characters");
+    }
+
     #[test]
     fn pagination_shapes_are_the_runtimes_types() {
         let opts = object(&[
