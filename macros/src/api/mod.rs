@@ -520,6 +520,21 @@ mod tests {
         }
     }
 
+    /// Writes the code `api!` generates for the spec `API_SPEC` to `API_OUT`, as plain Rust: the hand-written
+    /// equivalent that BENCHMARKS.md compares `api!` with.
+    #[test]
+    #[ignore = "a tool for BENCHMARKS.md: API_SPEC=… API_OUT=… cargo test -p convex-fetch-macros -- --ignored"]
+    fn expand_a_spec_to_a_file() {
+        let (Some(spec), Some(out)) = (std::env::var_os("API_SPEC"), std::env::var_os("API_OUT"))
+        else {
+            return;
+        };
+        let spec = spec::parse(&std::fs::read_to_string(spec).unwrap()).unwrap();
+        let file: syn::File =
+            syn::parse2(generate(&spec, &quote!(::convex), &Returns::new())).unwrap();
+        std::fs::write(out, prettyplease::unparse(&file)).unwrap();
+    }
+
     #[test]
     fn malformed_specs_name_the_json_path() {
         let cases = [
@@ -828,7 +843,10 @@ mod tests {
         let members: Vec<String> = (0..6)
             .map(|i| {
                 object(&[
-                    ("kind", &format!(r#"{{"type": "literal", "value": "k{i}"}}"#)),
+                    (
+                        "kind",
+                        &format!(r#"{{"type": "literal", "value": "k{i}"}}"#),
+                    ),
                     ("data", &json),
                 ])
             })
@@ -836,13 +854,20 @@ mod tests {
         let code = returning(&members.join(","));
         let types = code.matches("pub enum").count() + code.matches("pub struct").count();
         assert!(types <= 16, "{types} types");
-        assert!(code.lines().count() < 2_000, "{} lines", code.lines().count());
+        assert!(
+            code.lines().count() < 2_000,
+            "{} lines",
+            code.lines().count()
+        );
         let longest = code
             .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
             .map(str::len)
             .max()
             .unwrap_or(0);
-        assert!(longest <= names::MAX_TYPE_NAME + 4, "a name of {longest} characters");
+        assert!(
+            longest <= names::MAX_TYPE_NAME + 4,
+            "a name of {longest} characters"
+        );
     }
 
     #[test]
