@@ -199,11 +199,11 @@ pub mod internal {
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
         #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
         pub enum StoreOutput {
-            ///A a number (float64).
+            ///A number (float64).
             Number(f64),
-            ///A an int64.
+            ///An int64.
             Int64(i64),
-            ///A a string, which also holds the ids of `users` that the union allows.
+            ///A string, which also holds the ids of `users` that the union allows.
             String(::std::string::String),
         }
         #[automatically_derived]
