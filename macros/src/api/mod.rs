@@ -659,6 +659,58 @@ mod tests {
         }
     }
 
+    /// Odd names everywhere a spec holds free text: fields, tables, literal values, tags. None panics, and
+    /// the output parses as Rust.
+    #[test]
+    fn odd_names_never_panic() {
+        let odd = [
+            "", "_", "__", "1", "2fa", "é", "a-b", "a b", "Self", "self", "crate", "super", "type",
+            "r#x", "$x", "🙂", "_1a", "String", "Default", "V1", "None",
+        ];
+        let literal = |s: &str| format!(r#"{{"type": "literal", "value": {s:?}}}"#);
+        let fields: Vec<(String, String)> = odd
+            .iter()
+            .map(|name| {
+                (
+                    (*name).to_owned(),
+                    format!(r#"{{"type": "id", "tableName": {name:?}}}"#),
+                )
+            })
+            .collect();
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let literals: Vec<String> = odd.iter().map(|s| literal(s)).collect();
+        let tagged: Vec<String> = odd
+            .iter()
+            .map(|s| object(&[("kind", &literal(s)), ("x", r#"{"type": "number"}"#)]))
+            .collect();
+        let code = generated(
+            &[
+                query(
+                    "a.js:f",
+                    &object(&fields),
+                    &format!(r#"{{"type": "union", "value": [{}]}}"#, literals.join(",")),
+                ),
+                query(
+                    "a.js:g",
+                    &object(&[]),
+                    &format!(r#"{{"type": "union", "value": [{}]}}"#, tagged.join(",")),
+                ),
+            ]
+            .join(","),
+        );
+        for expected in [
+            "pub enum Self2 {}",
+            "pub enum Default2 {}",
+            "Empty(GOutputEmpty)",
+            "rename = \"$x\"",
+        ] {
+            assert!(code.contains(expected), "no `{expected}` in:\n{code}");
+        }
+    }
+
     #[test]
     fn names_that_would_clash_take_documented_suffixes() {
         let any = r#"{"type": "any"}"#;
