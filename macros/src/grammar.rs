@@ -413,6 +413,10 @@ fn identifier_problem(name: &str) -> Option<String> {
 
 /// Checks an identifier as the backend does (export names, table names, the fields of an object validator);
 /// `what` names it in the error: "table name".
+#[allow(
+    dead_code,
+    reason = "the macros accept any name a deployment's spec holds"
+)]
 pub(crate) fn check_identifier(name: &str, what: &str) -> Result<(), String> {
     match identifier_problem(name) {
         None => Ok(()),

@@ -199,36 +199,80 @@ pub use convex_fetch_macros::convex_fetch;
 
 /// Generates typed stubs for every function of a deployment from its function spec, the JSON that
 /// `npx convex function-spec` prints (commit it, e.g. as `convex/function_spec.json`; the path is relative to
-/// the crate's `Cargo.toml`, and the crate is rebuilt when the file changes).
+/// the crate's `Cargo.toml`, and the crate is rebuilt when the file changes). The bare array that older CLIs and
+/// `npx convex run _system/cli/modules:apiSpec` print, and the `{"status", "value"}` wrapper around either form,
+/// are read too.
 ///
 /// ```ignore
-/// convex::api!("convex/function_spec.json");
+/// #[derive(serde::Deserialize)]
+/// pub struct Stats { pub count: i64 }
 ///
-/// let page = api::posts::list(None, api::posts::ListPaginationOpts { num_items: 10.0, cursor: None }).await?;
+/// convex::api!("convex/function_spec.json", returns { "stats:summary" => Stats });
+///
+/// // Two or more args: by name, in the args struct. Zero or one: positional.
+/// let page = api::posts::list(api::posts::ListArgs { status: None, limit: 10.0 }).await?;
 /// let purged = internal::tasks::purge_old(Int64(30)).admin_key(&key).await?;
+/// let stats: Stats = api::stats::summary().await?;
+/// // A paginated query streams through `pagination::paginate` as it is.
+/// let items = convex::pagination::paginate(50, |opts| {
+///     api::messages::list(api::messages::ListArgs { channel: channel.clone(), pagination_opts: opts })
+/// }).items();
 /// ```
 ///
 /// It generates, where the spec calls for them:
-/// - `api::…`: a module per Convex module (`api::admin::users`), and in it a stub per public function, exactly
-///   as [`query`], [`mutation`] and [`action`] write them: a function taking the args in the spec's order and its
-///   args struct (`posts:list` → `list(…)` and `List { … }`). A function without an args validator takes any
-///   serializable args; one without a returns validator returns a [`value::Value`], which keeps
-///   whatever Convex types the answer holds.
+/// - `api::…`: a module per Convex module (`api::admin::users`), and in it, per public function, its args
+///   struct, which is the typed reference (`posts:list` → `ListArgs`), and a function building the call
+///   (`list(…)`). A function with two or more args takes the struct, so that args of one type cannot be swapped
+///   (the spec lists them alphabetically, not in the order they were written); with zero or one it takes the
+///   arg itself. A function without an args validator takes any serializable args; one without a returns
+///   validator returns a [`value::Value`], which keeps whatever Convex types the answer holds, unless the
+///   `returns { "module:export" => Type, … }` option sets its output (any `Deserialize` type, read where
+///   `api!` is written, as visible as the stubs).
 /// - `internal::…`: the same for internal functions, which need `.admin_key(key)`.
 /// - `tables::…`: a marker type per table, so that ids are typed: `Id<tables::Posts>`.
 /// - `http::…`: a [`HttpRoute`] constant per HTTP action (`POST_WEBHOOK`).
 ///
+/// Every generated item is documented (from the function's path and the validator), so a crate with
+/// `#![deny(missing_docs)]` can use it.
+///
 /// Validators map to Rust types: `number` → `f64`, `bigint` → [`Int64`](value::Int64) in args and `i64` in
 /// results, `bytes` → [`Bytes`](value::Bytes), `any` → [`value::Value`] (lossless), `id` → [`Id`](value::Id),
 /// `array` → `Vec`, `record` → `BTreeMap<String, _>`, `object` → a struct (fields in snake case, renamed on the
-/// wire), a union of string literals → an enum, `nullable(x)` → `Option`, a union whose members an untagged
-/// enum cannot tell apart (`bigint` with `number`, `bytes` with an `array`, any union with `any`) →
-/// [`value::Value`], any other union → an untagged enum; an optional field is an `Option` left out when `None`.
-/// A malformed spec is a compile error that names the JSON path at fault.
+/// wire; `_id` → `id`, `_creationTime` → `creation_time`), an optional field → an `Option` left out when
+/// `None`, `nullable(x)` → `Option`, a validator type this version does not know → [`value::Value`].
+/// Unions:
+/// - a union of string literals is an enum of unit variants (`"in-review"` → `InReview`);
+/// - objects sharing a field whose type is a string literal (a tag such as `type` or `kind`, distinct in each
+///   member) are one enum with a variant per tag value, holding the other fields, decoded by the tag;
+/// - any other union is an enum decoded by the value's Convex type, so that nothing is lost: an int64 is never
+///   read as a float64 (or the reverse), bytes never as an array; literals are variants compared exactly
+///   (`1` → `V1`, `2.5` → `V2p5`, `1n` → `V1` too, then suffixed, `true` → `True`); same-typed members are tried
+///   in the spec's order. A string cannot tell a string from an id, so an `id` member beside a `string` is
+///   merged into the `String` variant (its docs say so), as are ids of two or more tables; a lone `id` member
+///   stays an `Id` variant;
+/// - a union with an `any` member, and one nested within three other unions, is a [`value::Value`], which
+///   keeps generated code small for recursive, JSON-like validators.
+///
+/// Paginated queries are recognised: `paginationOpts` (`paginationOptsValidator`) is
+/// [`pagination::PaginationOptions`] and `{page, isDone, continueCursor, …}` is
+/// [`pagination::PaginationResult<T>`](pagination::PaginationResult), so a generated stub works with
+/// [`pagination::paginate`].
+///
+/// Identical validators within one module share one type, named after their first use.
+///
+/// Convex names become Rust names, for any name a deployment holds: `v1.api/posts` → `api::v1_api::posts`,
+/// `2024` → `_2024`, an export `_1a` → `_1a()` and `T1aArgs`, the `default` export → `default_()` and
+/// `DefaultArgs`, a keyword → a raw identifier (`r#type`); a field `2fa` → `field_2fa`, `first name` →
+/// `first_name` (the wire names are kept). Generated types never take a name of the std prelude (`String`,
+/// `Option`, `Default`, …). When two names of one scope would be one Rust name (`userId` and `user_id`, modules
+/// `v1.api` and `v1_api`, tables `storage` and `_storage`, a function's args struct and a type named after a
+/// field of another function), the later one in sorted order takes the smallest free suffix: `user_id_2`,
+/// `v1_api_2`, `Storage2`, `SendMessage2` (`_2` after a digit: `V1_2`); an unchanged name claims before a
+/// renamed one (`id` stays `id` beside `_id`), and an application's table before a system table. Type names are
+/// cut at 64 characters. Only a malformed spec is a compile error, naming the JSON path at fault.
 ///
 /// `api!("convex/function_spec.json", crate = "::my_sdk::convex")` names this crate for code that re-exports
-/// it. Convex names become Rust names: `v1.api/posts` → `api::v1_api::posts`, an export `_1a` → `_1a()` and
-/// `T1a`; two names that would become one Rust name are a compile error saying which.
+/// it.
 pub use convex_fetch_macros::api;
 
 /// What the macros expand to. Not public API: it may change in any release.

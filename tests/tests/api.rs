@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 convex::api!("convex/function_spec.json");
 
-use api::posts::{ListPaginationOpts, ListStatus};
+use api::posts::{ListArgs, ListStatus};
+use convex::pagination::PaginationOptions;
 
 async fn deployment() -> TestDeployment {
     TestDeployment::builder()
@@ -44,27 +45,28 @@ async fn generated_stubs_send_what_the_validators_declare() {
     let deployment = deployment().await;
     let client = deployment.client();
 
-    // Positional args come in the spec's order, which is alphabetical.
-    let page = api::posts::list(
-        ListPaginationOpts {
-            num_items: 10.0,
-            cursor: None,
-        },
-        Some(ListStatus::Published),
-    )
+    // Two or more args are given by name; `paginationOpts` is the runtime's pagination options.
+    let page = api::posts::list(ListArgs {
+        pagination_opts: PaginationOptions::first(10),
+        status: Some(ListStatus::Published),
+    })
     .on(&client)
     .await
     .unwrap();
     assert!(page.is_done);
     let post = &page.page[0];
-    assert_eq!(post._id, Id::new("p1"));
+    assert_eq!(post.id, Id::new("p1"));
+    assert_eq!(post.creation_time, 1.5);
     assert_eq!((post.title.as_str(), post.views), ("Hello", 7));
     assert_eq!(post.r#type, api::posts::ListOutputPageItemType::Post);
 
-    api::tasks::complete(Id::new("t1"), Some(None))
-        .on(&client)
-        .await
-        .unwrap();
+    api::tasks::complete(api::tasks::CompleteArgs {
+        id: Id::new("t1"),
+        note: Some(None),
+    })
+    .on(&client)
+    .await
+    .unwrap();
     let purged = internal::tasks::purge_old(Int64(30))
         .on(&client)
         .admin_key(deployment.admin_key())
@@ -81,15 +83,15 @@ async fn generated_stubs_send_what_the_validators_declare() {
         convex::value!({ got: { any: "thing", n: i64::MIN } })
     );
 
-    let upload = api::admin::files::upload(
-        Bytes(vec![1, 2]),
-        None,
-        Some(true),
-        BTreeMap::from([("k".to_owned(), convex::value!(1))]),
-        api::admin::files::UploadScore::Object(api::admin::files::UploadScoreObject {
+    let upload = api::admin::files::upload(api::admin::files::UploadArgs {
+        blob: Bytes(vec![1, 2]),
+        file: None,
+        flag: Some(true),
+        meta: BTreeMap::from([("k".to_owned(), convex::value!(1))]),
+        score: api::admin::files::UploadScore::Object(api::admin::files::UploadScoreObject {
             exact: Int64(5),
         }),
-    )
+    })
     .on(&client)
     .await
     .unwrap();
@@ -109,7 +111,8 @@ async fn generated_stubs_send_what_the_validators_declare() {
     let calls = deployment.calls();
     assert_eq!(
         calls[0].args,
-        convex::value!({ "status": "published", "paginationOpts": { "numItems": 10.0, "cursor": null } })
+        convex::value!({ "status": "published", "paginationOpts": { "numItems": 10.0, "cursor": null } }),
+        "the options the runtime sends leave out what is `None`"
     );
     assert_eq!(
         calls[1].args,

@@ -30,10 +30,13 @@ async fn the_quickstart_runs_on_generated_stubs() {
         .on(&client)
         .await
         .unwrap();
-    let report = api::reports::generate(6.0, 2025.0)
-        .on(&client)
-        .await
-        .unwrap();
+    let report = api::reports::generate(api::reports::GenerateArgs {
+        month: 6.0,
+        year: 2025.0,
+    })
+    .on(&client)
+    .await
+    .unwrap();
     assert_eq!((report.month, report.year), (6.0, 2025.0));
     let me = api::users::me()
         .on(&client)

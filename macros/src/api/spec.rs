@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::grammar::{self, FunctionPath};
+use crate::grammar::FunctionPath;
 use crate::stub::Kind;
 
 pub(crate) struct Spec {
@@ -29,19 +29,23 @@ pub(crate) struct Route {
     pub(crate) path: String,
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Field {
     pub(crate) name: String,
     pub(crate) optional: bool,
     pub(crate) ty: Validator,
 }
 
+/// A literal's value; a float64 is kept as its bits, so that -0 and NaN compare exactly.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Literal {
     String(String),
-    Number,
-    Boolean,
-    Int64,
+    Number(u64),
+    Boolean(bool),
+    Int64(i64),
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Validator {
     Null,
     Number,
@@ -56,6 +60,8 @@ pub(crate) enum Validator {
     Record(Box<Validator>),
     Object(Vec<Field>),
     Union(Vec<Validator>),
+    /// A validator type this version does not know: read as `any`, its tag kept for the docs.
+    Unknown(String),
 }
 
 type Result<T> = std::result::Result<T, String>;
@@ -77,21 +83,18 @@ fn string<'a>(obj: &'a Map<String, Value>, key: &str, at: &str) -> Result<&'a st
     }
 }
 
+/// Reads a spec in any of the forms the Convex tools print: `{"url", "functions": [...]}` (`npx convex
+/// function-spec`), the bare `[...]` array (older CLIs, `npx convex run _system/cli/modules:apiSpec`), or either
+/// inside the `{"status": "success", "value": ...}` wrapper of a function's result.
 pub(crate) fn parse(json: &str) -> Result<Spec> {
     let root: Value = serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
-    let root = object(&root, "$")?;
-    let Some(Value::Array(entries)) = root.get("functions") else {
-        return err(
-            "$",
-            "expected `functions`, an array (the output of `npx convex function-spec`)",
-        );
-    };
+    let (entries, at) = entries(&root)?;
     let mut spec = Spec {
         functions: Vec::new(),
         routes: Vec::new(),
     };
     for (i, entry) in entries.iter().enumerate() {
-        let at = format!("$.functions[{i}]");
+        let at = format!("{at}[{i}]");
         let obj = object(entry, &at)?;
         let kind = match string(obj, "functionType", &at)? {
             "Query" => Kind::Query,
@@ -123,9 +126,66 @@ pub(crate) fn parse(json: &str) -> Result<Spec> {
     Ok(spec)
 }
 
+/// The array of entries, and its JSON path.
+fn entries(root: &Value) -> Result<(&Vec<Value>, &'static str)> {
+    const EXPECTED: &str = "expected `functions`, an array (the output of `npx convex function-spec`), or the array itself";
+    match root {
+        Value::Array(entries) => Ok((entries, "$")),
+        Value::Object(obj) => match (obj.get("functions"), obj.get("value")) {
+            (Some(Value::Array(entries)), _) => Ok((entries, "$.functions")),
+            (None, Some(Value::Array(entries))) if obj.contains_key("status") => {
+                Ok((entries, "$.value"))
+            }
+            (None, Some(Value::Object(value))) if obj.contains_key("status") => {
+                match value.get("functions") {
+                    Some(Value::Array(entries)) => Ok((entries, "$.value.functions")),
+                    _ => err("$.value", EXPECTED),
+                }
+            }
+            _ => err("$", EXPECTED),
+        },
+        _ => err("$", "expected an object or an array"),
+    }
+}
+
+/// `posts.ts:list` (a source file's name, which some tools print) is read as `posts.js:list`.
+pub(crate) fn as_js(identifier: &str) -> std::borrow::Cow<'_, str> {
+    let (module, export) = identifier
+        .rsplit_once(':')
+        .map_or((identifier, None), |(m, e)| (m, Some(e)));
+    for ext in [".ts", ".tsx", ".jsx", ".mjs", ".cjs", ".mts", ".cts"] {
+        if let Some(stem) = module.strip_suffix(ext) {
+            return match export {
+                Some(export) => format!("{stem}.js:{export}").into(),
+                None => format!("{stem}.js").into(),
+            };
+        }
+    }
+    identifier.into()
+}
+
+/// The path of a spec's identifier. An export the path grammar refuses but JavaScript allows (`_`) is kept: the
+/// deployment holds it, so it can be called.
+fn function_path(identifier: &str) -> std::result::Result<(String, String), String> {
+    let identifier = as_js(identifier);
+    let parts = |p: FunctionPath| (p.module().to_owned(), p.export().to_owned());
+    FunctionPath::parse(&identifier).map(parts).or_else(|why| {
+        let lenient = identifier.rsplit_once(':').and_then(|(module, export)| {
+            let js = !export.is_empty()
+                && export
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+                && !export.starts_with(|c: char| c.is_ascii_digit());
+            let module = FunctionPath::parse(&format!("{module}:x")).ok()?;
+            js.then(|| (module.module().to_owned(), export.to_owned()))
+        });
+        lenient.ok_or_else(|| why.to_string())
+    })
+}
+
 fn function(obj: &Map<String, Value>, kind: Kind, at: &str) -> Result<Function> {
     let identifier = string(obj, "identifier", at)?;
-    let path = FunctionPath::parse(identifier).or_else(|why| {
+    let (module, export) = function_path(identifier).or_else(|why| {
         err(
             &format!("{at}.identifier"),
             format_args!("`{identifier}` is not a function path: {why}"),
@@ -165,9 +225,9 @@ fn function(obj: &Map<String, Value>, kind: Kind, at: &str) -> Result<Function> 
         },
     };
     Ok(Function {
-        modules: path.module().split('/').map(str::to_owned).collect(),
-        export: path.export().to_owned(),
-        path: path.canonical(),
+        modules: module.split('/').map(str::to_owned).collect(),
+        path: format!("{module}:{export}"),
+        export,
         kind,
         internal,
         args,
@@ -191,20 +251,9 @@ fn validator(v: &Value, at: &str) -> Result<Validator> {
         "bytes" => Validator::Bytes,
         // The obsolete `map` and `set` are read as `any`, as protocol.md allows.
         "any" | "map" | "set" => Validator::Any,
-        "literal" => Validator::Literal(match inner("value")? {
-            Value::String(s) => Literal::String(s.clone()),
-            Value::Number(_) => Literal::Number,
-            Value::Bool(_) => Literal::Boolean,
-            Value::Object(o) if o.contains_key("$integer") => Literal::Int64,
-            Value::Object(o) if o.contains_key("$float") => Literal::Number,
-            _ => return err(&format!("{at}.value"), "unsupported literal"),
-        }),
-        "id" => {
-            let table = string(obj, "tableName", at)?;
-            grammar::check_identifier(table, "table name")
-                .or_else(|why| err(&format!("{at}.tableName"), why))?;
-            Validator::Id(table.to_owned())
-        }
+        "literal" => Validator::Literal(literal(inner("value")?, &format!("{at}.value"))?),
+        // Any table name the backend stored is one; the marker type is made from it.
+        "id" => Validator::Id(string(obj, "tableName", at)?.to_owned()),
         "array" => Validator::Array(Box::new(validator(
             inner("value")?,
             &format!("{at}.value"),
@@ -224,9 +273,8 @@ fn validator(v: &Value, at: &str) -> Result<Validator> {
             let value_at = format!("{at}.value");
             let mut fields = Vec::new();
             for (name, field) in object(inner("value")?, &value_at)? {
+                // Any name is kept on the wire; the Rust name is made from it.
                 let field_at = format!("{value_at}.{name}");
-                // Object validators name their fields with identifiers, which also makes them Rust names.
-                grammar::check_identifier(name, "field name").or_else(|why| err(&field_at, why))?;
                 let field_obj = object(field, &field_at)?;
                 let optional = match field_obj.get("optional") {
                     None => false,
@@ -259,11 +307,69 @@ fn validator(v: &Value, at: &str) -> Result<Validator> {
             }
             Validator::Union(members)
         }
-        other => {
-            return err(
-                &format!("{at}.type"),
-                format_args!("unknown validator type `{other}`"),
-            );
-        }
+        // A newer backend's type: the field still compiles, as a `value::Value`.
+        other => Validator::Unknown(other.to_owned()),
     })
+}
+
+fn literal(v: &Value, at: &str) -> Result<Literal> {
+    Ok(match v {
+        Value::String(s) => Literal::String(s.clone()),
+        Value::Bool(b) => Literal::Boolean(*b),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) => Literal::Number(f.to_bits()),
+            None => return err(at, "a number literal must be a float64"),
+        },
+        Value::Object(o) if o.len() == 1 => {
+            let (key, text) = o
+                .iter()
+                .next()
+                .map_or(("", None), |(k, v)| (k.as_str(), v.as_str()));
+            let bytes = text.and_then(base64_eight).map_or_else(
+                || err(at, format_args!("`{key}` must hold 8 bytes in base64")),
+                Ok,
+            )?;
+            match key {
+                "$integer" => Literal::Int64(i64::from_le_bytes(bytes)),
+                "$float" => Literal::Number(u64::from_le_bytes(bytes)),
+                _ => return err(at, format_args!("unsupported literal `{key}`")),
+            }
+        }
+        _ => return err(at, "unsupported literal"),
+    })
+}
+
+/// Decodes the standard base64 of exactly eight bytes (`$integer`, `$float`).
+fn base64_eight(text: &str) -> Option<[u8; 8]> {
+    let digit = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let text = text.as_bytes();
+    if text.len() != 12 || &text[11..] != b"=" {
+        return None;
+    }
+    let mut out = Vec::with_capacity(9);
+    for chunk in text[..8].chunks(4) {
+        let n = chunk
+            .iter()
+            .try_fold(0u32, |n, &c| Some(n << 6 | digit(c)?))?;
+        out.extend_from_slice(&n.to_be_bytes()[1..]);
+    }
+    let n = text[8..11]
+        .iter()
+        .try_fold(0u32, |n, &c| Some(n << 6 | digit(c)?))?
+        << 6;
+    let tail = n.to_be_bytes();
+    if tail[3] != 0 {
+        return None;
+    }
+    out.extend_from_slice(&tail[1..3]);
+    <[u8; 8]>::try_from(out.as_slice()).ok()
 }

@@ -16,13 +16,13 @@ mod reexported {
 fn main() {
     let call = api::posts::list(10.0);
     assert_eq!(call.function().path(), "posts:list");
-    let json = convex::value::to_vec(&api::posts::List { limit: 2.0 }).unwrap();
+    let json = convex::value::to_vec(&api::posts::ListArgs { limit: 2.0 }).unwrap();
     assert_eq!(json, br#"{"limit":2.0}"#);
 
     // A directory with a dot, and an export starting with `_` then a digit.
     let call = api::v1_api::feed::_1a();
     assert_eq!(call.function().path(), "v1.api/feed:_1a");
-    assert_eq!(convex::value::to_vec(&api::v1_api::feed::T1a {}).unwrap(), b"{}");
+    assert_eq!(convex::value::to_vec(&api::v1_api::feed::T1aArgs {}).unwrap(), b"{}");
 
     let call = reexported::api::posts::list(1.0);
     assert_eq!(call.function().path(), "posts:list");
@@ -33,7 +33,7 @@ fn main() {
     returns_a_value(call.function());
     let call = reexported::api::stats::run(convex::value::Value::Bytes(vec![1]));
     returns_a_value(call.function());
-    let args = reexported::api::stats::Run { payload: convex::value!([1i64]) };
+    let args = reexported::api::stats::RunArgs { payload: convex::value!([1i64]) };
     assert_eq!(
         convex::value::to_vec(&args).unwrap(),
         br#"{"payload":[{"$integer":"AQAAAAAAAAA="}]}"#

@@ -1,3 +1,0 @@
-convex::api!("specs/bad_validator.json");
-
-fn main() {}
