@@ -137,6 +137,7 @@ fn http_routes_and_table_markers_are_listed() {
         }
     );
     assert!(http::GET_FILES_PREFIX.is_prefix());
-    let _: Id<tables::Storage> = Id::new("s1");
+    // Stored files are the runtime's type, the one `Client::upload` returns.
+    let _: Id<convex::Storage> = Id::new("s1");
     let _: Id<tables::Tasks> = Id::new("t1");
 }

@@ -342,14 +342,18 @@ pub(crate) fn generate(spec: &Spec, krate: &TokenStream, returns: &Returns) -> T
     out
 }
 
-/// The marker type of each table: `posts` → `Posts`, `_storage` → `Storage`. The application's tables claim
-/// their names before the system tables (`_…`), so a table `storage` is `Storage` and `_storage` then
-/// `Storage2`.
+/// The marker type of each table: `posts` → `Posts`, `_scheduled_functions` → `ScheduledFunctions`. The
+/// application's tables claim their names before the system tables (`_…`), so a table `scheduled_functions`
+/// is `ScheduledFunctions` and `_scheduled_functions` then `ScheduledFunctions2`. `_storage` has none: its ids
+/// are `Id<convex::Storage>`, the type file uploads return.
 fn markers(tables: &BTreeSet<String>) -> BTreeMap<String, Ident> {
     let mut scope = Scope::types();
     let mut out = BTreeMap::new();
     for system in [false, true] {
-        for table in tables.iter().filter(|t| t.starts_with('_') == system) {
+        for table in tables
+            .iter()
+            .filter(|t| t.starts_with('_') == system && *t != types::STORAGE_TABLE)
+        {
             out.insert(table.clone(), ident(&scope.claim(&names::type_name(table))));
         }
     }
@@ -732,8 +736,9 @@ mod tests {
                     ("user_id", r#"{"type": "number"}"#),
                     ("_id", r#"{"type": "string"}"#),
                     ("id", r#"{"type": "number"}"#),
+                    ("file", r#"{"type": "id", "tableName": "_storage"}"#),
                 ]),
-                r#"{"type": "union", "value": [{"type": "id", "tableName": "_storage"}, {"type": "id", "tableName": "storage"}]}"#,
+                r#"{"type": "union", "value": [{"type": "id", "tableName": "_scheduled_functions"}, {"type": "id", "tableName": "scheduled_functions"}, {"type": "id", "tableName": "_storage"}]}"#,
             ),
             query("s.js:string", &object(&[]), "null"),
         ]
@@ -749,8 +754,10 @@ mod tests {
             "pub user_id_2: ::std::string::String",
             "pub id: f64",
             "pub id_2: ::std::string::String",
-            "pub enum Storage {}",
-            "pub enum Storage2 {}",
+            "pub enum ScheduledFunctions {}",
+            "pub enum ScheduledFunctions2 {}",
+            // Stored files are the runtime's, the type `Client::upload` returns.
+            "pub file: ::convex::value::Id<::convex::Storage>",
             "pub struct StringArgs {}",
         ] {
             assert!(code.contains(expected), "no `{expected}` in:\n{code}");

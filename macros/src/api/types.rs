@@ -17,6 +17,9 @@ use quote::quote;
 use super::names::{self, Scope, ident};
 use super::spec::{Field, Literal, Validator};
 
+/// The system table of stored files, whose ids the runtime types as `Id<Storage>`.
+pub(crate) const STORAGE_TABLE: &str = "_storage";
+
 /// How many unions may enclose a union that still gets its own enum; a deeper one is a `value::Value`.
 pub(crate) const MAX_UNION_DEPTH: usize = 3;
 
@@ -160,6 +163,10 @@ impl Types<'_> {
     fn id(&mut self, table: &str) -> TokenStream {
         let krate = self.krate;
         let tables = &self.tables;
+        if table == STORAGE_TABLE {
+            // The runtime's own marker, so that `Client::upload`'s ids and the spec's are one type.
+            return quote!(#krate::value::Id<#krate::Storage>);
+        }
         match self.markers.get(table) {
             Some(marker) => quote!(#krate::value::Id<#tables::#marker>),
             // Every table is collected before generating; this keeps the macro total regardless.
