@@ -258,16 +258,17 @@ pub use convex_fetch_macros::convex_fetch;
 /// [`pagination::PaginationResult<T>`](pagination::PaginationResult), so a generated stub works with
 /// [`pagination::paginate`].
 ///
-/// Identical validators within one module share one type, named after their first use.
+/// Identical validators within one module share one type, named after their first use. Ids of `_storage` are
+/// `Id<`[`Storage`]`>`, the type [`Client::upload`] returns.
 ///
 /// Convex names become Rust names, for any name a deployment holds: `v1.api/posts` → `api::v1_api::posts`,
 /// `2024` → `_2024`, an export `_1a` → `_1a()` and `T1aArgs`, the `default` export → `default_()` and
 /// `DefaultArgs`, a keyword → a raw identifier (`r#type`); a field `2fa` → `field_2fa`, `first name` →
 /// `first_name` (the wire names are kept). Generated types never take a name of the std prelude (`String`,
 /// `Option`, `Default`, …). When two names of one scope would be one Rust name (`userId` and `user_id`, modules
-/// `v1.api` and `v1_api`, tables `storage` and `_storage`, a function's args struct and a type named after a
+/// `v1.api` and `v1_api`, tables `jobs` and `_jobs`, a function's args struct and a type named after a
 /// field of another function), the later one in sorted order takes the smallest free suffix: `user_id_2`,
-/// `v1_api_2`, `Storage2`, `SendMessage2` (`_2` after a digit: `V1_2`); an unchanged name claims before a
+/// `v1_api_2`, `Jobs2`, `SendMessage2` (`_2` after a digit: `V1_2`); an unchanged name claims before a
 /// renamed one (`id` stays `id` beside `_id`), and an application's table before a system table. Type names are
 /// cut at 64 characters. Only a malformed spec is a compile error, naming the JSON path at fault.
 ///
