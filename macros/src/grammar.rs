@@ -338,6 +338,16 @@ fn file_stem<'a>(
             short(file)
         )));
     }
+    // `posts.list`: the dot of a JavaScript member access, where Convex names the export after a `:`.
+    if then_export.is_empty() && identifier_problem(after).is_none() {
+        let dirs: String = dirs.iter().map(|d| format!("{d}/")).collect();
+        return Err(PathError::fixed_by(
+            "Convex separates the module from its export with `:`, not `.`",
+            Some(format!("{dirs}{before}:{after}")),
+            "",
+            depth,
+        ));
+    }
     let export_hint = if then_export.is_empty() {
         "; an export is named after a `:`"
     } else {
@@ -609,7 +619,8 @@ mod tests {
             ("po$ts:list", "contains '$'"),
             ("posts.v2:list", "reads `.v2` as its extension"),
             ("posts.v2.js:list", "has a dot besides its `.js`"),
-            ("posts.list", "an export is named after a `:`"),
+            ("posts.list", "with `:`, not `.`: write \"posts:list\""),
+            ("posts.1st", "an export is named after a `:`"),
             ("posts.:list", "has a dot"),
             (".hidden:list", "starts with `.`"),
             (".js:list", "starts with `.`"),
@@ -643,6 +654,8 @@ mod tests {
         ("posts/:list", Some("posts:list")),
         ("a/./b:c", Some("a/b:c")),
         ("./posts", Some("posts:default")),
+        ("posts.list", Some("posts:list")),
+        ("admin/users.remove", Some("admin/users:remove")),
         ("/posts.ts:list", Some("posts:list")),
         ("my posts:list", None),
         ("posts.v2.ts:list", None),

@@ -89,7 +89,19 @@ impl Inline {
             }
             input.parse::<Token![,]>()?;
             if !input.peek(syn::token::Brace) {
-                return Err(missing_args());
+                return Err(match input.fork().parse::<syn::Expr>() {
+                    Ok(syn::Expr::Macro(call)) => syn::Error::new_spanned(
+                        call,
+                        "write the args object itself, without a macro around it: \
+                         `{ status: \"published\" }` (keys may be quoted, as in `json!`)",
+                    ),
+                    Ok(expr) => syn::Error::new_spanned(
+                        expr,
+                        "the args of `convex_fetch!` are an object written out, `{ status, limit: 10 }`; \
+                         for args built at run time, call `client.query(path, args)` (or `mutation`, `action`)",
+                    ),
+                    Err(_) => missing_args(),
+                });
             }
             let args = parse_entries(input, errors)?;
             Function::Untyped { kind, path, args }

@@ -1,6 +1,6 @@
 //! A call being prepared: per-call options, then `.await` (a `Call` is itself the future).
 
-use crate::client::{Client, client_for_url, default_client};
+use crate::client::{Client, IntoClient, client_for_url, default_client};
 use crate::error::{Error, FunctionName};
 use crate::function::{Action, ConvexFunction, Mutation, Query, Returning, Untyped, kind};
 use crate::options::{FetchOptions, option_setters};
@@ -66,8 +66,8 @@ impl<F: ConvexFunction> Call<F> {
     }
 
     /// Sends the call through `client` (a `Client` or a `&Client`) instead of the default client.
-    pub fn on(mut self, client: impl AsRef<Client>) -> Self {
-        self.target = Target::Client(client.as_ref().clone());
+    pub fn on(mut self, client: impl IntoClient) -> Self {
+        self.target = Target::Client(client.into_client());
         self
     }
 

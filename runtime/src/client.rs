@@ -55,9 +55,26 @@ struct Inner {
     max_file_bytes: Option<u64>,
 }
 
-impl AsRef<Client> for Client {
-    fn as_ref(&self) -> &Client {
+/// What [`Call::on`](crate::Call::on) takes: a [`Client`], or a reference to one.
+#[diagnostic::on_unimplemented(
+    message = "`.on(…)` takes a `Client` or `&Client`, not `{Self}`",
+    label = "expected a client here",
+    note = "to call the deployment at a URL, write `.url(\"https://…\")`; to keep a client, build it once with `Client::new(url)?`"
+)]
+pub trait IntoClient {
+    /// The client.
+    fn into_client(self) -> Client;
+}
+
+impl IntoClient for Client {
+    fn into_client(self) -> Client {
         self
+    }
+}
+
+impl IntoClient for &Client {
+    fn into_client(self) -> Client {
+        self.clone()
     }
 }
 

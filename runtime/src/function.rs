@@ -79,7 +79,8 @@ impl fmt::Display for FunctionKind {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Convex function reference",
     label = "expected the args of a Convex function here",
-    note = "declare the function with `#[convex::query(\"module:export\")]` (or `mutation`, `action`) and pass its args struct, or use `Untyped`"
+    note = "declare the function with `#[convex::query(\"module:export\")]` (or `mutation`, `action`) and pass its args struct, or use `Untyped`",
+    note = "pass the args struct of a stub (`ListPostsQuery {{ status: None }}`), not the stub function or the `Call` it returns: a stub's call is awaited as it is (`list_posts(None).await`)"
 )]
 pub trait ConvexFunction: Serialize {
     /// Query, mutation or action.
@@ -94,7 +95,8 @@ pub trait ConvexFunction: Serialize {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Convex query",
     label = "expected a query here",
-    note = "`fetch_query` runs queries only: call a mutation with `fetch_mutation` and an action with `fetch_action`"
+    note = "`fetch_query` runs queries only: call a mutation with `fetch_mutation` and an action with `fetch_action`",
+    note = "pass the args struct of a stub (`ListPostsQuery {{ status: None }}`), not the stub function or the `Call` it returns: a stub's call is awaited as it is (`list_posts(None).await`)"
 )]
 pub trait Query: ConvexFunction {}
 
@@ -102,7 +104,8 @@ pub trait Query: ConvexFunction {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Convex mutation",
     label = "expected a mutation here",
-    note = "`fetch_mutation` runs mutations only: call a query with `fetch_query` and an action with `fetch_action`"
+    note = "`fetch_mutation` runs mutations only: call a query with `fetch_query` and an action with `fetch_action`",
+    note = "pass the args struct of a stub (`ListPostsQuery {{ status: None }}`), not the stub function or the `Call` it returns: a stub's call is awaited as it is (`list_posts(None).await`)"
 )]
 pub trait Mutation: ConvexFunction {}
 
@@ -110,7 +113,8 @@ pub trait Mutation: ConvexFunction {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Convex action",
     label = "expected an action here",
-    note = "`fetch_action` runs actions only: call a query with `fetch_query` and a mutation with `fetch_mutation`"
+    note = "`fetch_action` runs actions only: call a query with `fetch_query` and a mutation with `fetch_mutation`",
+    note = "pass the args struct of a stub (`ListPostsQuery {{ status: None }}`), not the stub function or the `Call` it returns: a stub's call is awaited as it is (`list_posts(None).await`)"
 )]
 pub trait Action: ConvexFunction {}
 

@@ -77,7 +77,7 @@ pub use call::{Call, fetch_action, fetch_mutation, fetch_query};
 pub use caller::with_auth;
 pub use client::{
     CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, default_client, init, set_default_client,
+    DEFAULT_TIMEOUT, IntoClient, default_client, init, set_default_client,
 };
 pub use error::{
     Error, FailureDetails, FunctionName, HttpCall, HttpProblem, NOT_RUN_CODES, SNAPSHOT_LIFETIME,
@@ -97,7 +97,7 @@ pub use options::FetchOptions;
 /// The HTTP client crate, at the version [`ClientBuilder::http_client`] takes.
 pub use reqwest;
 pub use retry::RetryPolicy;
-pub use secret::Secret;
+pub use secret::{IntoCredential, Secret};
 pub use snapshot::Snapshot;
 pub use storage::{Download, FileStream, Storage, Upload, UploadBody};
 
@@ -131,7 +131,9 @@ pub use storage::{Download, FileStream, Storage, Upload, UploadBody};
 /// - **Parameters** become the fields of the args object, renamed to camelCase (`max_items` → `maxItems`).
 ///   `rename_all = "snake_case"` (or `"PascalCase"`, `"SCREAMING_SNAKE_CASE"`) changes that for the stub,
 ///   `#[convex(rename = "…")]` for one parameter. A parameter written `Option<T>` is left out when `None`, as
-///   `v.optional` expects. No parameters send `{}`.
+///   `v.optional` expects. No parameters send `{}`. Parameters own their data, nested ones too (`String`,
+///   `Option<String>`, `Vec<String>`; not `&str`, `Option<&str>` or `&'static str`): the call holds its args
+///   until it is awaited, and may be spawned.
 /// - **The return type** is the success value; no return type or `-> ()` means the function returns nothing.
 /// - **The args struct** is the function's typed reference: pass it to [`fetch_query`], [`Client::call`] or
 ///   [`convex_fetch!`]. It is named after the function, in PascalCase, followed by its kind: `list_posts` →

@@ -179,15 +179,15 @@ macro_rules! option_setters {
     ($($field:ident)?) => {
         /// Runs the call as the user this JWT identifies (`Authorization: Bearer …`). A token given with its
         /// `Bearer ` scheme is sent as it is, without a second one. Replaces an admin key set earlier.
-        pub fn auth(mut self, token: impl Into<String>) -> Self {
-            self$(.$field)?.set_auth(token.into());
+        pub fn auth(mut self, token: impl $crate::secret::IntoCredential) -> Self {
+            self$(.$field)?.set_auth(token.into_credential());
             self
         }
 
         /// Runs the call with the deployment's admin key (`Authorization: Convex …`), which internal functions
         /// need. A key given with its `Convex ` scheme is sent as it is. Replaces an auth token set earlier.
-        pub fn admin_key(mut self, key: impl Into<String>) -> Self {
-            self$(.$field)?.set_admin_key(key.into());
+        pub fn admin_key(mut self, key: impl $crate::secret::IntoCredential) -> Self {
+            self$(.$field)?.set_admin_key(key.into_credential());
             self
         }
 
@@ -204,10 +204,10 @@ macro_rules! option_setters {
         /// ```
         pub fn admin_key_acting_as(
             mut self,
-            key: impl Into<String>,
+            key: impl $crate::secret::IntoCredential,
             identity: &serde_json::Value,
         ) -> Self {
-            self$(.$field)?.set_admin_key_acting_as(key.into(), identity);
+            self$(.$field)?.set_admin_key_acting_as(key.into_credential(), identity);
             self
         }
 

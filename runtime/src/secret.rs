@@ -55,3 +55,56 @@ impl fmt::Debug for Secret {
         f.write_str("[redacted]")
     }
 }
+
+/// What `.auth(…)` and `.admin_key(…)` take: a credential's text (`&str`, `String`, …) or a [`Secret`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a credential",
+    label = "expected the token or key itself (`&str`, `String` or `Secret`)",
+    note = "for an `Option`, set the credential only when there is one: `if let Some(token) = &token {{ call = call.auth(token) }}`"
+)]
+pub trait IntoCredential {
+    /// The credential's text.
+    fn into_credential(self) -> String;
+}
+
+impl IntoCredential for String {
+    fn into_credential(self) -> String {
+        self
+    }
+}
+
+impl IntoCredential for &str {
+    fn into_credential(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl IntoCredential for &String {
+    fn into_credential(self) -> String {
+        self.clone()
+    }
+}
+
+impl IntoCredential for Box<str> {
+    fn into_credential(self) -> String {
+        self.into()
+    }
+}
+
+impl IntoCredential for std::borrow::Cow<'_, str> {
+    fn into_credential(self) -> String {
+        self.into_owned()
+    }
+}
+
+impl IntoCredential for Secret {
+    fn into_credential(self) -> String {
+        self.0.into()
+    }
+}
+
+impl IntoCredential for &Secret {
+    fn into_credential(self) -> String {
+        self.expose().to_owned()
+    }
+}

@@ -51,6 +51,41 @@ impl Parse for StubAttr {
     }
 }
 
+/// `#[query(posts:list)]`: the path written without quotes; the message quotes it.
+fn unquoted_path(first: &Ident, input: ParseStream<'_>) -> syn::Error {
+    let mut text = first.to_string();
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if matches!(&tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',') {
+                break;
+            }
+            text.push_str(&tt.to_string());
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+    syn::Error::new(
+        first.span(),
+        format!("write the function path as a string: `\"{text}\"`"),
+    )
+}
+
+/// A word without a value: an option missing its `= …`, or a flag this attribute does not have.
+fn bare_flag(key: &Ident) -> String {
+    match key.to_string().as_str() {
+        known @ ("rename_all" | "name" | "crate") => {
+            format!("`{known}` needs a value: expected {OPTIONS}")
+        }
+        "internal" => {
+            "there is no `internal` flag: an internal function is declared like any other, and \
+                       called with the admin key (`.admin_key(key)`)"
+                .to_owned()
+        }
+        other => format!("unknown option `{other}`: expected {OPTIONS}"),
+    }
+}
+
 impl StubAttr {
     fn parse_all(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
         let attr = self;
@@ -79,9 +114,13 @@ impl StubAttr {
                 };
                 if key == "derive" {
                     attr.derive(&key, input)?;
-                } else {
+                } else if input.peek(Token![:]) || input.peek(Token![/]) {
+                    return Err(unquoted_path(&key, input));
+                } else if input.peek(Token![=]) {
                     input.parse::<Token![=]>()?;
                     attr.option(&key, input)?;
+                } else {
+                    return Err(syn::Error::new(key.span(), bare_flag(&key)));
                 }
             }
             if !input.is_empty() {

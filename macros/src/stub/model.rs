@@ -126,6 +126,21 @@ impl Stub {
         } = attr;
         let sig = &item.sig;
         let word = kind.word();
+        // `#[convex(…)]` above the function: the stub's options, written where parameters take theirs.
+        let (misplaced, attrs): (Vec<_>, Vec<_>) = item
+            .attrs
+            .iter()
+            .cloned()
+            .partition(|a| a.path().is_ident("convex"));
+        for attr in &misplaced {
+            errors.at(
+                attr,
+                format!(
+                    "a stub's options go in its attribute: `#[convex::{word}(\"module:export\", rename_all = \"…\")]`; \
+                     `#[convex(rename = \"…\")]` is for a parameter"
+                ),
+            );
+        }
         if let Some(body) = &item.body {
             errors.at(body, format!(
                 "a Convex {word} stub has no body: end the declaration with `;` and the macro writes the call"
@@ -205,7 +220,7 @@ impl Stub {
         let stub = Stub {
             kind,
             path,
-            attrs: item.attrs,
+            attrs,
             vis: item.vis,
             ident: item.sig.ident,
             args_ident,
@@ -269,21 +284,18 @@ fn params(
             }
         };
         let ty = (*typed.ty).clone();
-        match &ty {
-            Type::Reference(r) => {
-                errors.at(r, "a stub parameter must be an owned type (`String`, not `&str`): the call owns its args");
-                inputs.push(unsent());
-                continue;
-            }
-            Type::ImplTrait(t) => {
-                errors.at(
-                    t,
-                    "a stub parameter needs a concrete type, not `impl Trait`",
-                );
-                inputs.push(unsent());
-                continue;
-            }
-            _ => {}
+        if let Some(r) = first_reference(&ty) {
+            errors.at(r, OWNED);
+            inputs.push(unsent());
+            continue;
+        }
+        if let Type::ImplTrait(t) = &ty {
+            errors.at(
+                t,
+                "a stub parameter needs a concrete type, not `impl Trait`",
+            );
+            inputs.push(unsent());
+            continue;
         }
         // A derived name is checked too: a Rust identifier may hold letters that are not ASCII.
         let wire = match &rename {
@@ -312,6 +324,42 @@ fn params(
         });
     }
     (params, inputs, receiver)
+}
+
+/// Why a borrowed parameter type is refused, at the reference, wherever it is nested.
+const OWNED: &str = "a stub parameter must be an owned type, also inside `Option`, `Vec` or a tuple \
+    (`String`, not `&str` or `&'static str`; `Vec<String>`, not `Vec<&str>`): the call owns its args, so that it \
+    can be spawned or kept";
+
+/// The first reference in `ty`, at any depth (`&str`, `Option<&str>`, `Vec<(u8, &[u8])>`).
+fn first_reference(ty: &Type) -> Option<&syn::TypeReference> {
+    match ty {
+        Type::Reference(r) => Some(r),
+        Type::Paren(t) => first_reference(&t.elem),
+        Type::Group(t) => first_reference(&t.elem),
+        Type::Array(t) => first_reference(&t.elem),
+        Type::Slice(t) => first_reference(&t.elem),
+        Type::Ptr(t) => first_reference(&t.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(first_reference),
+        Type::Path(t) => {
+            let qself = t.qself.as_ref().and_then(|q| first_reference(&q.ty));
+            qself.or_else(|| {
+                t.path
+                    .segments
+                    .iter()
+                    .find_map(|segment| match &segment.arguments {
+                        syn::PathArguments::AngleBracketed(args) => {
+                            args.args.iter().find_map(|arg| match arg {
+                                syn::GenericArgument::Type(ty) => first_reference(ty),
+                                _ => None,
+                            })
+                        }
+                        _ => None,
+                    })
+            })
+        }
+        _ => None,
+    }
 }
 
 /// `#[convex(rename = "…")]` on a parameter; any other attribute there is an error.

@@ -24,7 +24,16 @@ pub async fn create_task(title: String, due_at: Option<i64>) -> String;
 #[convex::action("reports:generate", derive(Debug, serde::Deserialize))]
 pub async fn generate(month: u8);
 
+// Stubs named like std types generate `StringQuery` and `OptionQuery`: nothing of std is shadowed.
+#[convex::query("util:string")]
+pub async fn string() -> String;
+
+#[convex::query("util:option")]
+pub async fn option(value: Option<u32>) -> Option<u32>;
+
 fn main() {
+    let _: Option<String> = Option::Some(String::new());
+    let _ = (string(), option(None), StringQuery {}, OptionQuery { value: Some(1) });
     let _ = post("p1".into());
     let body = CreateTask { title: "Write docs".into() };
     let args = CreateTaskMutation { title: body.title, due_at: None };
