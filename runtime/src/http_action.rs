@@ -5,11 +5,9 @@ use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem, not_run};
 use crate::function::{FunctionKind, HttpRoute};
 use crate::options::{FetchOptions, option_setters};
-use crate::wire::{error_chain, excerpt};
+use crate::wire::{error_chain, excerpt, retry_after};
 use bytes::Bytes;
-use http::header::{
-    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, RETRY_AFTER, TRANSFER_ENCODING,
-};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -389,10 +387,7 @@ async fn send(request: HttpRequest) -> Result<HttpResponse, Error> {
             let (retryable, retry_after) = match &outcome {
                 Ok(response) => (
                     retryable_answer(idempotent, response),
-                    response
-                        .header(RETRY_AFTER.as_str())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs),
+                    retry_after(&response.headers),
                 ),
                 Err(Error::Http {
                     problem: HttpProblem::Transport { sent, .. },

@@ -5,10 +5,10 @@ use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem};
 use crate::http_action::transport;
 use crate::value::Id;
-use crate::wire::excerpt;
+use crate::wire::{excerpt, retry_after};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -610,12 +610,7 @@ async fn download(download: Download) -> Result<FileStream, Error> {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    let retry_after = response
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
+                    let retry_after = retry_after(response.headers());
                     let body = response.bytes().await.unwrap_or_default();
                     let error = Error::http(
                         &call,

@@ -37,12 +37,7 @@ pub(super) async fn post(
     }
     let mut response = builder.send().await.map_err(|e| transport(function, e))?;
     let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = retry_after(response.headers());
     let limit = client.max_response_bytes();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| transport(function, e))? {
@@ -78,6 +73,15 @@ fn transport(function: &FunctionName, error: reqwest::Error) -> Error {
 }
 
 /// The error and its causes on one line: reqwest's own message alone is often just "error sending request".
+/// The wait a `Retry-After` header asks for, in the seconds form deployments send.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
 pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
