@@ -1,10 +1,17 @@
 //! Per-call cost: a typed call (encode args, POST, decode a result with `$integer` fields into the user's
-//! struct) against the call a user would write by hand with reqwest and `serde_json::Value`, on the same
-//! local server in the same run, sequential and with 64 calls in flight.
+//! struct) against the calls a user would write by hand with reqwest, on the same local server in the same run,
+//! sequential and with 64 calls in flight, for a one-document answer (`posts:get`) and a 20-document one
+//! (`posts:list`).
+//!
+//! The main baseline is the careful hand-written call (`hand_typed_call`: typed args, static headers, the
+//! answer's bytes decoded with `serde_json::from_slice` straight into typed structs); the quick one through
+//! `serde_json::Value` is kept on the 20-document answer for comparison with earlier figures.
 
 use convex_fetch_bench::{
-    compare, full_run, hand_written_call, report, serve_fixed, success_body, typed_call,
+    HandClient, compare_all, full_run, hand_typed_get, hand_typed_list, hand_written_call,
+    serve_fixed, success_body, success_body_one, typed_call, typed_get,
 };
+use std::future::Future;
 
 const IN_FLIGHT: usize = 64;
 
@@ -13,53 +20,111 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let addr = runtime.block_on(serve_fixed(success_body(20)));
-    let url = format!("http://{addr}");
-    let client = convex::Client::new(&url).expect("a loopback URL is valid");
-    let http = reqwest::Client::new();
-    let (rounds, iterations) = if full_run() { (15, 200) } else { (1, 2) };
+    let (rounds, iterations, batches) = if full_run() { (21, 200, 20) } else { (1, 2, 1) };
 
-    let (b, c) = compare(
-        rounds,
-        iterations,
-        || {
-            runtime.block_on(hand_written_call(&http, &url));
-        },
-        || {
-            runtime.block_on(typed_call(&client));
-        },
-    );
-    report("call, sequential (20 posts)", "reqwest+Value", b, c);
+    for docs in [1, 20] {
+        let body = if docs == 1 {
+            success_body_one()
+        } else {
+            success_body(docs)
+        };
+        let url = format!("http://{}", runtime.block_on(serve_fixed(body)));
+        let client = convex::Client::new(&url).expect("a loopback URL is valid");
+        let hand = HandClient::new(&url);
+        let http = reqwest::Client::new();
 
-    let batch_rounds = if full_run() { rounds } else { 1 };
-    let batch_iterations = if full_run() { 20 } else { 1 };
-    let (b, c) = compare(
-        batch_rounds,
-        batch_iterations,
-        || {
-            runtime.block_on(async {
-                let calls = (0..IN_FLIGHT).map(|_| {
-                    let (http, url) = (http.clone(), url.clone());
-                    async move { hand_written_call(&http, &url).await }
-                });
-                join_all(calls).await;
-            })
-        },
-        || {
-            runtime.block_on(async {
-                let calls = (0..IN_FLIGHT).map(|_| {
-                    let client = client.clone();
-                    async move { typed_call(&client).await }
-                });
-                join_all(calls).await;
-            })
-        },
-    );
-    report("call, 64 in flight (per batch)", "reqwest+Value", b, c);
+        // Sequential: one call at a time.
+        let one_hand = || {
+            let hand = hand.clone();
+            async move {
+                if docs == 1 {
+                    drop(hand_typed_get(&hand).await);
+                } else {
+                    drop(hand_typed_list(&hand).await);
+                }
+            }
+        };
+        let one_convex = || {
+            let client = client.clone();
+            async move {
+                if docs == 1 {
+                    drop(typed_get(&client).await);
+                } else {
+                    drop(typed_call(&client).await);
+                }
+            }
+        };
+        let one_value = || {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                drop(hand_written_call(&http, &url).await);
+            }
+        };
+        let mut hand_seq = || runtime.block_on(one_hand());
+        let mut convex_seq = || runtime.block_on(one_convex());
+        let mut value_seq = || runtime.block_on(one_value());
+        let mut hand_batch = || runtime.block_on(join_all((0..IN_FLIGHT).map(|_| one_hand())));
+        let mut convex_batch = || runtime.block_on(join_all((0..IN_FLIGHT).map(|_| one_convex())));
+        let mut value_batch = || runtime.block_on(join_all((0..IN_FLIGHT).map(|_| one_value())));
+
+        let label = if docs == 1 { "1 post" } else { "20 posts" };
+        if docs == 1 {
+            let t = compare_all(rounds, iterations, &mut [&mut hand_seq, &mut convex_seq]);
+            report_line(&format!("call, sequential ({label})"), t[0], None, t[1]);
+            let t = compare_all(rounds, batches, &mut [&mut hand_batch, &mut convex_batch]);
+            report_line(
+                &format!("call, 64 in flight ({label}, per batch)"),
+                t[0],
+                None,
+                t[1],
+            );
+        } else {
+            let t = compare_all(
+                rounds,
+                iterations,
+                &mut [&mut hand_seq, &mut value_seq, &mut convex_seq],
+            );
+            report_line(
+                &format!("call, sequential ({label})"),
+                t[0],
+                Some(t[1]),
+                t[2],
+            );
+            let t = compare_all(
+                rounds,
+                batches,
+                &mut [&mut hand_batch, &mut value_batch, &mut convex_batch],
+            );
+            report_line(
+                &format!("call, 64 in flight ({label}, per batch)"),
+                t[0],
+                Some(t[1]),
+                t[2],
+            );
+        }
+    }
 }
 
-/// Drives all futures to completion on the current task, concurrently.
-async fn join_all<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>)
+/// One result line: the medians and the speed ratios (> 1: convex-fetch is faster) against the careful
+/// hand-written call and, where measured, the quick one through `serde_json::Value`.
+fn report_line(name: &str, hand: f64, value: Option<f64>, convex: f64) {
+    let value = value.map_or(String::new(), |v| {
+        format!(
+            "   reqwest+Value: {:>8.1} µs ({:.2}x)",
+            v / 1000.0,
+            v / convex
+        )
+    });
+    println!(
+        "{name:<40} reqwest+typed: {:>8.1} µs   convex-fetch: {:>8.1} µs   speed ratio: {:.2}x{value}",
+        hand / 1000.0,
+        convex / 1000.0,
+        hand / convex,
+    );
+}
+
+/// Runs all futures concurrently, each as its own task, as a server runs the calls of concurrent requests.
+async fn join_all<F: Future + Send + 'static>(futures: impl Iterator<Item = F>)
 where
     F::Output: Send + 'static,
 {
