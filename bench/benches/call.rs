@@ -31,6 +31,7 @@ fn main() {
         let url = format!("http://{}", runtime.block_on(serve_fixed(body)));
         let client = convex::Client::new(&url).expect("a loopback URL is valid");
         let hand = HandClient::new(&url);
+        let timed = HandClient::with_timeout(&url);
         let http = reqwest::Client::new();
 
         // Sequential: one call at a time.
@@ -41,6 +42,16 @@ fn main() {
                     drop(hand_typed_get(&hand).await);
                 } else {
                     drop(hand_typed_list(&hand).await);
+                }
+            }
+        };
+        let one_timed = || {
+            let timed = timed.clone();
+            async move {
+                if docs == 1 {
+                    drop(hand_typed_get(&timed).await);
+                } else {
+                    drop(hand_typed_list(&timed).await);
                 }
             }
         };
@@ -61,65 +72,71 @@ fn main() {
             }
         };
         let mut hand_seq = || runtime.block_on(one_hand());
+        let mut timed_seq = || runtime.block_on(one_timed());
         let mut convex_seq = || runtime.block_on(one_convex());
         let mut value_seq = || runtime.block_on(one_value());
         let mut hand_batch = || runtime.block_on(join_all((0..IN_FLIGHT).map(|_| one_hand())));
+        let mut timed_batch = || runtime.block_on(join_all((0..IN_FLIGHT).map(|_| one_timed())));
         let mut convex_batch = || runtime.block_on(join_all((0..IN_FLIGHT).map(|_| one_convex())));
         let mut value_batch = || runtime.block_on(join_all((0..IN_FLIGHT).map(|_| one_value())));
 
         let label = if docs == 1 { "1 post" } else { "20 posts" };
-        if docs == 1 {
-            let t = compare_all(rounds, iterations, &mut [&mut hand_seq, &mut convex_seq]);
-            report_line(&format!("call, sequential ({label})"), t[0], None, t[1]);
-            let t = compare_all(rounds, batches, &mut [&mut hand_batch, &mut convex_batch]);
-            report_line(
-                &format!("call, 64 in flight ({label}, per batch)"),
-                t[0],
-                None,
-                t[1],
-            );
-        } else {
-            let t = compare_all(
+        // The quick `Value` call is measured on the 20-post answer only, as in earlier figures.
+        let t = if docs == 1 {
+            compare_all(
                 rounds,
                 iterations,
-                &mut [&mut hand_seq, &mut value_seq, &mut convex_seq],
-            );
-            report_line(
-                &format!("call, sequential ({label})"),
-                t[0],
-                Some(t[1]),
-                t[2],
-            );
-            let t = compare_all(
+                &mut [&mut hand_seq, &mut timed_seq, &mut convex_seq],
+            )
+        } else {
+            compare_all(
+                rounds,
+                iterations,
+                &mut [
+                    &mut hand_seq,
+                    &mut timed_seq,
+                    &mut convex_seq,
+                    &mut value_seq,
+                ],
+            )
+        };
+        report_line(&format!("call, sequential ({label})"), &t);
+        let t = if docs == 1 {
+            compare_all(
                 rounds,
                 batches,
-                &mut [&mut hand_batch, &mut value_batch, &mut convex_batch],
-            );
-            report_line(
-                &format!("call, 64 in flight ({label}, per batch)"),
-                t[0],
-                Some(t[1]),
-                t[2],
-            );
-        }
+                &mut [&mut hand_batch, &mut timed_batch, &mut convex_batch],
+            )
+        } else {
+            compare_all(
+                rounds,
+                batches,
+                &mut [
+                    &mut hand_batch,
+                    &mut timed_batch,
+                    &mut convex_batch,
+                    &mut value_batch,
+                ],
+            )
+        };
+        report_line(&format!("call, 64 in flight ({label}, per batch)"), &t);
     }
 }
 
-/// One result line: the medians and the speed ratios (> 1: convex-fetch is faster) against the careful
-/// hand-written call and, where measured, the quick one through `serde_json::Value`.
-fn report_line(name: &str, hand: f64, value: Option<f64>, convex: f64) {
-    let value = value.map_or(String::new(), |v| {
-        format!(
-            "   reqwest+Value: {:>8.1} µs ({:.2}x)",
-            v / 1000.0,
-            v / convex
-        )
+/// One result line from the medians `[hand, timed, convex, value?]`: the speed ratios (> 1: convex-fetch is
+/// faster) against the careful hand-written call (the target), the same with a deadline, and, where measured,
+/// the quick call through `serde_json::Value`.
+fn report_line(name: &str, t: &[f64]) {
+    let convex = t[2];
+    let value = t.get(3).map_or(String::new(), |v| {
+        format!("   vs reqwest+Value: {:.2}x", v / convex)
     });
     println!(
-        "{name:<40} reqwest+typed: {:>8.1} µs   convex-fetch: {:>8.1} µs   speed ratio: {:.2}x{value}",
-        hand / 1000.0,
+        "{name:<40} convex-fetch {:>7.1} µs   vs reqwest+typed: {:.2}x ({:.1} µs)   vs reqwest+typed+timeout: {:.2}x{value}",
         convex / 1000.0,
-        hand / convex,
+        t[0] / convex,
+        t[0] / 1000.0,
+        t[1] / convex,
     );
 }
 

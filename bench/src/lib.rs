@@ -170,14 +170,26 @@ pub async fn typed_get(client: &convex::Client) -> Post {
 pub struct HandClient {
     pub http: reqwest::Client,
     pub query_url: String,
+    /// A deadline for each call (reqwest's per-request timeout), as convex-fetch always sets one; none in the
+    /// main baseline.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl HandClient {
-    /// A client for the deployment at `url`.
+    /// A client for the deployment at `url`, without a deadline.
     pub fn new(url: &str) -> HandClient {
         HandClient {
             http: reqwest::Client::new(),
             query_url: format!("{url}/api/query"),
+            timeout: None,
+        }
+    }
+
+    /// The same, with a deadline of `convex::DEFAULT_TIMEOUT` on each call.
+    pub fn with_timeout(url: &str) -> HandClient {
+        HandClient {
+            timeout: Some(convex::DEFAULT_TIMEOUT),
+            ..HandClient::new(url)
         }
     }
 }
@@ -252,15 +264,16 @@ pub async fn hand_typed_call<A: Serialize, T: serde::de::DeserializeOwned>(
         args,
     })
     .expect("JSON encodes");
-    let response = hand
+    let mut request = hand
         .http
         .post(&hand.query_url)
         .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .header(&CONVEX_CLIENT, HeaderValue::from_static("npm-1.48.0"))
-        .body(body)
-        .send()
-        .await
-        .expect("the bench server answers");
+        .body(body);
+    if let Some(timeout) = hand.timeout {
+        request = request.timeout(timeout);
+    }
+    let response = request.send().await.expect("the bench server answers");
     assert!(response.status().is_success(), "the bench server succeeds");
     let bytes = response
         .bytes()
