@@ -10,8 +10,11 @@ echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xarg
 echo "== per-call cost and codec (speed ratio > 1: convex-fetch is faster)"
 cargo bench -q -p convex-fetch-bench --bench call --bench codec 2>/dev/null
 
-echo "== peak memory of 10,000 sequential calls"
+echo "== heap allocations a call (a counting allocator; the in-process server's included)"
 cargo build -q --release -p convex-fetch-bench --bins
+target/release/allocs
+
+echo "== peak memory of 10,000 sequential calls"
 target/release/rss baseline
 target/release/rss convex
 

@@ -45,6 +45,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     url: String,
+    /// The URLs of the query, mutation and action endpoints, parsed once: a call clones one rather than
+    /// formatting and parsing its URL again.
+    function_urls: [(&'static str, reqwest::Url); 3],
     /// The options of every call, under the call's own; the timeout is always set.
     defaults: FetchOptions,
     retry: RetryPolicy,
@@ -136,6 +139,16 @@ impl Client {
 
     pub(crate) fn reqwest(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    /// The deployment URL followed by `endpoint` (`/api/query`), parsed once for the endpoints of the three
+    /// function kinds; `None` for others, which the caller formats itself.
+    pub(crate) fn function_url(&self, endpoint: &str) -> Option<&reqwest::Url> {
+        self.inner
+            .function_urls
+            .iter()
+            .find(|(path, _)| *path == endpoint)
+            .map(|(_, url)| url)
     }
 
     pub(crate) fn retry(&self) -> &RetryPolicy {
@@ -409,10 +422,26 @@ impl ClientBuilder {
             Http::Given(client) => client,
             Http::Invalid(problem) => return Err(Error::config(problem)),
         };
+        let function_url = |kind: FunctionKind| {
+            let endpoint = kind.endpoint();
+            // The deployment URL parsed above, so this parses too.
+            reqwest::Url::parse(&format!("{url}{endpoint}"))
+                .map(|parsed| (endpoint, parsed))
+                .map_err(|e| {
+                    let shown = redact_password(&url);
+                    Error::config(format!("`{shown}{endpoint}` is not a valid URL ({e})"))
+                })
+        };
+        let function_urls = [
+            function_url(FunctionKind::Query)?,
+            function_url(FunctionKind::Mutation)?,
+            function_url(FunctionKind::Action)?,
+        ];
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 url,
+                function_urls,
                 defaults: self.defaults,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,

@@ -21,6 +21,22 @@ pub enum Special {
 impl Special {
     /// Decodes the base64 `text` held by the special `key` (`$integer`, `$float` or `$bytes`).
     pub fn decode(key: &str, text: &str) -> Result<Special, String> {
+        // The common case, an int64 or a special float, decoded on the stack: 8 bytes are 12 base64 characters.
+        if matches!(key, "$integer" | "$float") && text.len() <= 12 {
+            let mut buffer = [0u8; 9];
+            if let Ok(8) = STANDARD.decode_slice(text.as_bytes(), &mut buffer) {
+                let mut eight = [0u8; 8];
+                eight.copy_from_slice(&buffer[..8]);
+                if key == "$integer" {
+                    return Ok(Special::Integer(i64::from_le_bytes(eight)));
+                }
+                let v = f64::from_le_bytes(eight);
+                if !v.is_finite() || (v == 0.0 && v.is_sign_negative()) {
+                    return Ok(Special::Float(v));
+                }
+            }
+            // Anything else is refused below, with its reason.
+        }
         let bytes = || {
             STANDARD
                 .decode(text.as_bytes())

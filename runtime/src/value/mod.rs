@@ -98,6 +98,14 @@ pub fn from_slice<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, serde_jso
     Ok(value)
 }
 
+/// Decodes `T` from a deserializer positioned at a value in the Convex encoding, such as a field of a larger
+/// document being read in the same pass.
+pub(crate) fn deserialize<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    T::deserialize(de::Convex(deserializer))
+}
+
 /// Decodes a Convex-encoded `serde_json::Value` into `T`.
 pub fn from_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,

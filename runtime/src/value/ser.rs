@@ -40,6 +40,7 @@ pub(super) struct Convex<S> {
 struct Nested<'a, T: ?Sized>(&'a T, Position);
 
 impl<T: Serialize + ?Sized> Serialize for Nested<'_, T> {
+    #[inline]
     fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(Convex {
             inner: serializer,
@@ -48,6 +49,7 @@ impl<T: Serialize + ?Sized> Serialize for Nested<'_, T> {
     }
 }
 
+#[inline]
 fn value<T: ?Sized>(v: &T) -> Nested<'_, T> {
     Nested(v, Position::Value)
 }
@@ -56,6 +58,42 @@ fn value<T: ?Sized>(v: &T) -> Nested<'_, T> {
 /// 1024 characters (the official JS client's `convexToJson` lets an empty name through, which the backend then
 /// refuses; refusing it here says so before anything is sent).
 pub(super) use crate::grammar::check_field_name;
+
+/// How many names [`check_static_name`] remembers per thread: sets of two.
+const CHECKED_SETS: usize = 64;
+
+/// A remembered name: its address and length.
+type NameKey = (usize, usize);
+
+thread_local! {
+    /// Static field names found valid on this thread, by address and length: a two-way set-associative cache,
+    /// so that a type's field names are checked once, not once per value (a `Vec` of 10,000 structs repeats
+    /// the same ten names 10,000 times).
+    static CHECKED: [std::cell::Cell<[NameKey; 2]>; CHECKED_SETS] =
+        const { [const { std::cell::Cell::new([(0, 0); 2]) }; CHECKED_SETS] };
+}
+
+/// [`check_field_name`] for a name of a type's definition (a struct field, an enum variant), remembered once
+/// valid. A `&'static str` can never change nor be freed, so its address and length identify its text for
+/// the life of the program.
+#[inline]
+fn check_static_name(name: &'static str) -> Result<(), String> {
+    let key = (name.as_ptr() as usize, name.len());
+    // Fibonacci hashing of the address: neighbouring names of one struct land in different sets.
+    let set = key.0.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize)
+        >> (usize::BITS - CHECKED_SETS.trailing_zeros());
+    // `try_with`: the cache has no destructor, but a miss is always safe should it be unavailable.
+    if CHECKED.try_with(|checked| checked[set].get().contains(&key)) == Ok(true) {
+        return Ok(());
+    }
+    check_field_name(name)?;
+    // The newest name first; the older one stays in the second way.
+    let _ = CHECKED.try_with(|checked| {
+        let [newest, _] = checked[set].get();
+        checked[set].set([key, newest]);
+    });
+    Ok(())
+}
 
 /// Writes `{key: base64(bytes)}`: a special value as Convex encodes it.
 pub(super) fn special<S: ser::Serializer>(
@@ -70,6 +108,7 @@ pub(super) fn special<S: ser::Serializer>(
 
 impl Position {
     /// Refuses anything but an object at the top of the args, and anything but a string as a field name.
+    #[inline]
     fn scalar<E: ser::Error>(self, what: &str) -> Result<(), E> {
         match self {
             Position::Value => Ok(()),
@@ -84,11 +123,13 @@ impl Position {
 }
 
 impl<S: ser::Serializer> Convex<S> {
+    #[inline]
     fn scalar(&self, what: &str) -> Result<(), S::Error> {
         self.at.scalar(what)
     }
 
     /// An object is fine anywhere but as an object key.
+    #[inline]
     fn object(&self) -> Result<(), S::Error> {
         match self.at {
             Position::Args | Position::Value => Ok(()),
@@ -96,6 +137,7 @@ impl<S: ser::Serializer> Convex<S> {
         }
     }
 
+    #[inline]
     fn integer(self, v: i128) -> Result<S::Ok, S::Error> {
         self.scalar("a number")?;
         if v.unsigned_abs() > u128::from(MAX_SAFE_INTEGER) {
@@ -111,6 +153,7 @@ impl<S: ser::Serializer> Convex<S> {
 
 macro_rules! integers {
     ($($method:ident: $ty:ty),*) => {$(
+        #[inline]
         fn $method(self, v: $ty) -> Result<S::Ok, S::Error> {
             self.integer(i128::from(v))
         }
@@ -131,20 +174,24 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
     integers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128,
               serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
 
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<S::Ok, S::Error> {
         // Anything beyond i128 is beyond 2^53 too.
         self.integer(i128::try_from(v).unwrap_or(i128::MAX))
     }
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<S::Ok, S::Error> {
         self.scalar("a boolean")?;
         self.inner.serialize_bool(v)
     }
 
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
         self.serialize_f64(f64::from(v))
     }
 
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
         self.scalar("a number")?;
         if v.is_finite() && !(v == 0.0 && v.is_sign_negative()) {
@@ -154,10 +201,12 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         }
     }
 
+    #[inline]
     fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
 
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
         match self.at {
             Position::EncodedKey if ENCODED_KEYS.contains(&v) => {}
@@ -169,19 +218,23 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         self.inner.serialize_str(v)
     }
 
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<S::Ok, S::Error> {
         self.scalar("bytes")?;
         special(self.inner, "$bytes", v)
     }
 
+    #[inline]
     fn serialize_none(self) -> Result<S::Ok, S::Error> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<S::Ok, S::Error> {
         v.serialize(self)
     }
 
+    #[inline]
     fn serialize_unit(self) -> Result<S::Ok, S::Error> {
         match self.at {
             // No args at all: Convex's `{}`.
@@ -193,10 +246,12 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         }
     }
 
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<S::Ok, S::Error> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -206,6 +261,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         self.serialize_str(variant)
     }
 
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
@@ -226,6 +282,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         v.serialize(self)
     }
 
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         name: &'static str,
@@ -233,21 +290,24 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         variant: &'static str,
         v: &T,
     ) -> Result<S::Ok, S::Error> {
-        check_field_name(variant).map_err(S::Error::custom)?;
+        check_static_name(variant).map_err(S::Error::custom)?;
         self.inner
             .serialize_newtype_variant(name, index, variant, &value(v))
     }
 
+    #[inline]
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
         self.scalar("an array")?;
         self.inner.serialize_seq(len).map(Compound)
     }
 
+    #[inline]
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
         self.scalar("an array")?;
         self.inner.serialize_tuple(len).map(Compound)
     }
 
+    #[inline]
     fn serialize_tuple_struct(
         self,
         name: &'static str,
@@ -257,6 +317,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         self.inner.serialize_tuple_struct(name, len).map(Compound)
     }
 
+    #[inline]
     fn serialize_tuple_variant(
         self,
         name: &'static str,
@@ -264,12 +325,13 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeTupleVariant, S::Error> {
-        check_field_name(variant).map_err(S::Error::custom)?;
+        check_static_name(variant).map_err(S::Error::custom)?;
         self.inner
             .serialize_tuple_variant(name, index, variant, len)
             .map(Compound)
     }
 
+    #[inline]
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
         self.object()?;
         let key = if len == Some(1) {
@@ -282,6 +344,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
             .map(|inner| Entries { inner, key })
     }
 
+    #[inline]
     fn serialize_struct(
         self,
         name: &'static str,
@@ -291,6 +354,7 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         self.inner.serialize_struct(name, len).map(Compound)
     }
 
+    #[inline]
     fn serialize_struct_variant(
         self,
         name: &'static str,
@@ -298,12 +362,13 @@ impl<S: ser::Serializer> ser::Serializer for Convex<S> {
         variant: &'static str,
         len: usize,
     ) -> Result<Self::SerializeStructVariant, S::Error> {
-        check_field_name(variant).map_err(S::Error::custom)?;
+        check_static_name(variant).map_err(S::Error::custom)?;
         self.inner
             .serialize_struct_variant(name, index, variant, len)
             .map(Compound)
     }
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         true
     }
@@ -318,9 +383,11 @@ macro_rules! elements {
         impl<C: ser::$trait> ser::$trait for Compound<C> {
             type Ok = C::Ok;
             type Error = C::Error;
+            #[inline]
             fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
                 self.0.$method(&value(v))
             }
+            #[inline]
             fn end(self) -> Result<C::Ok, C::Error> {
                 self.0.end()
             }
@@ -344,12 +411,15 @@ pub(super) struct Entries<C> {
 impl<C: ser::SerializeMap> ser::SerializeMap for Entries<C> {
     type Ok = C::Ok;
     type Error = C::Error;
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), C::Error> {
         self.inner.serialize_key(&Nested(k, self.key))
     }
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), C::Error> {
         self.inner.serialize_value(&value(v))
     }
+    #[inline]
     fn end(self) -> Result<C::Ok, C::Error> {
         self.inner.end()
     }
@@ -358,17 +428,20 @@ impl<C: ser::SerializeMap> ser::SerializeMap for Entries<C> {
 impl<C: ser::SerializeStruct> ser::SerializeStruct for Compound<C> {
     type Ok = C::Ok;
     type Error = C::Error;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         name: &'static str,
         v: &T,
     ) -> Result<(), C::Error> {
-        check_field_name(name).map_err(C::Error::custom)?;
+        check_static_name(name).map_err(C::Error::custom)?;
         self.0.serialize_field(name, &value(v))
     }
+    #[inline]
     fn skip_field(&mut self, name: &'static str) -> Result<(), C::Error> {
         self.0.skip_field(name)
     }
+    #[inline]
     fn end(self) -> Result<C::Ok, C::Error> {
         self.0.end()
     }
@@ -377,14 +450,16 @@ impl<C: ser::SerializeStruct> ser::SerializeStruct for Compound<C> {
 impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for Compound<C> {
     type Ok = C::Ok;
     type Error = C::Error;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         name: &'static str,
         v: &T,
     ) -> Result<(), C::Error> {
-        check_field_name(name).map_err(C::Error::custom)?;
+        check_static_name(name).map_err(C::Error::custom)?;
         self.0.serialize_field(name, &value(v))
     }
+    #[inline]
     fn end(self) -> Result<C::Ok, C::Error> {
         self.0.end()
     }

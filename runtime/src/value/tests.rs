@@ -373,3 +373,29 @@ proptest! {
         let _ = from_slice::<serde_json::Value>(&input);
     }
 }
+
+#[test]
+fn static_field_names_are_refused_every_time_and_remembered_only_once_valid() {
+    #[derive(Serialize)]
+    struct Bad {
+        #[serde(rename = "$reserved")]
+        x: u8,
+    }
+    #[derive(Serialize)]
+    struct Good {
+        ok: u8,
+    }
+    // A refused name is never remembered: the second value is refused too, on this thread and another.
+    for _ in 0..2 {
+        let err = to_vec(&Bad { x: 1 }).unwrap_err();
+        assert!(err.to_string().contains("starts with `$`"), "{err}");
+    }
+    std::thread::spawn(|| assert!(to_vec(&Bad { x: 1 }).is_err()))
+        .join()
+        .unwrap();
+    // Many values of one type, and of many types, encode the same with the names remembered.
+    let many: Vec<Good> = (0..100).map(|ok| Good { ok }).collect();
+    let text = encoded(&many);
+    assert!(text.starts_with(r#"[{"ok":0},{"ok":1},"#) && text.ends_with(r#"{"ok":99}]"#));
+    assert!(to_vec(&[Bad { x: 2 }]).is_err());
+}

@@ -3,17 +3,22 @@
 use super::request::Request;
 use crate::client::Client;
 use crate::error::{Error, FunctionName};
+use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use std::time::Duration;
 
-/// The `Convex-Client` header: `{client name}-{semver}`, as the backend expects.
-const CONVEX_CLIENT: &str = concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION"));
+/// The `Convex-Client` header: `{client name}-{semver}`, as the backend expects. Static, like the content
+/// type: built once at compile time rather than parsed and copied for every request.
+static CONVEX_CLIENT: HeaderName = HeaderName::from_static("convex-client");
+static CONVEX_CLIENT_VALUE: HeaderValue =
+    HeaderValue::from_static(concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION")));
+static APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// An answer, whatever its status.
 pub(super) struct Answer {
     pub(super) status: StatusCode,
-    pub(super) body: Vec<u8>,
+    pub(super) body: Bytes,
     /// The wait the server asked for with `Retry-After` (in seconds; an HTTP date is ignored).
     pub(super) retry_after: Option<Duration>,
 }
@@ -26,11 +31,15 @@ pub(super) async fn post(
     authorization: Option<&HeaderValue>,
 ) -> Result<Answer, Error> {
     let function = &request.function;
-    let mut builder = client
-        .reqwest()
-        .post(format!("{}{}", client.url(), request.endpoint))
-        .header(CONTENT_TYPE, "application/json")
-        .header("Convex-Client", CONVEX_CLIENT)
+    let http = client.reqwest();
+    let builder = match client.function_url(request.endpoint) {
+        Some(url) => http.post(url.clone()),
+        None => http.post(format!("{}{}", client.url(), request.endpoint)),
+    };
+    // The body is shared, not copied, by each attempt.
+    let mut builder = builder
+        .header(CONTENT_TYPE, APPLICATION_JSON.clone())
+        .header(&CONVEX_CLIENT, CONVEX_CLIENT_VALUE.clone())
         .body(request.body.clone());
     if let Some(authorization) = authorization {
         builder = builder.header(AUTHORIZATION, authorization.clone());
@@ -39,22 +48,47 @@ pub(super) async fn post(
     let status = response.status();
     let retry_after = retry_after(response.headers());
     let limit = client.max_response_bytes();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport(function, e))? {
+    let too_large = |read: &[u8]| Error::Decode {
+        function: function.clone(),
+        message: format!(
+            "the response is larger than the limit of {limit} bytes (raise it with `max_response_bytes`)"
+        ),
+        excerpt: super::excerpt(read),
+    };
+    // Most answers arrive in one chunk, which becomes the body as it is, without a copy.
+    let capacity = response.content_length().unwrap_or(0);
+    let Some(first) = response.chunk().await.map_err(|e| transport(function, e))? else {
+        return Ok(Answer {
+            status,
+            body: Bytes::new(),
+            retry_after,
+        });
+    };
+    if first.len() > limit {
+        return Err(too_large(&[]));
+    }
+    let Some(second) = response.chunk().await.map_err(|e| transport(function, e))? else {
+        return Ok(Answer {
+            status,
+            body: first,
+            retry_after,
+        });
+    };
+    // The declared length sizes the buffer (within the limit), so it is not grown chunk by chunk.
+    let capacity = usize::try_from(capacity).unwrap_or(usize::MAX).min(limit);
+    let mut body = BytesMut::with_capacity(capacity.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         if body.len() + chunk.len() > limit {
-            return Err(Error::Decode {
-                function: function.clone(),
-                message: format!(
-                    "the response is larger than the limit of {limit} bytes (raise it with `max_response_bytes`)"
-                ),
-                excerpt: super::excerpt(&body),
-            });
+            return Err(too_large(&body));
         }
         body.extend_from_slice(&chunk);
+        next = response.chunk().await.map_err(|e| transport(function, e))?;
     }
     Ok(Answer {
         status,
-        body,
+        body: body.freeze(),
         retry_after,
     })
 }

@@ -18,7 +18,8 @@ const QUERY_TS: &str = "/api/query_ts";
 pub(crate) struct Request {
     pub(crate) function: FunctionName,
     pub(crate) endpoint: &'static str,
-    pub(crate) body: Vec<u8>,
+    /// Shared by every attempt without a copy.
+    pub(crate) body: bytes::Bytes,
     /// When the snapshot a query runs at was taken: its answer may say that the snapshot expired.
     pub(crate) snapshot_taken: Option<Instant>,
 }
@@ -58,7 +59,7 @@ impl Request {
                 function.kind.endpoint()
             },
             function,
-            body,
+            body: body.into(),
             snapshot_taken: at.map(|at| at.taken),
         })
     }
@@ -71,14 +72,14 @@ impl Request {
                 path: QUERY_TS.to_owned(),
             },
             endpoint: QUERY_TS,
-            body: b"{}".to_vec(),
+            body: bytes::Bytes::from_static(b"{}"),
             snapshot_taken: None,
         }
     }
 
     /// The args as sent, for verbose output: the tail of the body we built, `…"args":{…}}`.
     pub(super) fn args_text(&self) -> &[u8] {
-        let body = self.body.as_slice();
+        let body = &self.body[..];
         body.windows(ARGS_PREFIX.len())
             .position(|w| w == ARGS_PREFIX.as_bytes())
             .map_or(b"{}", |at| &body[at + ARGS_PREFIX.len()..body.len() - 1])

@@ -61,6 +61,73 @@ struct Envelope<'a> {
     log_lines: Vec<String>,
 }
 
+/// A success answer, its value decoded straight into the output type in the same pass as the envelope, rather
+/// than found first and parsed a second time. It reads only `{"status":"success","value":…}` (with any
+/// `logLines`); every other answer fails to deserialize, and is left to [`Envelope`].
+struct Success<O> {
+    value: O,
+    log_lines: Vec<String>,
+}
+
+impl<'de, O: DeserializeOwned> Deserialize<'de> for Success<O> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(SuccessVisitor(std::marker::PhantomData))
+    }
+}
+
+struct SuccessVisitor<O>(std::marker::PhantomData<O>);
+
+/// The value of the answer, through the Convex decoding.
+struct ValueSeed<O>(std::marker::PhantomData<O>);
+
+impl<'de, O: DeserializeOwned> serde::de::DeserializeSeed<'de> for ValueSeed<O> {
+    type Value = O;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<O, D::Error> {
+        value::deserialize(d)
+    }
+}
+
+impl<'de, O: DeserializeOwned> serde::de::Visitor<'de> for SuccessVisitor<O> {
+    type Value = Success<O>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a Convex success answer")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Success<O>, A::Error> {
+        use serde::de::Error as _;
+        let (mut success, mut value, mut log_lines) = (false, None, None);
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "status" if !success => {
+                    if map.next_value::<&'de str>()? != "success" {
+                        return Err(A::Error::custom("not a success"));
+                    }
+                    success = true;
+                }
+                "value" if value.is_none() => {
+                    value = Some(map.next_value_seed(ValueSeed::<O>(std::marker::PhantomData))?)
+                }
+                "logLines" if log_lines.is_none() => log_lines = Some(map.next_value()?),
+                // A failure's fields, or a field twice: not a plain success.
+                "status" | "value" | "logLines" | "errorMessage" | "errorData" => {
+                    return Err(A::Error::custom("not a plain success"));
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        match (success, value) {
+            (true, Some(value)) => Ok(Success {
+                value,
+                log_lines: log_lines.unwrap_or_default(),
+            }),
+            _ => Err(A::Error::custom("not a success")),
+        }
+    }
+}
+
 /// `Some` for any value, `null` included; serde's own `Option` would read `null` as absent.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(d).map(Some)
@@ -81,6 +148,14 @@ pub(super) fn function_result<O: DeserializeOwned>(
     body: &[u8],
     keep_raw: bool,
 ) -> Result<(O, Option<Box<RawValue>>), Error> {
+    // A plain success is read in one pass; anything else (a failure, an odd answer, a value that does not
+    // decode, verbose output's copy of the value) is read again below, where each case gets its exact error.
+    if !keep_raw {
+        if let Ok(success) = serde_json::from_slice::<Success<O>>(body) {
+            emit_log_lines(function, &success.log_lines);
+            return Ok((success.value, None));
+        }
+    }
     let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
         decode_error(
             function,
@@ -283,7 +358,7 @@ mod tests {
         };
         let answer = Answer {
             status: StatusCode::from_u16(status).unwrap(),
-            body: body.to_vec(),
+            body: bytes::Bytes::copy_from_slice(body),
             retry_after: None,
         };
         classify(&request, &answer)?;
