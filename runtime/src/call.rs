@@ -116,6 +116,22 @@ impl<F: ConvexFunction> Call<F> {
         }
     }
 
+    /// The function, the client the call goes to, and its options (over the client's defaults, with the
+    /// caller's scoped token): what a subscription of the call needs.
+    pub(crate) fn into_parts(mut self) -> (F, Result<Client, Error>, FetchOptions) {
+        let client = match std::mem::replace(&mut self.target, Target::Default) {
+            Target::Default => default_client(),
+            Target::Client(client) => Ok(client),
+            Target::Url(url) => client_for_url(&url),
+        };
+        let options = std::mem::take(&mut self.options);
+        let options = match &client {
+            Ok(client) => options.or(client.defaults()),
+            Err(_) => options,
+        };
+        (self.function, client, options.or_scoped_auth())
+    }
+
     /// The call as a boxed future that owns only the encoded request, so args need not be `Send`.
     pub(crate) fn boxed(mut self) -> CallFuture<F::Output> {
         self.running.take().unwrap_or_else(|| self.start())

@@ -98,6 +98,13 @@ pub fn from_slice<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<T, serde_jso
     Ok(value)
 }
 
+/// Decodes a borrowed Convex-encoded `serde_json::Value` into `T`, without copying it.
+pub(crate) fn from_json_ref<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Result<T, serde_json::Error> {
+    T::deserialize(de::Convex(value))
+}
+
 /// Decodes a Convex-encoded `serde_json::Value` into `T`.
 pub fn from_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
