@@ -15,6 +15,7 @@
 //! | [`error_handling`] | one `IntoResponse` for `convex::Error` |
 //! | [`http_actions`] | a route forwarding to an HTTP action of the deployment, by its `api!` route constant |
 //! | [`file_upload`] | uploads streamed to Convex file storage, and downloads streamed back |
+//! | [`live_updates`] | a query's updates streamed to browsers as server-sent events |
 //!
 //! The functions called are declared once, in [`api`], and written in TypeScript in `examples/convex/`.
 //! Without `CONVEX_URL`, the binaries run those functions on this machine ([`local`]: Node.js and
@@ -31,6 +32,7 @@ pub mod file_upload;
 pub mod generated;
 pub mod github_import;
 pub mod http_actions;
+pub mod live_updates;
 pub mod local;
 pub mod posts;
 pub mod quickstart;

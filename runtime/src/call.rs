@@ -116,6 +116,28 @@ impl<F: ConvexFunction> Call<F> {
         }
     }
 
+    /// The function, the client the call goes to, and its options (over the client's defaults, with the
+    /// caller's scoped token): what a subscription of the call needs.
+    pub(crate) fn into_parts(mut self) -> (F, Result<Client, Error>, FetchOptions) {
+        let client = self.take_client();
+        // In `wire::call`'s order: the call's own credential, then the caller's scoped one, then the client's.
+        let options = std::mem::take(&mut self.options).or_scoped_auth();
+        let options = match &client {
+            Ok(client) => options.or(client.defaults()),
+            Err(_) => options,
+        };
+        (self.function, client, options)
+    }
+
+    /// The client the call goes to; the target is left as the default.
+    fn take_client(&mut self) -> Result<Client, Error> {
+        match std::mem::replace(&mut self.target, Target::Default) {
+            Target::Default => default_client(),
+            Target::Client(client) => Ok(client),
+            Target::Url(url) => client_for_url(&url),
+        }
+    }
+
     /// The call as a boxed future that owns only the encoded request, so args need not be `Send`.
     pub(crate) fn boxed(mut self) -> CallFuture<F::Output> {
         self.running.take().unwrap_or_else(|| self.start())
@@ -132,11 +154,7 @@ impl<F: ConvexFunction> Call<F> {
             .as_ref()
             .map(|(ts, taken)| wire::At { ts, taken: *taken });
         let request = wire::Request::function(function, &self.function, at);
-        let client = match std::mem::replace(&mut self.target, Target::Default) {
-            Target::Default => default_client(),
-            Target::Client(client) => Ok(client),
-            Target::Url(url) => client_for_url(&url),
-        };
+        let client = self.take_client();
         let options = std::mem::take(&mut self.options);
         Box::pin(async move {
             let client = client?;

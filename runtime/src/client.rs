@@ -3,8 +3,10 @@
 use crate::error::Error;
 use crate::function::FunctionKind;
 use crate::limit::InFlight;
+use crate::live_settings::LiveSettings;
 use crate::options::{FetchOptions, option_setters};
 use crate::retry::RetryPolicy;
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -56,6 +58,10 @@ struct Inner {
     /// Where HTTP actions are served, without a trailing slash.
     site_url: String,
     max_file_bytes: Option<u64>,
+    live: LiveSettings,
+    /// The live connections (the sync module's hub), made on first use; typed there, so that this module
+    /// need not know it.
+    sync: OnceLock<Arc<dyn Any + Send + Sync>>,
 }
 
 /// What [`Call::on`](crate::Call::on) takes: a [`Client`], or a reference to one.
@@ -124,6 +130,7 @@ impl Client {
             in_flight: InFlight::default(),
             site_url: None,
             max_file_bytes: None,
+            live: LiveSettings::default(),
         }
     }
 
@@ -174,6 +181,15 @@ impl Client {
     pub(crate) fn max_file_bytes(&self) -> Option<u64> {
         self.inner.max_file_bytes
     }
+
+    pub(crate) fn live_settings(&self) -> &LiveSettings {
+        &self.inner.live
+    }
+
+    /// Where the sync module keeps this client's live connections.
+    pub(crate) fn sync_slot(&self) -> &OnceLock<Arc<dyn Any + Send + Sync>> {
+        &self.inner.sync
+    }
 }
 
 /// Settings for a [`Client`].
@@ -192,6 +208,7 @@ pub struct ClientBuilder {
     in_flight: InFlight,
     site_url: Option<String>,
     max_file_bytes: Option<u64>,
+    live: LiveSettings,
 }
 
 /// Where the client's HTTP connections come from.
@@ -403,6 +420,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How the WebSocket of live queries ([`Call::subscribe`](crate::Call::subscribe)) reconnects, and when a
+    /// silent one is replaced.
+    pub fn live(mut self, settings: LiveSettings) -> Self {
+        self.live = settings;
+        self
+    }
+
     /// Skips the check that the URL looks like a deployment URL (not a `.convex.site` HTTP-actions URL), for
     /// self-hosted backends behind unusual addresses. The URL must still be `http` or `https`.
     pub fn skip_url_check(mut self) -> Self {
@@ -448,6 +472,8 @@ impl ClientBuilder {
                 in_flight: self.in_flight.build()?,
                 site_url,
                 max_file_bytes: self.max_file_bytes,
+                live: self.live,
+                sync: OnceLock::new(),
             }),
         })
     }

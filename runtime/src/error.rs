@@ -189,6 +189,18 @@ pub enum Error {
         problem: HttpProblem,
     },
 
+    /// A live query, or a call sent over the WebSocket, failed for a reason of the connection rather than of
+    /// the function: the deployment refused the credential, or the connection was lost under an action.
+    /// `problem` says which; match on it.
+    #[error("Convex {function}: {problem}")]
+    #[non_exhaustive]
+    Live {
+        /// The function subscribed to or called.
+        function: FunctionName,
+        /// What failed.
+        problem: LiveProblem,
+    },
+
     /// The client is not set up: no `CONVEX_URL`, an invalid deployment URL, a credential that cannot be a
     /// header. Nothing was sent.
     #[error("convex-fetch is not configured correctly: {message}")]
@@ -215,7 +227,8 @@ impl Error {
             | Error::Timeout { function, .. }
             | Error::Decode { function, .. }
             | Error::SnapshotExpired { function, .. }
-            | Error::InvalidArgs { function, .. } => Some(function),
+            | Error::InvalidArgs { function, .. }
+            | Error::Live { function, .. } => Some(function),
             Error::Config { .. } | Error::Http { .. } => None,
         }
     }
@@ -275,6 +288,11 @@ impl Error {
             Error::Transport { .. } | Error::Decode { .. } => StatusCode::BAD_GATEWAY,
             Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Error::SnapshotExpired { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Live { problem, .. } => match problem {
+                LiveProblem::AuthRefused { .. } => StatusCode::UNAUTHORIZED,
+                LiveProblem::MayHaveRun | LiveProblem::Fatal { .. } => StatusCode::BAD_GATEWAY,
+                LiveProblem::Stopped => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             Error::Http { problem, .. } => match problem {
                 HttpProblem::Status { status, .. } => match *status {
                     StatusCode::UNAUTHORIZED
@@ -302,6 +320,8 @@ impl Error {
             Error::InvalidArgs { .. } | Error::Config { .. } => true,
             Error::Server { status, code, .. } => not_run(status.as_u16(), code),
             Error::Function { .. } | Error::Decode { .. } | Error::SnapshotExpired { .. } => false,
+            // A refused `Authenticate` comes before anything the socket runs.
+            Error::Live { problem, .. } => matches!(problem, LiveProblem::AuthRefused { .. }),
             Error::Http { problem, .. } => match problem {
                 HttpProblem::Transport { sent, .. } | HttpProblem::Timeout { sent, .. } => !sent,
                 HttpProblem::ForeignOrigin { .. } | HttpProblem::Invalid { .. } => true,
@@ -311,6 +331,35 @@ impl Error {
             },
         }
     }
+}
+
+/// What failed in an [`Error::Live`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LiveProblem {
+    /// The deployment refused the credential of the connection (the protocol's `AuthError`): an expired or
+    /// unknown token. A subscription keeps trying, and yields values again once a credential is accepted.
+    #[error("the deployment refused the credential: {message}")]
+    #[non_exhaustive]
+    AuthRefused {
+        /// The deployment's reason.
+        message: String,
+    },
+    /// The connection was lost while an action (or a mutation whose outcome cannot be learnt again) was in
+    /// flight: it may or may not have run. Actions are never re-sent.
+    #[error("the connection was lost while the call was in flight: it may have run")]
+    MayHaveRun,
+    /// The deployment ended the connection with a `FatalError`, a fault of the client it does not expect to
+    /// go away by itself. The client reconnects, after its longest backoff.
+    #[error("the deployment closed the connection with a fatal error: {message}")]
+    #[non_exhaustive]
+    Fatal {
+        /// The deployment's message.
+        message: String,
+    },
+    /// The connection's task stopped (the runtime is shutting down).
+    #[error("the live connection stopped")]
+    Stopped,
 }
 
 /// A plain HTTP request of the deployment, named in [`Error::Http`].

@@ -63,12 +63,14 @@ mod function;
 mod grammar;
 mod http_action;
 mod limit;
+mod live_settings;
 mod options;
 pub mod pagination;
 mod retry;
 mod secret;
 mod snapshot;
 mod storage;
+mod sync;
 pub mod token;
 pub mod value;
 mod wire;
@@ -80,7 +82,8 @@ pub use client::{
     DEFAULT_TIMEOUT, IntoClient, default_client, init, set_default_client,
 };
 pub use error::{
-    Error, FailureDetails, FunctionName, HttpCall, HttpProblem, NOT_RUN_CODES, SNAPSHOT_LIFETIME,
+    Error, FailureDetails, FunctionName, HttpCall, HttpProblem, LiveProblem, NOT_RUN_CODES,
+    SNAPSHOT_LIFETIME,
 };
 pub use function::{
     Action, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning, Untyped, kind,
@@ -93,6 +96,7 @@ pub use http::StatusCode;
 /// (version 1), as [`StatusCode`].
 pub use http::{HeaderMap, Method};
 pub use http_action::{HttpFuture, HttpRequest, HttpResponse};
+pub use live_settings::LiveSettings;
 pub use options::FetchOptions;
 /// The HTTP client crate, at the version [`ClientBuilder::http_client`] takes.
 pub use reqwest;
@@ -100,6 +104,7 @@ pub use retry::RetryPolicy;
 pub use secret::{IntoCredential, Secret};
 pub use snapshot::Snapshot;
 pub use storage::{Download, FileStream, Storage, Upload, UploadBody};
+pub use sync::{ConnectionState, Subscribable, Subscription};
 
 /// Declares a typed stub for a Convex query: `#[convex::query("module:export")]` on a bodyless `async fn`.
 ///

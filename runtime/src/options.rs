@@ -91,6 +91,17 @@ impl FetchOptions {
         }
     }
 
+    /// The credential as the sync protocol's `Authenticate` carries it: the token or key without its scheme
+    /// (checked as the header would be), and whether it is an admin key.
+    pub(crate) fn bare_credential(&self) -> Result<Option<(bool, String)>, Error> {
+        let admin = matches!(self.credential, Some(Credential::AdminKey(_)));
+        Ok(self.authorization()?.and_then(|header| {
+            let text = header.to_str().ok()?;
+            let (_, bare) = text.split_once(' ')?;
+            Some((admin, bare.to_owned()))
+        }))
+    }
+
     pub(crate) fn is_verbose(&self) -> bool {
         self.verbose
     }

@@ -94,6 +94,7 @@ mod format;
 mod grammar;
 mod handler;
 pub mod js;
+mod live;
 mod path;
 mod record;
 mod request;
@@ -109,6 +110,7 @@ pub use ctx::Ctx;
 pub use fault::Fault;
 pub use handler::FunctionError;
 pub use js::{JsDeployment, JsDeploymentBuilder, JsError, function_spec};
+pub use live::SyncFault;
 pub use record::{CallTimeout, RecordedCall};
 pub use site::{HttpActionRequest, RecordedHttpRequest};
 
@@ -301,6 +303,55 @@ impl TestDeployment {
     /// Drops the queued faults.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
+    }
+
+    /// Queues a fault of the sync WebSocket (live queries): it strikes the next message a session sends, or
+    /// for [`SyncFault::DropOnMutation`] the next mutation a session receives.
+    ///
+    /// ```
+    /// use convex_fetch_testing::{SyncFault, TestDeployment};
+    ///
+    /// # #[tokio::main] async fn main() {
+    /// let deployment = TestDeployment::builder().start().await;
+    /// // The next message is lost with the connection; the one after it is a close with code 1013.
+    /// deployment.fail_next_sync(SyncFault::Drop);
+    /// deployment.fail_next_sync(SyncFault::Close { code: 1013, reason: "Overloaded".into() });
+    /// assert_eq!(deployment.pending_sync_faults(), 2);
+    /// # }
+    /// ```
+    pub fn fail_next_sync(&self, fault: SyncFault) {
+        self.shared.live.fail_next(fault);
+    }
+
+    /// How many queued sync faults have not struck yet.
+    pub fn pending_sync_faults(&self) -> usize {
+        self.shared.live.pending_faults()
+    }
+
+    /// Drops every open sync WebSocket now, without a close frame (the clients see 1006).
+    pub fn drop_sync_connections(&self) {
+        self.shared.live.drop_all();
+    }
+
+    /// Refuses `token` on the sync socket from now on (an `AuthError`, then the socket closes), even if
+    /// registered with [`TestDeploymentBuilder::token`]: as a revoked or expired token is.
+    pub fn refuse_token(&self, token: impl Into<String>) {
+        self.shared.live.refuse(token.into());
+    }
+
+    /// The messages clients sent on sync sockets, oldest first (the last 10,000), as JSON.
+    pub fn sync_messages(&self) -> Vec<serde_json::Value> {
+        self.shared.live.messages()
+    }
+
+    /// How many sync WebSockets were opened since the start.
+    pub fn sync_connections_opened(&self) -> u64 {
+        self.shared.live.opened()
+    }
+
+    /// How many sync WebSockets are open now.
+    pub fn sync_connections_open(&self) -> u64 {
+        self.shared.live.open()
     }
 }
 
@@ -567,8 +618,11 @@ impl TestDeploymentBuilder {
             request_ids: AtomicU64::new(0),
             routes: self.routes,
             files: self.files,
+            live: live::Live::default(),
         });
         let app = axum::Router::new()
+            .route("/api/sync", axum::routing::get(live::upgrade))
+            .route("/api/{version}/sync", axum::routing::get(live::upgrade))
             .fallback(server::handle)
             .with_state(shared.clone());
         let (shutdown, mut stopped) = watch::channel(false);

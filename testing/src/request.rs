@@ -320,7 +320,7 @@ fn recorded(args: Value) -> ConvexValue {
 }
 
 /// `Convex-Client: {client name}-{semver}`; a missing header is accepted.
-fn check_client_version(headers: &HeaderMap) -> Result<(), SystemError> {
+pub(crate) fn check_client_version(headers: &HeaderMap) -> Result<(), SystemError> {
     let Some(value) = headers.get("convex-client") else {
         return Ok(());
     };

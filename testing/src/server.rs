@@ -1,11 +1,13 @@
 //! The HTTP service: latency and faults around each request, running handlers, and answering in Convex's
 //! shapes.
 
+use super::auth::Caller;
 use super::conn::Connection;
 use super::ctx::Ctx;
 use super::fault::{Fault, truncated_body};
 use super::handler::Registered;
 use super::lock;
+use super::path::FunctionPath;
 use super::record::Recorder;
 use super::request::{CallRequest, Prepared, SystemError, prepare};
 use super::site::{self, Routes};
@@ -18,6 +20,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 use convex_fetch::FunctionKind;
+use convex_fetch::value::Value as ConvexValue;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -53,11 +56,13 @@ pub(crate) struct Shared {
     pub(crate) routes: Routes,
     /// File storage.
     pub(crate) files: Arc<Files>,
+    /// The sync protocol's sessions: commits wake them, faults strike them, mutations are deduplicated.
+    pub(crate) live: super::live::Live,
 }
 
 impl Shared {
     /// Moves the timestamp on, to the clock or one step past the last, and returns it.
-    fn advance_ts(&self) -> u64 {
+    pub(crate) fn advance_ts(&self) -> u64 {
         let now = now_ns();
         let previous = self
             .ts
@@ -76,7 +81,7 @@ impl Shared {
 
     /// A function failure's `errorMessage` as the backend writes it: `[Request ID: <16 hex>] Server Error`,
     /// then, unless redacted, a newline, `text` and a newline.
-    fn error_message(&self, text: &str) -> String {
+    pub(crate) fn error_message(&self, text: &str) -> String {
         use std::hash::{BuildHasher, RandomState};
         // Unique and unpredictable-looking, like the backend's, without a random number crate.
         let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
@@ -88,13 +93,9 @@ impl Shared {
             format!("{prefix}\n{text}\n")
         }
     }
-
-    fn failure(&self, text: &str, data: Option<Value>, log_lines: Vec<String>) -> Answer {
-        Answer::failure(self.error_message(text), data, log_lines)
-    }
 }
 
-fn now_ns() -> u64 {
+pub(crate) fn now_ns() -> u64 {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -348,20 +349,62 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
         format,
         caller,
     } = call;
+    match execute(shared, &path, endpoint_kind, args, caller).await {
+        Ok(Ran { value, log_lines }) => Answer::success(format.apply(value), log_lines),
+        Err(Threw {
+            message,
+            data,
+            log_lines,
+        }) => Answer::failure(message, data.map(|data| format.apply(data)), log_lines),
+    }
+}
+
+/// A function's success: its Convex-encoded value and log lines.
+pub(crate) struct Ran {
+    pub(crate) value: Value,
+    pub(crate) log_lines: Vec<String>,
+}
+
+/// A function's failure: the backend's `errorMessage`, the Convex-encoded `ConvexError` data, log lines.
+pub(crate) struct Threw {
+    pub(crate) message: String,
+    pub(crate) data: Option<Value>,
+    pub(crate) log_lines: Vec<String>,
+}
+
+impl Shared {
+    fn threw(&self, text: &str, data: Option<Value>, log_lines: Vec<String>) -> Threw {
+        Threw {
+            message: self.error_message(text),
+            data,
+            log_lines,
+        }
+    }
+}
+
+/// Finds the function and runs it as `caller`, over HTTP or the sync socket alike. A mutation moves the
+/// deployment's timestamp and, once it has run, wakes the live queries.
+pub(crate) async fn execute(
+    shared: &Shared,
+    path: &FunctionPath,
+    endpoint_kind: Option<FunctionKind>,
+    args: Result<ConvexValue, String>,
+    caller: Caller,
+) -> Result<Ran, Threw> {
     let canonical = path.canonical();
     let registered = shared
         .functions
         .get(&canonical)
         .filter(|function| !function.internal || caller.admin);
     let Some(registered) = registered else {
-        return shared.failure(
+        return Err(shared.threw(
             &format!("Could not find public function for '{canonical}'."),
             None,
             Vec::new(),
-        );
+        ));
     };
     if let Some(kind) = endpoint_kind.filter(|kind| *kind != registered.kind) {
-        return shared.failure(
+        return Err(shared.threw(
             &format!(
                 "Trying to execute {} as {}, but it is defined as {}.",
                 path.with_js(),
@@ -370,11 +413,11 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
             ),
             None,
             Vec::new(),
-        );
+        ));
     }
     let args = match args {
         Ok(args) => args,
-        Err(message) => return shared.failure(&message, None, Vec::new()),
+        Err(message) => return Err(shared.threw(&message, None, Vec::new())),
     };
     let ctx = Ctx::new(
         canonical.clone(),
@@ -386,34 +429,41 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
     let running = match (registered.handler)(ctx.clone(), &args) {
         Ok(running) => running,
         Err(message) => {
-            return shared.failure(
+            return Err(shared.threw(
                 &format!("ArgumentValidationError: {message}\n\nObject: {args}"),
                 None,
                 Vec::new(),
-            );
+            ));
         }
     };
     lock(&shared.recorder).executed(&canonical);
-    if registered.kind == FunctionKind::Mutation {
+    let mutation = registered.kind == FunctionKind::Mutation;
+    if mutation {
         shared.advance_ts();
     }
     // On its own task: a panicking handler fails its call instead of the connection, and a handler keeps
     // running when its caller disconnects, as a function on a deployment does.
     let outcome = tokio::spawn(running).await;
+    if mutation {
+        shared.live.committed();
+    }
     let log_lines = ctx.log_lines();
     match outcome {
         Ok(Ok(value)) => match value.to_json() {
-            Ok(json) => Answer::success(format.apply(json), log_lines),
-            Err(e) => shared.failure(
+            Ok(json) => Ok(Ran {
+                value: json,
+                log_lines,
+            }),
+            Err(e) => Err(shared.threw(
                 &format!(
                     "Uncaught Error: the handler's return value could not be encoded for Convex: {e}\n{}",
                     stack_line(&canonical)
                 ),
                 None,
                 log_lines,
-            ),
+            )),
         },
-        Ok(Err(error)) => shared.failure(
+        Ok(Err(error)) => Err(shared.threw(
             &format!(
                 "Uncaught {}: {}\n{}",
                 error.name(),
@@ -421,12 +471,9 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
                 stack_line(&canonical)
             ),
             // Data that does not encode cannot be made by `FunctionError::convex`, which checks it.
-            error
-                .data()
-                .and_then(|data| data.to_json().ok())
-                .map(|data| format.apply(data)),
+            error.data().and_then(|data| data.to_json().ok()),
             log_lines,
-        ),
+        )),
         Err(join_error) => {
             let message = match join_error.try_into_panic() {
                 Ok(panic) => panic
@@ -436,14 +483,14 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
                     .unwrap_or_else(|| "a panic".to_owned()),
                 Err(_) => "cancelled".to_owned(),
             };
-            shared.failure(
+            Err(shared.threw(
                 &format!(
                     "Uncaught Error: the handler of {canonical} panicked: {message}\n{}",
                     stack_line(&canonical)
                 ),
                 None,
                 log_lines,
-            )
+            ))
         }
     }
 }

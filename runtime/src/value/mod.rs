@@ -106,6 +106,13 @@ pub(crate) fn deserialize<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>
     T::deserialize(de::Convex(deserializer))
 }
 
+/// Decodes a borrowed Convex-encoded `serde_json::Value` into `T`, without copying it.
+pub(crate) fn from_json_ref<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Result<T, serde_json::Error> {
+    T::deserialize(de::Convex(value))
+}
+
 /// Decodes a Convex-encoded `serde_json::Value` into `T`.
 pub fn from_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,

@@ -12,4 +12,4 @@ mod response;
 pub(crate) use exchange::{error_chain, retry_after};
 pub(crate) use execute::{call, query_ts};
 pub(crate) use request::{At, Request};
-pub(crate) use response::excerpt;
+pub(crate) use response::{excerpt, function_failure};

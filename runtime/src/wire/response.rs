@@ -189,25 +189,36 @@ pub(super) fn function_result<O: DeserializeOwned>(
                     decode_error(function, format!("unreadable `errorData`: {e}"), body)
                 })?;
             let raw = envelope.error_message.unwrap_or_default();
-            let parsed = ErrorText::parse(&raw);
-            Err(Error::Function {
-                function: function.clone(),
-                message: parsed.message.to_owned(),
-                data,
-                log_lines: envelope.log_lines,
-                details: Box::new(FailureDetails {
-                    name: parsed.name.map(str::to_owned),
-                    request_id: parsed.request_id.map(str::to_owned),
-                    stack: parsed.stack.map(str::to_owned),
-                    raw_message: raw.clone(),
-                }),
-            })
+            Err(function_failure(function, raw, data, envelope.log_lines))
         }
         other => Err(decode_error(
             function,
             format!("unknown response status `{other}`"),
             body,
         )),
+    }
+}
+
+/// A function's failure from its `errorMessage`, `errorData` (already decoded) and log lines: the one shape
+/// of `Error::Function`, for HTTP answers and the sync protocol alike.
+pub(crate) fn function_failure(
+    function: &FunctionName,
+    raw: String,
+    data: Option<value::Value>,
+    log_lines: Vec<String>,
+) -> Error {
+    let parsed = ErrorText::parse(&raw);
+    Error::Function {
+        function: function.clone(),
+        message: parsed.message.to_owned(),
+        data,
+        log_lines,
+        details: Box::new(FailureDetails {
+            name: parsed.name.map(str::to_owned),
+            request_id: parsed.request_id.map(str::to_owned),
+            stack: parsed.stack.map(str::to_owned),
+            raw_message: raw.clone(),
+        }),
     }
 }
 

@@ -1,0 +1,64 @@
+//! The settings of a client's live connection (the sync WebSocket of subscriptions): how it reconnects and
+//! when it counts the server as gone. A leaf module, so that the client can hold them.
+
+use std::time::Duration;
+
+/// How a client's WebSocket reconnects, and when a silent one is replaced. Set with
+/// [`ClientBuilder::live`](crate::ClientBuilder::live); the defaults follow the official clients.
+///
+/// ```
+/// use convex_fetch::LiveSettings;
+/// use std::time::Duration;
+///
+/// let settings = LiveSettings::default().max_backoff(Duration::from_secs(5));
+/// let client = convex_fetch::Client::builder("https://happy-otter-123.convex.cloud").live(settings).build()?;
+/// # let _ = client; Ok::<(), convex_fetch::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSettings {
+    pub(crate) initial_backoff: Duration,
+    pub(crate) max_backoff: Duration,
+    pub(crate) silence_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(16),
+            // The server pings every 5 s and sends a JSON `Ping` after 15 s of silence.
+            silence_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl LiveSettings {
+    /// The wait before the first reconnect after a connection is lost; it doubles with each failed attempt,
+    /// up to [`max_backoff`](Self::max_backoff), and each wait is moved by up to half of itself at random so
+    /// that many clients do not reconnect at once. Default 1 s.
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest wait between reconnects (before jitter). Default 16 s.
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// How long the connection may go without any frame from the server (the server pings every 5 s) before
+    /// it is counted as dead and replaced. Default 30 s.
+    pub fn silence_timeout(mut self, timeout: Duration) -> Self {
+        self.silence_timeout = timeout;
+        self
+    }
+
+    /// How long opening the WebSocket (TCP, TLS and the upgrade) may take. Default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+}

@@ -1,0 +1,375 @@
+//! Live queries over Convex's sync protocol (the `/api/sync` WebSocket): [`Call::subscribe`] turns a query
+//! call into a [`Subscription`], a stream of its current value and then of each change.
+//!
+//! Each client opens one WebSocket per credential on first use (the protocol authenticates a socket, not a
+//! query), shared by all its subscriptions; identical subscriptions (path, args, credential) share one
+//! query on the server. `protocol` holds the messages, `worker` the task that owns a socket and replaces it
+//! when lost, `subscription` the typed stream.
+
+mod protocol;
+mod random;
+mod subscription;
+mod worker;
+
+pub use subscription::Subscription;
+
+use crate::call::Call;
+use crate::client::Client;
+use crate::error::{Error, FunctionName};
+use crate::function::{ConvexFunction, Query};
+use crate::options::FetchOptions;
+use protocol::Credential;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use worker::{Command, SocketUrl, Worker};
+
+/// The state of a client's live connection, as [`Client::connection_state`] and
+/// [`Subscription::connection_state`] report it. Every change is also a `tracing` event of the target
+/// `convex_fetch::live`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// Nothing has been subscribed yet: no socket is open.
+    Idle,
+    /// The first socket is being opened.
+    Connecting,
+    /// The socket is open; subscriptions are live.
+    Connected,
+    /// The socket was lost; a new one is opened after `retry_in`. Subscriptions keep their last value and
+    /// catch up once reconnected.
+    Reconnecting {
+        /// Why the last socket ended (a close code, a silence, a refused credential…), without credentials.
+        reason: String,
+        /// How many attempts have failed in a row.
+        attempt: u32,
+        /// The wait before the next attempt, jitter included.
+        retry_in: Duration,
+    },
+}
+
+/// Marks the functions [`Call::subscribe`] accepts: queries. Implemented for every [`Query`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Convex query, so it cannot be subscribed to",
+    label = "only queries can be subscribed",
+    note = "`.subscribe()` streams a query's results; run a mutation or an action by awaiting its call"
+)]
+pub trait Subscribable: ConvexFunction {}
+
+impl<F: Query> Subscribable for F {}
+
+impl<F: ConvexFunction> Call<F> {
+    /// Subscribes to the query: a stream of its current value, then of each change, decoded as the call's
+    /// output (or the type given to [`returning`](Call::returning)). Dropping the stream unsubscribes.
+    ///
+    /// The call's client (`.on`, `.url` or the default) opens its WebSocket on the first poll, and the call's
+    /// credential (`.auth`, `.admin_key`, the client's, or [`with_auth`](crate::with_auth)'s) authenticates
+    /// it. The stream yields `Err` for a failure of the query (a `ConvexError` keeps its data) or a refused
+    /// credential, and goes on: a later change yields values again. Across a lost connection it keeps its
+    /// last value and resumes after reconnecting, without repeating an unchanged value.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// # #[convex_fetch::query("posts:list")] async fn list_posts() -> Vec<String>;
+    /// # async fn demo() -> Result<(), convex_fetch::Error> {
+    /// let mut posts = list_posts().subscribe();
+    /// while let Some(posts) = posts.next().await {
+    ///     println!("{} posts", posts?.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(self) -> Subscription<F::Output>
+    where
+        F: Subscribable,
+    {
+        let (function, client, options) = self.into_parts();
+        let name = FunctionName {
+            kind: F::KIND,
+            path: function.path().to_owned(),
+        };
+        let args = encode_args(&name, &function);
+        let start = args.and_then(|args| {
+            let client = client?;
+            let credential = credential(&options)?;
+            let connection = hub(&client).connection(&client, credential);
+            Ok((connection, args))
+        });
+        Subscription::new(name, start)
+    }
+}
+
+impl<F: ConvexFunction> Call<F> {
+    /// Runs the call over the client's WebSocket instead of HTTP, so that a write and the subscriptions it
+    /// changes are seen in order: a mutation completes only once the subscriptions of its connection reflect
+    /// it (a Transition has reached its commit). A query runs as a one-off subscription.
+    ///
+    /// Across a lost connection a mutation is re-sent with the same session and request id, which the
+    /// deployment deduplicates: it runs once. An action is never re-sent; one in flight when the connection
+    /// is lost fails with [`LiveProblem::MayHaveRun`](crate::LiveProblem::MayHaveRun). The call's timeout
+    /// bounds the wait (a mutation may still run after it).
+    ///
+    /// ```no_run
+    /// # #[convex_fetch::mutation("posts:create")] async fn create_post(title: String) -> String;
+    /// # async fn demo() -> Result<(), convex_fetch::Error> {
+    /// let id = create_post("Hello".to_owned()).over_socket().await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    pub fn over_socket(self) -> impl std::future::Future<Output = Result<F::Output, Error>> + Send {
+        let (function, client, options) = self.into_parts();
+        let name = FunctionName {
+            kind: F::KIND,
+            path: function.path().to_owned(),
+        };
+        let args = encode_args(&name, &function);
+        let timeout = options
+            .timeout_setting()
+            .unwrap_or(crate::client::DEFAULT_TIMEOUT);
+        let start = args.and_then(|args| {
+            let client = client?;
+            let credential = credential(&options)?;
+            let connection = hub(&client).connection(&client, credential);
+            Ok((connection, args))
+        });
+        async move {
+            let (connection, args) = start?;
+            let kind = match name.kind {
+                crate::function::FunctionKind::Mutation => worker::RequestKind::Mutation,
+                crate::function::FunctionKind::Action => worker::RequestKind::Action,
+                crate::function::FunctionKind::Query => {
+                    use futures_util::StreamExt;
+                    let mut once =
+                        Subscription::<F::Output>::new(name.clone(), Ok((connection, args)));
+                    return match tokio::time::timeout(timeout, once.next()).await {
+                        Ok(Some(result)) => result,
+                        Ok(None) => Err(Error::Live {
+                            function: name,
+                            problem: crate::error::LiveProblem::Stopped,
+                        }),
+                        Err(_) => Err(Error::Timeout {
+                            function: name,
+                            after: timeout,
+                            sent: true,
+                        }),
+                    };
+                }
+            };
+            let (reply, outcome) = tokio::sync::oneshot::channel();
+            let path = name.path.clone();
+            if connection
+                .send(Command::Request {
+                    kind,
+                    path,
+                    args,
+                    reply,
+                })
+                .is_err()
+            {
+                return Err(Error::Live {
+                    function: name,
+                    problem: crate::error::LiveProblem::Stopped,
+                });
+            }
+            match tokio::time::timeout(timeout, outcome).await {
+                Ok(Ok(outcome)) => decode(&name, outcome),
+                Ok(Err(_)) => Err(Error::Live {
+                    function: name,
+                    problem: crate::error::LiveProblem::Stopped,
+                }),
+                Err(_) => Err(Error::Timeout {
+                    function: name,
+                    after: timeout,
+                    sent: true,
+                }),
+            }
+        }
+    }
+}
+
+/// The args of a call as the protocol carries them: a Convex-encoded object (`{}` for none).
+fn encode_args<F: ConvexFunction>(
+    name: &FunctionName,
+    function: &F,
+) -> Result<serde_json::Value, Error> {
+    let mut bytes = Vec::new();
+    crate::value::encode_args(function, &mut bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|()| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+        .and_then(|args| match args {
+            serde_json::Value::Null => Ok(serde_json::Value::Object(Default::default())),
+            object @ serde_json::Value::Object(_) => Ok(object),
+            _ => Err("the args must be an object".to_owned()),
+        })
+        .map_err(|message| Error::InvalidArgs {
+            function: name.clone(),
+            message,
+        })
+}
+
+/// The credential of a call as the socket's `Authenticate` carries it.
+fn credential(options: &FetchOptions) -> Result<Option<Credential>, Error> {
+    Ok(options.bare_credential()?.map(|(admin, text)| {
+        if !admin {
+            return Credential::User(text);
+        }
+        // `key:<base64 identity>` is the acting-as form; an admin key holds colons of its own, so the suffix
+        // counts only if it decodes to a JSON object.
+        if let Some((key, identity)) = text.rsplit_once(':') {
+            use base64::Engine as _;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(identity)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .filter(serde_json::Value::is_object);
+            if let Some(identity) = decoded {
+                return Credential::Admin {
+                    key: key.to_owned(),
+                    acting_as: Some(identity),
+                };
+            }
+        }
+        Credential::Admin {
+            key: text,
+            acting_as: None,
+        }
+    }))
+}
+
+/// One live connection's handle: where commands go, its state, and the worker until it is spawned.
+pub(crate) struct Connection {
+    commands: mpsc::UnboundedSender<Command>,
+    state: watch::Receiver<ConnectionState>,
+    worker: Mutex<Option<Worker>>,
+}
+
+impl Connection {
+    /// Sends a command, spawning the worker on first use (on the current Tokio runtime).
+    fn send(&self, command: Command) -> Result<(), ()> {
+        if let Some(worker) = lock(&self.worker).take() {
+            tokio::spawn(worker.run());
+        }
+        self.commands.send(command).map_err(|_| ())
+    }
+}
+
+/// A client's live connections, one per credential.
+#[derive(Default)]
+struct Hub {
+    connections: Mutex<HashMap<Option<Credential>, Arc<Connection>>>,
+}
+
+impl fmt::Debug for Hub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    fn connection(&self, client: &Client, credential: Option<Credential>) -> Arc<Connection> {
+        let mut connections = lock(&self.connections);
+        connections
+            .entry(credential.clone())
+            .or_insert_with(|| {
+                let (commands, receiver) = mpsc::unbounded_channel();
+                let (state, state_rx) = watch::channel(ConnectionState::Idle);
+                let worker = Worker::new(
+                    SocketUrl::of(client.url()),
+                    credential,
+                    client.live_settings().clone(),
+                    receiver,
+                    state,
+                );
+                Arc::new(Connection {
+                    commands,
+                    state: state_rx,
+                    worker: Mutex::new(Some(worker)),
+                })
+            })
+            .clone()
+    }
+}
+
+/// Locks a mutex, going on after a panic elsewhere: the data stays consistent at every unlock.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn hub(client: &Client) -> Arc<Hub> {
+    let slot = client
+        .sync_slot()
+        .get_or_init(|| Arc::new(Hub::default()) as Arc<dyn std::any::Any + Send + Sync>)
+        .clone();
+    // The slot only ever holds a hub.
+    slot.downcast::<Hub>().unwrap_or_default()
+}
+
+impl Client {
+    /// The state of the live connection of this client's own credential (the one its builder set, or none),
+    /// as a `watch` receiver: read it with `borrow()`, wait for changes with `changed()`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: convex_fetch::Client) {
+    /// let mut state = client.connection_state();
+    /// while state.changed().await.is_ok() {
+    ///     println!("{:?}", *state.borrow());
+    /// }
+    /// # }
+    /// ```
+    pub fn connection_state(&self) -> watch::Receiver<ConnectionState> {
+        let credential = credential(self.defaults()).ok().flatten();
+        hub(self).connection(self, credential).state.clone()
+    }
+}
+
+/// A result or failure of the protocol as the call's `Result`.
+fn decode<T: serde::de::DeserializeOwned>(
+    function: &FunctionName,
+    outcome: worker::Outcome,
+) -> Result<T, Error> {
+    use crate::error::LiveProblem;
+    use worker::Outcome;
+    match outcome {
+        Outcome::Value(value) => {
+            crate::value::from_json_ref::<T>(&value).map_err(|e| Error::Decode {
+                function: function.clone(),
+                message: e.to_string(),
+                excerpt: crate::wire::excerpt(value.to_string().as_bytes()),
+            })
+        }
+        Outcome::Failed(failure) => {
+            let data = failure
+                .data
+                .as_ref()
+                .and_then(|data| crate::value::from_json_ref::<crate::value::Value>(data).ok());
+            Err(crate::wire::function_failure(
+                function,
+                failure.message.clone(),
+                data,
+                failure.log_lines.clone(),
+            ))
+        }
+        Outcome::Refused(message) => Err(Error::Live {
+            function: function.clone(),
+            problem: LiveProblem::AuthRefused {
+                message: message.to_string(),
+            },
+        }),
+        Outcome::Fatal(message) => Err(Error::Live {
+            function: function.clone(),
+            problem: LiveProblem::Fatal {
+                message: message.to_string(),
+            },
+        }),
+        Outcome::MayHaveRun => Err(Error::Live {
+            function: function.clone(),
+            problem: LiveProblem::MayHaveRun,
+        }),
+        Outcome::Pending => Err(Error::Live {
+            function: function.clone(),
+            problem: LiveProblem::Stopped,
+        }),
+    }
+}

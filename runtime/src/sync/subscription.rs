@@ -1,0 +1,181 @@
+//! The typed stream of a live query.
+
+use super::worker::{Command, Outcome};
+use super::{Connection, ConnectionState};
+use crate::error::{Error, FunctionName, LiveProblem};
+use futures_core::Stream;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::{oneshot, watch};
+
+/// A live query: a [`Stream`] of its current value, then of each change. Made by
+/// [`Call::subscribe`](crate::Call::subscribe); dropping it unsubscribes.
+///
+/// A consumer slower than the changes sees the latest value, not every intermediate one. An item is
+/// `Err` when the query failed (a thrown `ConvexError` keeps its data: [`Error::data`]), when its result
+/// does not decode as `T`, or when the deployment refused the credential ([`Error::Live`]); the stream goes
+/// on after it.
+pub struct Subscription<T> {
+    function: FunctionName,
+    connection: Option<Arc<Connection>>,
+    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
+}
+
+/// Where a subscription's stream stands.
+enum Step {
+    Start {
+        connection: Arc<Connection>,
+        path: String,
+        args: serde_json::Value,
+    },
+    Live {
+        results: watch::Receiver<Outcome>,
+        _guard: Unsubscribe,
+        first: bool,
+    },
+    Failed(Error),
+    Done,
+}
+
+/// Sends `Remove` for the query when the last of its subscriptions goes.
+struct Unsubscribe {
+    connection: Arc<Connection>,
+    query_id: u32,
+}
+
+impl Drop for Unsubscribe {
+    fn drop(&mut self) {
+        let _ = self.connection.commands.send(Command::Unsubscribe {
+            query_id: self.query_id,
+        });
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> Subscription<T> {
+    pub(crate) fn new(
+        function: FunctionName,
+        start: Result<(Arc<Connection>, serde_json::Value), Error>,
+    ) -> Subscription<T> {
+        let (connection, step) = match start {
+            Ok((connection, args)) => (
+                Some(connection.clone()),
+                Step::Start {
+                    connection,
+                    path: function.path.clone(),
+                    args,
+                },
+            ),
+            Err(error) => (None, Step::Failed(error)),
+        };
+        let name = function.clone();
+        let inner = futures_util::stream::unfold(step, move |step| {
+            let function = name.clone();
+            async move { next::<T>(&function, step).await }
+        });
+        Subscription {
+            function,
+            connection,
+            inner: Box::pin(inner),
+        }
+    }
+}
+
+impl<T> Subscription<T> {
+    /// The query subscribed to.
+    pub fn function(&self) -> &FunctionName {
+        &self.function
+    }
+
+    /// The state of the connection this subscription is served by; `None` when it could not start (its
+    /// first item is then the reason).
+    pub fn connection_state(&self) -> Option<watch::Receiver<ConnectionState>> {
+        self.connection.as_ref().map(|c| c.state.clone())
+    }
+}
+
+async fn next<T: DeserializeOwned>(
+    function: &FunctionName,
+    mut step: Step,
+) -> Option<(Result<T, Error>, Step)> {
+    loop {
+        match step {
+            Step::Done => return None,
+            Step::Failed(error) => return Some((Err(error), Step::Done)),
+            Step::Start {
+                connection,
+                path,
+                args,
+            } => {
+                let (reply, subscribed) = oneshot::channel();
+                let sent = connection.send(Command::Subscribe { path, args, reply });
+                let subscribed = match (sent, subscribed.await) {
+                    (Ok(()), Ok(subscribed)) => subscribed,
+                    _ => return Some((Err(stopped(function)), Step::Done)),
+                };
+                step = Step::Live {
+                    results: subscribed.results,
+                    _guard: Unsubscribe {
+                        connection,
+                        query_id: subscribed.query_id,
+                    },
+                    first: true,
+                };
+            }
+            Step::Live {
+                mut results,
+                _guard,
+                first,
+            } => {
+                if !first && results.changed().await.is_err() {
+                    return Some((Err(stopped(function)), Step::Done));
+                }
+                let outcome = results.borrow_and_update().clone();
+                let item = match outcome {
+                    Outcome::Pending => None,
+                    outcome => Some(super::decode::<T>(function, outcome)),
+                };
+                let next = Step::Live {
+                    results,
+                    _guard,
+                    first: false,
+                };
+                match item {
+                    Some(item) => return Some((item, next)),
+                    None => step = next,
+                }
+            }
+        }
+    }
+}
+
+fn stopped(function: &FunctionName) -> Error {
+    Error::Live {
+        function: function.clone(),
+        problem: LiveProblem::Stopped,
+    }
+}
+
+impl<T> Stream for Subscription<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl<T> Unpin for Subscription<T> {}
+
+impl<T> fmt::Debug for Subscription<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("function", &self.function)
+            .field(
+                "connection",
+                &self.connection.as_ref().map(|c| c.state.borrow().clone()),
+            )
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,824 @@
+//! One live connection: a task that owns the WebSocket of one (client, credential), its query set, its
+//! requests and its versions, and replaces the socket when it is lost.
+//!
+//! Everything the protocol keeps per socket (versions, the server's query ids) restarts with each socket;
+//! what the client keeps (the session id, query ids, request ids, the last results) lives here for the
+//! connection's lifetime, so that a reconnect resubscribes from version 0 and re-sends unfinished mutations
+//! under the same (session id, request id), which the deployment deduplicates.
+
+use super::ConnectionState;
+use super::protocol::{
+    self, Credential, Modification, QueryModification, Response, ServerMessage, StateVersion,
+    Transition,
+};
+use crate::live_settings::LiveSettings;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// The `Convex-Client` header of the socket, as the HTTP calls send it.
+const CONVEX_CLIENT: &str = concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION"));
+
+/// The largest message read: tungstenite's default, as the backend's.
+const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
+/// A function's failure, as the protocol carries it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) data: Option<Value>,
+    pub(crate) log_lines: Vec<String>,
+}
+
+/// The latest result of a query, or how a request ended.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    /// No result yet.
+    Pending,
+    /// The Convex-encoded value.
+    Value(Arc<Value>),
+    Failed(Arc<Failure>),
+    /// The deployment refused the credential.
+    Refused(Arc<str>),
+    /// A `FatalError`.
+    Fatal(Arc<str>),
+    /// Lost with the connection; may have run.
+    MayHaveRun,
+}
+
+impl Outcome {
+    fn same(&self, other: &Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Pending, Outcome::Pending) | (Outcome::MayHaveRun, Outcome::MayHaveRun) => {
+                true
+            }
+            (Outcome::Value(a), Outcome::Value(b)) => a == b,
+            (Outcome::Failed(a), Outcome::Failed(b)) => a == b,
+            (Outcome::Refused(a), Outcome::Refused(b)) | (Outcome::Fatal(a), Outcome::Fatal(b)) => {
+                a == b
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What a subscription gets back: its query's id (to unsubscribe) and its results.
+pub(crate) struct Subscribed {
+    pub(crate) query_id: u32,
+    pub(crate) results: watch::Receiver<Outcome>,
+}
+
+/// Mutation or action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestKind {
+    Mutation,
+    Action,
+}
+
+pub(crate) enum Command {
+    Subscribe {
+        path: String,
+        args: Value,
+        reply: oneshot::Sender<Subscribed>,
+    },
+    Unsubscribe {
+        query_id: u32,
+    },
+    Request {
+        kind: RequestKind,
+        path: String,
+        args: Value,
+        reply: oneshot::Sender<Outcome>,
+    },
+}
+
+struct Query {
+    path: String,
+    args: Value,
+    key: String,
+    subscribers: usize,
+    journal: Option<Value>,
+    results: watch::Sender<Outcome>,
+}
+
+impl Query {
+    fn publish(&self, outcome: Outcome) {
+        self.results.send_if_modified(|current| {
+            if current.same(&outcome) {
+                false
+            } else {
+                *current = outcome;
+                true
+            }
+        });
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RequestState {
+    /// Not sent on the current socket.
+    Unsent,
+    /// Sent on the current socket, no answer yet.
+    Sent,
+    /// A mutation that succeeded at this commit timestamp, waiting for a Transition that reaches it.
+    Committed(u64),
+}
+
+struct Request {
+    kind: RequestKind,
+    path: String,
+    args: Value,
+    state: RequestState,
+    /// Sent on an earlier socket that was lost: it may have run.
+    sent_before: bool,
+    value: Option<Value>,
+    reply: Option<oneshot::Sender<Outcome>>,
+}
+
+/// Why a socket ended, and how long to wait before the next.
+struct Lost {
+    reason: String,
+    /// The initial backoff for this cause, before doubling.
+    initial: Duration,
+}
+
+pub(crate) struct Worker {
+    url: String,
+    credential: Option<Credential>,
+    settings: LiveSettings,
+    session_id: String,
+    commands: mpsc::UnboundedReceiver<Command>,
+    state: watch::Sender<ConnectionState>,
+    queries: BTreeMap<u32, Query>,
+    keys: HashMap<String, u32>,
+    next_query_id: u32,
+    requests: BTreeMap<u32, Request>,
+    next_request_id: u32,
+    /// The versions of the current socket: what the server last confirmed, and what was last sent.
+    remote: StateVersion,
+    query_set: u32,
+    identity: u32,
+    max_observed: Option<u64>,
+    connection_count: u32,
+    last_close_reason: String,
+    attempt: u32,
+    /// Whether everything re-sent after the last reconnect has been answered (the backoff resets then).
+    synced: bool,
+}
+
+pub(crate) enum SocketUrl {}
+
+impl SocketUrl {
+    /// `ws(s)://host/…/api/sync` of a deployment URL (checked, without a trailing slash); any path prefix is
+    /// kept, unlike the official Rust client.
+    pub(crate) fn of(url: &str) -> String {
+        if let Some(rest) = url.strip_prefix("https://") {
+            format!("wss://{rest}/api/sync")
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            format!("ws://{rest}/api/sync")
+        } else {
+            format!("{url}/api/sync")
+        }
+    }
+}
+
+impl Worker {
+    pub(crate) fn new(
+        url: String,
+        credential: Option<Credential>,
+        settings: LiveSettings,
+        commands: mpsc::UnboundedReceiver<Command>,
+        state: watch::Sender<ConnectionState>,
+    ) -> Worker {
+        Worker {
+            url,
+            credential,
+            settings,
+            session_id: super::random::uuid_v4(),
+            commands,
+            state,
+            queries: BTreeMap::new(),
+            keys: HashMap::new(),
+            next_query_id: 0,
+            requests: BTreeMap::new(),
+            next_request_id: 0,
+            remote: StateVersion::default(),
+            query_set: 0,
+            identity: 0,
+            max_observed: None,
+            connection_count: 0,
+            last_close_reason: "InitialConnect".to_owned(),
+            attempt: 0,
+            synced: true,
+        }
+    }
+
+    /// Serves until every handle (the client's hub, each subscription) is gone.
+    pub(crate) async fn run(mut self) {
+        loop {
+            if self.queries.is_empty() && self.requests.is_empty() {
+                // Opened on first use; an idle connection with nothing live is closed.
+                match self.commands.recv().await {
+                    Some(command) => {
+                        // No socket: nothing to send yet.
+                        let _ = self.apply(command);
+                    }
+                    None => return,
+                }
+                continue;
+            }
+            let lost = match self.serve().await {
+                Ok(()) => return,
+                Err(lost) => lost,
+            };
+            self.socket_lost(&lost.reason);
+            let delay = self.backoff(lost.initial);
+            self.attempt += 1;
+            tracing::warn!(
+                target: "convex_fetch::live",
+                reason = %lost.reason,
+                attempt = self.attempt,
+                retry_in_ms = delay.as_millis() as u64,
+                "live connection lost; reconnecting"
+            );
+            self.state.send_replace(ConnectionState::Reconnecting {
+                reason: lost.reason.clone(),
+                attempt: self.attempt,
+                retry_in: delay,
+            });
+            self.last_close_reason = lost.reason;
+            let sleep = tokio::time::sleep(delay);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    () = &mut sleep => break,
+                    command = self.commands.recv() => match command {
+                        Some(command) => {
+                            let _ = self.apply(command);
+                        }
+                        None => return,
+                    },
+                }
+            }
+        }
+    }
+
+    /// The wait before the next attempt: the cause's initial backoff doubled per failed attempt, capped,
+    /// then moved by up to ±50 % at random.
+    fn backoff(&mut self, initial: Duration) -> Duration {
+        if self.synced {
+            self.attempt = 0;
+        }
+        let doubled = initial.saturating_mul(1u32 << self.attempt.min(16));
+        let capped = doubled.min(self.settings.max_backoff);
+        capped.mul_f64(0.5 + super::random::unit())
+    }
+
+    /// Records a command; a socket, if any, is written by the caller from what changed.
+    fn apply(&mut self, command: Command) -> Option<String> {
+        match command {
+            Command::Subscribe { path, args, reply } => {
+                let key = format!("{}\u{0}{args}", canonical_path(&path));
+                let query_id = match self.keys.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.next_query_id;
+                        self.next_query_id += 1;
+                        let (results, _) = watch::channel(Outcome::Pending);
+                        self.queries.insert(
+                            id,
+                            Query {
+                                path,
+                                args,
+                                key: key.clone(),
+                                subscribers: 0,
+                                journal: None,
+                                results,
+                            },
+                        );
+                        self.keys.insert(key, id);
+                        id
+                    }
+                };
+                let query = self.queries.get_mut(&query_id)?;
+                query.subscribers += 1;
+                let new = query.subscribers == 1;
+                let _ = reply.send(Subscribed {
+                    query_id,
+                    results: query.results.subscribe(),
+                });
+                new.then(|| self.add_message(query_id)).flatten()
+            }
+            Command::Unsubscribe { query_id } => {
+                let query = self.queries.get_mut(&query_id)?;
+                query.subscribers = query.subscribers.saturating_sub(1);
+                if query.subscribers > 0 {
+                    return None;
+                }
+                let query = self.queries.remove(&query_id)?;
+                self.keys.remove(&query.key);
+                self.next_version(vec![Modification::Remove { query_id }])
+            }
+            Command::Request {
+                kind,
+                path,
+                args,
+                reply,
+            } => {
+                let id = self.next_request_id;
+                self.next_request_id = self.next_request_id.wrapping_add(1);
+                self.requests.insert(
+                    id,
+                    Request {
+                        kind,
+                        path,
+                        args,
+                        state: RequestState::Unsent,
+                        sent_before: false,
+                        value: None,
+                        reply: Some(reply),
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    fn add_message(&mut self, query_id: u32) -> Option<String> {
+        // Messages are built only while a socket is up (query_set > 0 after its preamble).
+        if self.query_set == 0 {
+            return None;
+        }
+        let query = self.queries.get(&query_id)?;
+        let message = protocol::modify_query_set(
+            self.query_set,
+            self.query_set + 1,
+            &[Modification::Add {
+                query_id,
+                path: &query.path,
+                args: &query.args,
+                journal: None,
+            }],
+        );
+        self.query_set += 1;
+        Some(message)
+    }
+
+    fn next_version(&mut self, modifications: Vec<Modification<'_>>) -> Option<String> {
+        if self.query_set == 0 {
+            return None;
+        }
+        let message =
+            protocol::modify_query_set(self.query_set, self.query_set + 1, &modifications);
+        self.query_set += 1;
+        Some(message)
+    }
+
+    /// Opens a socket and serves it; `Ok` when every handle is gone.
+    async fn serve(&mut self) -> Result<(), Lost> {
+        if self.connection_count == 0 {
+            self.state.send_replace(ConnectionState::Connecting);
+        }
+        // A cause on this side (a failed send, a silent server) retries sooner, as the official client does.
+        let quick = Duration::from_millis(100).min(self.settings.initial_backoff);
+        let client_lost = move |reason: String| Lost {
+            reason,
+            initial: quick,
+        };
+        let mut request = self
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| client_lost(format!("the WebSocket URL is invalid: {e}")))?;
+        request.headers_mut().insert(
+            "Convex-Client",
+            http::HeaderValue::from_static(CONVEX_CLIENT),
+        );
+        let mut config = WebSocketConfig::default();
+        config.max_message_size = Some(MAX_MESSAGE_BYTES);
+        let tls = tls_config().map_err(|e| self.lost(e))?;
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(config),
+            true,
+            Some(tokio_tungstenite::Connector::Rustls(tls)),
+        );
+        let socket = match tokio::time::timeout(self.settings.connect_timeout, connect).await {
+            Err(_) => {
+                return Err(self.lost(format!(
+                    "opening the WebSocket took over {:?}",
+                    self.settings.connect_timeout
+                )));
+            }
+            Ok(Err(e)) => return Err(self.lost(format!("the WebSocket did not open: {e}"))),
+            Ok(Ok((socket, _response))) => socket,
+        };
+        let (mut sink, mut stream) = socket.split();
+
+        // A new socket starts at version 0 on both sides.
+        self.remote = StateVersion::default();
+        self.identity = 0;
+        let mut preamble = vec![protocol::connect(
+            &self.session_id,
+            self.connection_count,
+            &self.last_close_reason,
+            self.max_observed,
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+        )];
+        self.connection_count += 1;
+        if let Some(credential) = &self.credential {
+            preamble.push(protocol::authenticate(0, credential));
+            self.identity = 1;
+        }
+        let adds: Vec<Modification<'_>> = self
+            .queries
+            .iter()
+            .map(|(&query_id, query)| Modification::Add {
+                query_id,
+                path: &query.path,
+                args: &query.args,
+                journal: query.journal.as_ref(),
+            })
+            .collect();
+        preamble.push(protocol::modify_query_set(0, 1, &adds));
+        self.query_set = 1;
+        self.synced = self.requests.is_empty();
+        preamble.extend(self.unsent_requests());
+        for text in preamble {
+            sink.send(Message::text(text))
+                .await
+                .map_err(|e| client_lost(format!("sending failed: {e}")))?;
+        }
+        self.state.send_replace(ConnectionState::Connected);
+        tracing::info!(target: "convex_fetch::live", connection = self.connection_count, "live connection open");
+
+        let silence = self.settings.silence_timeout;
+        let mut last_frame = Instant::now();
+        let mut tick = tokio::time::interval((silence / 4).max(Duration::from_millis(10)));
+        loop {
+            tokio::select! {
+                command = self.commands.recv() => {
+                    let Some(command) = command else {
+                        let _ = sink.close().await;
+                        return Ok(());
+                    };
+                    let mut out: Vec<String> = self.apply(command).into_iter().collect();
+                    out.extend(self.unsent_requests());
+                    for text in out {
+                        sink.send(Message::text(text))
+                            .await
+                            .map_err(|e| client_lost(format!("sending failed: {e}")))?;
+                    }
+                }
+                frame = stream.next() => {
+                    last_frame = Instant::now();
+                    match frame {
+                        None => return Err(self.lost("the server closed the connection".to_owned())),
+                        Some(Err(e)) => return Err(self.lost(format!("the connection failed: {e}"))),
+                        Some(Ok(Message::Text(text))) => self.receive(text.as_str())?,
+                        Some(Ok(Message::Close(frame))) => {
+                            let reason = match frame {
+                                Some(frame) if !frame.reason.is_empty() => {
+                                    format!("closed with code {}: {}", u16::from(frame.code), frame.reason)
+                                }
+                                Some(frame) => format!("closed with code {}", u16::from(frame.code)),
+                                None => "closed with code 1005".to_owned(),
+                            };
+                            return Err(self.lost(reason));
+                        }
+                        Some(Ok(Message::Binary(_))) => {
+                            return Err(self.lost("the server sent a binary frame".to_owned()));
+                        }
+                        // Pings are answered by tungstenite; any frame proves the server alive.
+                        Some(Ok(_)) => {}
+                    }
+                }
+                _ = tick.tick() => {
+                    if last_frame.elapsed() > silence {
+                        return Err(client_lost(format!("no frame from the server for {silence:?}")));
+                    }
+                }
+            }
+        }
+    }
+
+    fn lost(&self, reason: String) -> Lost {
+        Lost {
+            reason,
+            initial: self.settings.initial_backoff,
+        }
+    }
+
+    /// The requests not yet sent on this socket, marked sent: mutations (re-sent with their ids) and
+    /// actions made while no socket was up.
+    fn unsent_requests(&mut self) -> Vec<String> {
+        if self.query_set == 0 {
+            return Vec::new();
+        }
+        self.requests
+            .iter_mut()
+            .filter(|(_, r)| r.state == RequestState::Unsent)
+            .map(|(&id, request)| {
+                request.state = RequestState::Sent;
+                let kind = match request.kind {
+                    RequestKind::Mutation => "Mutation",
+                    RequestKind::Action => "Action",
+                };
+                protocol::request(kind, id, &request.path, &request.args)
+            })
+            .collect()
+    }
+
+    /// Handles one text frame; `Err` loses the socket.
+    fn receive(&mut self, text: &str) -> Result<(), Lost> {
+        let message =
+            protocol::parse(text).map_err(|e| self.lost(format!("the server sent {e}")))?;
+        match message {
+            ServerMessage::Transition(transition) => self.transition(transition),
+            ServerMessage::MutationResponse(response) => {
+                self.response(RequestKind::Mutation, response)
+            }
+            ServerMessage::ActionResponse(response) => self.response(RequestKind::Action, response),
+            ServerMessage::AuthError(error) => {
+                let refused: Arc<str> = Arc::from(error.error.as_str());
+                tracing::warn!(target: "convex_fetch::live", attempted = error.auth_update_attempted, "the deployment refused the credential: {}", error.error);
+                for query in self.queries.values() {
+                    query.publish(Outcome::Refused(refused.clone()));
+                }
+                // What this socket sent after its `Authenticate` did not run; what an earlier one sent may have.
+                let ids: Vec<u32> = self.requests.keys().copied().collect();
+                for id in ids {
+                    if let Some(mut request) = self.requests.remove(&id) {
+                        let outcome = if request.sent_before {
+                            Outcome::MayHaveRun
+                        } else {
+                            Outcome::Refused(refused.clone())
+                        };
+                        if let Some(reply) = request.reply.take() {
+                            let _ = reply.send(outcome);
+                        }
+                    }
+                }
+                Err(self.lost(format!(
+                    "the deployment refused the credential: {}",
+                    error.error
+                )))
+            }
+            ServerMessage::FatalError { error } => {
+                let fatal: Arc<str> = Arc::from(error.as_str());
+                for query in self.queries.values() {
+                    query.publish(Outcome::Fatal(fatal.clone()));
+                }
+                Err(Lost {
+                    reason: format!("the deployment sent a fatal error: {error}"),
+                    initial: self.settings.max_backoff,
+                })
+            }
+            ServerMessage::Ping => Ok(()),
+            ServerMessage::Unknown(kind) => {
+                tracing::debug!(target: "convex_fetch::live", kind, "skipped a message of an unknown type");
+                Ok(())
+            }
+        }
+    }
+
+    fn transition(&mut self, transition: Transition) -> Result<(), Lost> {
+        let Transition {
+            start_version,
+            end_version,
+            modifications,
+        } = transition;
+        if start_version != self.remote {
+            return Err(self.lost(format!(
+                "the server sent a Transition from version {start_version:?} while the client is at {:?}",
+                self.remote
+            )));
+        }
+        if end_version.ts < start_version.ts
+            || end_version.query_set > self.query_set
+            || end_version.identity > self.identity
+        {
+            return Err(self.lost(format!(
+                "the server sent a Transition to version {end_version:?}, which the client never asked for"
+            )));
+        }
+        for modification in modifications {
+            match modification {
+                QueryModification::QueryUpdated {
+                    query_id,
+                    value,
+                    journal,
+                    log_lines,
+                } => {
+                    if let Some(query) = self.queries.get_mut(&query_id) {
+                        for line in &log_lines {
+                            tracing::debug!(target: "convex_fetch::live", path = %query.path, "{line}");
+                        }
+                        query.journal = journal;
+                        query.publish(Outcome::Value(Arc::new(value)));
+                    }
+                }
+                QueryModification::QueryFailed {
+                    query_id,
+                    error_message,
+                    log_lines,
+                    journal,
+                    error_data,
+                } => {
+                    if let Some(query) = self.queries.get_mut(&query_id) {
+                        query.journal = journal;
+                        query.publish(Outcome::Failed(Arc::new(Failure {
+                            message: error_message,
+                            data: error_data,
+                            log_lines,
+                        })));
+                    }
+                }
+                QueryModification::QueryRemoved { .. } => {}
+            }
+        }
+        self.remote = end_version;
+        self.max_observed = Some(self.max_observed.unwrap_or(0).max(end_version.ts));
+        // A mutation is final once a Transition reaches its commit.
+        let done: Vec<u32> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| matches!(r.state, RequestState::Committed(ts) if ts <= end_version.ts))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in done {
+            if let Some(mut request) = self.requests.remove(&id) {
+                let value = request.value.take().unwrap_or(Value::Null);
+                if let Some(reply) = request.reply.take() {
+                    let _ = reply.send(Outcome::Value(Arc::new(value)));
+                }
+            }
+        }
+        if end_version.query_set == self.query_set
+            && !self
+                .requests
+                .values()
+                .any(|r| r.state == RequestState::Sent)
+        {
+            self.synced = true;
+        }
+        Ok(())
+    }
+
+    fn response(&mut self, kind: RequestKind, response: Response) -> Result<(), Lost> {
+        let id = response.request_id;
+        // An unknown or finished id is a late answer to a re-sent request: absorbed.
+        let Some(request) = self.requests.get_mut(&id) else {
+            return Ok(());
+        };
+        if request.kind != kind || request.state != RequestState::Sent {
+            return Ok(());
+        }
+        if !response.success {
+            let message = match response.result {
+                Value::String(message) => message,
+                other => other.to_string(),
+            };
+            let outcome = Outcome::Failed(Arc::new(Failure {
+                message,
+                data: response.error_data,
+                log_lines: response.log_lines,
+            }));
+            if let Some(mut request) = self.requests.remove(&id) {
+                if let Some(reply) = request.reply.take() {
+                    let _ = reply.send(outcome);
+                }
+            }
+            return Ok(());
+        }
+        match kind {
+            RequestKind::Action => {
+                if let Some(mut request) = self.requests.remove(&id) {
+                    if let Some(reply) = request.reply.take() {
+                        let _ = reply.send(Outcome::Value(Arc::new(response.result)));
+                    }
+                }
+                Ok(())
+            }
+            RequestKind::Mutation => {
+                let ts = response
+                    .ts
+                    .as_deref()
+                    .ok_or_else(|| "no `ts`".to_owned())
+                    .and_then(protocol::decode_ts)
+                    .map_err(|e| {
+                        self.lost(format!(
+                            "the server sent a successful MutationResponse with {e}"
+                        ))
+                    })?;
+                let Some(request) = self.requests.get_mut(&id) else {
+                    return Ok(());
+                };
+                request.value = Some(response.result);
+                request.state = RequestState::Committed(ts);
+                self.max_observed = Some(self.max_observed.unwrap_or(0).max(ts));
+                if ts <= self.remote.ts {
+                    // Already covered by a Transition seen.
+                    let _ = self.transition_reached();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn transition_reached(&mut self) -> Option<()> {
+        let ts = self.remote.ts;
+        let done: Vec<u32> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| matches!(r.state, RequestState::Committed(c) if c <= ts))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in done {
+            let mut request = self.requests.remove(&id)?;
+            let value = request.value.take().unwrap_or(Value::Null);
+            let _ = request.reply.take()?.send(Outcome::Value(Arc::new(value)));
+        }
+        Some(())
+    }
+
+    /// After a socket ends: actions in flight may have run and are failed; mutations are re-sent on the
+    /// next socket with their ids; requests whose caller gave up are dropped.
+    fn socket_lost(&mut self, reason: &str) {
+        self.query_set = 0;
+        self.remote = StateVersion::default();
+        let ids: Vec<u32> = self.requests.keys().copied().collect();
+        for id in ids {
+            let Some(request) = self.requests.get_mut(&id) else {
+                continue;
+            };
+            let was_sent = request.state != RequestState::Unsent;
+            if request.kind == RequestKind::Action && was_sent {
+                if let Some(mut request) = self.requests.remove(&id) {
+                    tracing::warn!(target: "convex_fetch::live", path = %request.path, "an action was in flight when the connection was lost ({reason})");
+                    if let Some(reply) = request.reply.take() {
+                        let _ = reply.send(Outcome::MayHaveRun);
+                    }
+                }
+                continue;
+            }
+            if was_sent {
+                request.sent_before = true;
+                request.state = RequestState::Unsent;
+            }
+        }
+    }
+}
+
+/// `module:function` without `.js`, with `default` for a bare module: what the server keys queries by.
+fn canonical_path(path: &str) -> String {
+    let (module, function) = path.split_once(':').unwrap_or((path, "default"));
+    let module = module.strip_suffix(".js").unwrap_or(module);
+    format!("{module}:{function}")
+}
+
+/// The TLS settings of every socket: rustls with the ring provider and the webpki roots, as reqwest's.
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map(|builder| {
+                    Arc::new(builder.with_root_certificates(roots).with_no_client_auth())
+                })
+                .map_err(|e| format!("TLS could not be set up: {e}"))
+        })
+        .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_urls() {
+        assert_eq!(canonical_path("posts.js:list"), "posts:list");
+        assert_eq!(canonical_path("posts"), "posts:default");
+        assert_eq!(
+            SocketUrl::of("https://happy-otter-123.convex.cloud"),
+            "wss://happy-otter-123.convex.cloud/api/sync"
+        );
+        assert_eq!(
+            SocketUrl::of("http://127.0.0.1:3210/prefix"),
+            "ws://127.0.0.1:3210/prefix/api/sync"
+        );
+    }
+}

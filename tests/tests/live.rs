@@ -1,0 +1,464 @@
+//! Live queries over the sync WebSocket, against the test deployment: first values and changes, shared
+//! server queries, typed failures, auth, reconnects and the faults that cause them, mutations over the socket
+//! that complete only once their writes are visible and run once across a dropped socket at any step.
+
+use convex::value::Value;
+use convex::{Client, ConnectionState, Error, LiveProblem, LiveSettings, Untyped};
+use convex_fetch_testing::{Ctx, FunctionError, SyncFault, TestDeployment};
+use futures_util::StreamExt;
+use serde_json::json;
+use std::time::Duration;
+
+const TOKEN: &str = "live-token";
+
+#[derive(Default)]
+struct Messages(Vec<String>);
+
+async fn deployment() -> TestDeployment {
+    TestDeployment::builder()
+        .state(Messages::default())
+        .query("messages:list", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.state::<Messages>()?.0.clone())
+        })
+        .query("messages:count", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.state::<Messages>()?.0.len() as f64)
+        })
+        .mutation(
+            "messages:send",
+            |ctx: Ctx, args: serde_json::Value| async move {
+                let body = args["body"].as_str().unwrap_or_default().to_owned();
+                ctx.state::<Messages>()?.0.push(body.clone());
+                Ok(body)
+            },
+        )
+        .mutation("messages:fail", |_ctx: Ctx, _: Value| async move {
+            Err::<(), _>(FunctionError::convex(json!({ "code": "NOPE" })))
+        })
+        .query("errors:convex", |_ctx: Ctx, _: Value| async move {
+            Err::<(), _>(FunctionError::convex(json!({ "code": "NOPE", "n": 1 })))
+        })
+        .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.identity().map(|i| i["subject"].clone()))
+        })
+        .action("actions:slow", |_ctx: Ctx, _: Value| async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            Ok("done")
+        })
+        .token(
+            TOKEN,
+            json!({ "subject": "user_1", "issuer": "https://auth.example.com" }),
+        )
+        .start()
+        .await
+}
+
+fn list(client: &Client) -> convex::Call<Untyped<serde_json::Value, Vec<String>>> {
+    client.query("messages:list", json!({}))
+}
+
+fn fast(deployment: &TestDeployment) -> Client {
+    Client::builder(deployment.url())
+        .live(
+            LiveSettings::default()
+                .initial_backoff(Duration::from_millis(20))
+                .max_backoff(Duration::from_millis(100))
+                .silence_timeout(Duration::from_millis(400)),
+        )
+        .build()
+        .unwrap()
+}
+
+async fn next<T: std::fmt::Debug>(
+    stream: &mut (impl futures_util::Stream<Item = Result<T, Error>> + Unpin),
+) -> Result<T, Error> {
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("a stream item within 10 s")
+        .expect("the stream goes on")
+}
+
+async fn send(client: &Client, body: &str) {
+    let _: String = client
+        .mutation("messages:send", json!({ "body": body }))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn yields_the_current_value_then_each_change_and_unsubscribes_on_drop() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    assert_eq!(*client.connection_state().borrow(), ConnectionState::Idle);
+    let mut posts = list(&client).subscribe();
+    assert_eq!(next(&mut posts).await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        *client.connection_state().borrow(),
+        ConnectionState::Connected
+    );
+    send(&client, "hello").await;
+    assert_eq!(next(&mut posts).await.unwrap(), ["hello"]);
+    // A mutation that changes nothing this query reads yields nothing.
+    let _ = client.mutation::<_, ()>("messages:fail", json!({})).await;
+    send(&client, "again").await;
+    assert_eq!(next(&mut posts).await.unwrap(), ["hello", "again"]);
+    drop(posts);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let removes = deployment
+        .sync_messages()
+        .iter()
+        .flat_map(|m| m["modifications"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["type"] == "Remove")
+        .count();
+    assert_eq!(removes, 1);
+    assert_eq!(deployment.sync_connections_opened(), 1);
+}
+
+#[tokio::test]
+async fn identical_subscriptions_share_one_server_query_and_one_socket() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut a = list(&client).subscribe();
+    let mut b = list(&client).subscribe();
+    let mut count = client
+        .query::<_, f64>("messages:count", json!({}))
+        .subscribe();
+    assert!(next(&mut a).await.unwrap().is_empty());
+    assert!(next(&mut b).await.unwrap().is_empty());
+    assert_eq!(next(&mut count).await.unwrap(), 0.0);
+    send(&client, "x").await;
+    assert_eq!(next(&mut a).await.unwrap(), ["x"]);
+    assert_eq!(next(&mut b).await.unwrap(), ["x"]);
+    assert_eq!(next(&mut count).await.unwrap(), 1.0);
+    let adds: Vec<String> = deployment
+        .sync_messages()
+        .iter()
+        .flat_map(|m| m["modifications"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["type"] == "Add")
+        .map(|m| m["udfPath"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(adds, ["messages:list", "messages:count"]);
+    assert_eq!(deployment.sync_connections_opened(), 1);
+    // One of two identical subscriptions going leaves the server query in place.
+    drop(a);
+    send(&client, "y").await;
+    assert_eq!(next(&mut b).await.unwrap(), ["x", "y"]);
+}
+
+#[tokio::test]
+async fn a_failing_query_yields_a_typed_convex_error_and_the_stream_goes_on() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut failing = client
+        .query::<_, ()>("errors:convex", json!({}))
+        .subscribe();
+    let err = next(&mut failing).await.unwrap_err();
+    assert!(matches!(err, Error::Function { .. }), "{err:?}");
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Data {
+        code: String,
+        n: i64,
+    }
+    assert_eq!(
+        err.data::<Data>().unwrap().unwrap(),
+        Data {
+            code: "NOPE".into(),
+            n: 1
+        }
+    );
+    // A result that does not fit the declared type is a decode error, not a panic.
+    let mut wrong = client
+        .query::<_, u8>("messages:list", json!({}))
+        .subscribe();
+    assert!(matches!(next(&mut wrong).await, Err(Error::Decode { .. })));
+}
+
+#[tokio::test]
+async fn the_calls_token_authenticates_the_socket_and_a_refused_one_is_a_typed_error() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut anonymous = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .subscribe();
+    let mut signed_in = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .auth(TOKEN)
+        .subscribe();
+    assert_eq!(next(&mut anonymous).await.unwrap(), None);
+    assert_eq!(
+        next(&mut signed_in).await.unwrap().as_deref(),
+        Some("user_1")
+    );
+    // One socket per credential.
+    assert_eq!(deployment.sync_connections_opened(), 2);
+
+    let mut refused = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .auth("not-a-token")
+        .subscribe();
+    let err = next(&mut refused).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Live {
+                problem: LiveProblem::AuthRefused { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.status_code(), convex::StatusCode::UNAUTHORIZED);
+    assert!(!format!("{err:?} {err}").contains("not-a-token"));
+    let states = refused.connection_state().unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let state = states.borrow().clone();
+    assert!(
+        matches!(&state, ConnectionState::Reconnecting { reason, .. } if reason.contains("refused")),
+        "{state:?}"
+    );
+    let _ = deployment.http_requests();
+}
+
+#[tokio::test]
+async fn a_scoped_token_wins_over_the_clients_default_as_for_calls() {
+    let deployment = TestDeployment::builder()
+        .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.identity().map(|i| i["subject"].clone()))
+        })
+        .token("jwt-of-ada", json!({ "subject": "ada" }))
+        .token("jwt-of-bob", json!({ "subject": "bob" }))
+        .start()
+        .await;
+    let client = Client::builder(deployment.url())
+        .auth("jwt-of-bob")
+        .build()
+        .unwrap();
+    let whoami = || client.query::<_, Option<String>>("auth:whoami", json!({}));
+    let mut as_ada = convex::with_auth("jwt-of-ada", async { whoami().subscribe() }).await;
+    assert_eq!(next(&mut as_ada).await.unwrap().as_deref(), Some("ada"));
+    let over_http = convex::with_auth("jwt-of-ada", whoami()).await.unwrap();
+    assert_eq!(over_http.as_deref(), Some("ada"));
+    let mut as_bob = whoami().subscribe();
+    assert_eq!(next(&mut as_bob).await.unwrap().as_deref(), Some("bob"));
+}
+
+#[tokio::test]
+async fn reconnects_after_the_server_drops_the_socket_and_resubscribes_from_version_zero() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut posts = list(&client).subscribe();
+    assert!(next(&mut posts).await.unwrap().is_empty());
+    let mut states = client.connection_state();
+    states.borrow_and_update();
+    deployment.drop_sync_connections();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        states.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        states.wait_for(|s| *s == ConnectionState::Connected),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    send(&client, "after").await;
+    assert_eq!(next(&mut posts).await.unwrap(), ["after"]);
+    assert_eq!(deployment.sync_connections_opened(), 2);
+    // The second socket: the same session, connectionCount 1, the query set from version 0.
+    let messages = deployment.sync_messages();
+    let connects: Vec<_> = messages.iter().filter(|m| m["type"] == "Connect").collect();
+    assert_eq!(connects.len(), 2);
+    assert_eq!(connects[0]["sessionId"], connects[1]["sessionId"]);
+    assert_eq!(connects[1]["connectionCount"], 1);
+    assert!(connects[1]["maxObservedTimestamp"].is_string());
+    let resubscribe = messages
+        .iter()
+        .filter(|m| m["type"] == "ModifyQuerySet" && m["baseVersion"] == 0)
+        .nth(1)
+        .expect("a second query set from version 0");
+    assert_eq!(resubscribe["modifications"][0]["queryId"], 0);
+}
+
+#[tokio::test]
+async fn a_close_code_and_a_silent_server_are_reported_and_replaced() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut posts = list(&client).subscribe();
+    assert!(next(&mut posts).await.unwrap().is_empty());
+    let mut states = client.connection_state();
+    deployment.fail_next_sync(SyncFault::Close {
+        code: 1013,
+        reason: "Overloaded".into(),
+    });
+    send(&client, "a").await;
+    let state = tokio::time::timeout(
+        Duration::from_secs(5),
+        states.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .clone();
+    assert!(
+        matches!(&state, ConnectionState::Reconnecting { reason, .. } if reason.contains("1013") && reason.contains("Overloaded")),
+        "{state:?}"
+    );
+    assert_eq!(next(&mut posts).await.unwrap(), ["a"]);
+
+    // Silence: the server stops sending anything, pings included; the client notices and replaces it.
+    deployment.fail_next_sync(SyncFault::Silence);
+    send(&client, "b").await;
+    assert_eq!(next(&mut posts).await.unwrap(), ["a", "b"]);
+    assert_eq!(deployment.sync_connections_opened(), 3);
+    assert!(states.borrow().clone() == ConnectionState::Connected);
+}
+
+#[tokio::test]
+async fn a_delayed_frame_is_still_delivered_in_order() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut posts = list(&client).subscribe();
+    assert!(next(&mut posts).await.unwrap().is_empty());
+    deployment.fail_next_sync(SyncFault::Delay(Duration::from_millis(300)));
+    send(&client, "late").await;
+    assert_eq!(next(&mut posts).await.unwrap(), ["late"]);
+    assert_eq!(deployment.sync_connections_opened(), 1);
+}
+
+#[tokio::test]
+async fn a_socket_mutation_completes_once_its_write_is_visible() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut posts = list(&client).subscribe();
+    assert!(next(&mut posts).await.unwrap().is_empty());
+    let body: String = client
+        .mutation("messages:send", json!({ "body": "socket" }))
+        .over_socket()
+        .await
+        .unwrap();
+    assert_eq!(body, "socket");
+    // The Transition that completed it has already reached the subscription.
+    let now = tokio::time::timeout(Duration::from_millis(1), posts.next()).await;
+    assert_eq!(now.unwrap().unwrap().unwrap(), ["socket"]);
+    let err = client
+        .mutation::<_, ()>("messages:fail", json!({}))
+        .over_socket()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.data::<serde_json::Value>().unwrap().unwrap(),
+        json!({ "code": "NOPE" })
+    );
+    let slow: String = client
+        .action("actions:slow", json!({}))
+        .over_socket()
+        .await
+        .unwrap();
+    assert_eq!(slow, "done");
+    let count: f64 = client
+        .query("messages:count", json!({}))
+        .over_socket()
+        .await
+        .unwrap();
+    assert_eq!(count, 1.0);
+}
+
+#[tokio::test]
+async fn a_mutation_runs_once_whichever_step_the_socket_drops_at() {
+    // Before it runs; after it ran, before its response; after its response, before its Transition; after.
+    let cases: Vec<Vec<SyncFault>> = vec![
+        vec![SyncFault::DropOnMutation],
+        vec![SyncFault::Drop],
+        vec![SyncFault::Delay(Duration::ZERO), SyncFault::Drop],
+        vec![
+            SyncFault::Delay(Duration::ZERO),
+            SyncFault::Delay(Duration::ZERO),
+            SyncFault::Drop,
+        ],
+    ];
+    for (step, faults) in cases.into_iter().enumerate() {
+        let deployment = deployment().await;
+        let client = fast(&deployment);
+        let mut posts = list(&client).subscribe();
+        assert!(next(&mut posts).await.unwrap().is_empty());
+        for fault in faults {
+            deployment.fail_next_sync(fault);
+        }
+        let body: String = client
+            .mutation("messages:send", json!({ "body": "once" }))
+            .over_socket()
+            .await
+            .unwrap_or_else(|e| panic!("step {step}: {e}"));
+        assert_eq!(body, "once");
+        assert_eq!(deployment.executions("messages:send"), 1, "step {step}");
+        let mut latest = next(&mut posts).await.unwrap();
+        while let Ok(Some(item)) =
+            tokio::time::timeout(Duration::from_millis(300), posts.next()).await
+        {
+            latest = item.unwrap();
+        }
+        assert_eq!(latest, ["once"], "step {step}");
+        assert_eq!(
+            deployment.state::<Messages>().unwrap().0,
+            ["once"],
+            "step {step}"
+        );
+        // Every send of it carried the same request id.
+        let ids: Vec<_> = deployment
+            .sync_messages()
+            .iter()
+            .filter(|m| m["type"] == "Mutation")
+            .map(|m| m["requestId"].clone())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] == w[1]), "step {step}: {ids:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_action_in_flight_across_a_disconnect_may_have_run() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .action::<_, String>("actions:slow", json!({}))
+                .over_socket()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    deployment.drop_sync_connections();
+    let err = call.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Live {
+                problem: LiveProblem::MayHaveRun,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.provably_not_run());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Never re-sent.
+    assert_eq!(deployment.executions("actions:slow"), 1);
+}
+
+#[tokio::test]
+async fn bad_args_and_a_missing_runtime_are_errors_not_panics() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut bad = client
+        .query::<_, Value>("messages:list", json!([1, 2]))
+        .subscribe();
+    assert!(matches!(
+        next(&mut bad).await,
+        Err(Error::InvalidArgs { .. })
+    ));
+    assert!(bad.next().await.is_none());
+}
