@@ -2,7 +2,8 @@
 //! `posts:list` over the client's WebSocket and sends the published posts' titles each time they change.
 //!
 //! A browser listens with `new EventSource("/posts/live")`; each `message` event's data is a JSON array of
-//! titles, and a failed query is an `error` event with the failure's message, after which updates go on.
+//! titles, and a failed query is an `error` event with its status's reason (the details go to the log), after
+//! which updates go on.
 //! The subscription lives as long as the response: when the browser goes away, the stream is dropped and
 //! the query unsubscribed.
 
@@ -35,7 +36,12 @@ async fn live_posts(
                         .json_data(titles)
                         .unwrap_or_else(|_| Event::default().event("error"))
                 }
-                Err(error) => Event::default().event("error").data(error.to_string()),
+                // As for a failed request: the status's reason to the browser, the whole error to the log.
+                Err(error) => {
+                    tracing::warn!(%error, "the live posts query failed");
+                    let reason = error.status_code().canonical_reason().unwrap_or("Error");
+                    Event::default().event("error").data(reason)
+                }
             })
         });
     Sse::new(updates).keep_alive(KeepAlive::default())
