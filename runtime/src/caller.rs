@@ -12,8 +12,8 @@ tokio::task_local! {
 /// the user this JWT identifies, before the client's default credential.
 ///
 /// The scope is the task's: a call in a task spawned from inside it (`tokio::spawn`) does not carry the token;
-/// wrap that task's future too. With the `axum` feature, [`axum::forward_auth`](crate::axum::forward_auth)
-/// opens this scope around each request that has a bearer token.
+/// wrap that task's future too. With the `axum` feature, `axum::forward_auth` opens this scope around each
+/// request that has a bearer token.
 ///
 /// ```no_run
 /// # #[convex_fetch::query("users:me")] async fn me() -> Option<String>;
