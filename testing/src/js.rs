@@ -39,9 +39,8 @@ mod tests;
 pub use error::{JsError, MIN_NODE_VERSION};
 
 use crate::conn::{Connection, KillableListener};
-use crate::fault::Fault;
 use crate::lock;
-use crate::record::{CallTimeout, RecordedCall, Recorder};
+use crate::record::{RecordedCall, Recorder};
 use convex_fetch::Client;
 use launch::{Locations, Process};
 use proxy::Front;
@@ -130,46 +129,12 @@ impl JsDeployment {
         lock(&self.front.recorder).calls()
     }
 
-    /// The oldest recorded call to `path`, waiting up to `timeout` for one to arrive, as
-    /// [`TestDeployment::wait_for_call`](crate::TestDeployment::wait_for_call) does.
-    pub async fn wait_for_call(
-        &self,
-        path: &str,
-        timeout: Duration,
-    ) -> Result<RecordedCall, CallTimeout> {
-        crate::record::wait_for_call(&self.front.recorder, path, timeout).await
-    }
-
-    /// How many recorded requests were dropped to keep within the limit.
-    pub fn dropped_calls(&self) -> u64 {
-        lock(&self.front.recorder).dropped()
-    }
-
     /// Forgets the recorded requests and the dropped count.
     pub fn clear_calls(&self) {
         lock(&self.front.recorder).clear();
     }
 
-    /// Delays every later request by `latency` before it is read. `Duration::ZERO` turns it off.
-    pub fn set_latency(&self, latency: Duration) {
-        *lock(&self.front.latency) = latency;
-    }
-
-    /// Makes the next `n` requests (to any endpoint of [`url`](Self::url)) fail with `fault`, after the
-    /// faults already queued.
-    pub fn fail_next(&self, n: usize, fault: Fault) {
-        lock(&self.front.faults).extend(std::iter::repeat_n(fault, n));
-    }
-
-    /// How many queued faults have not struck yet.
-    pub fn pending_faults(&self) -> usize {
-        lock(&self.front.faults).len()
-    }
-
-    /// Drops the queued faults.
-    pub fn clear_faults(&self) {
-        lock(&self.front.faults).clear();
-    }
+    crate::controls!(front);
 }
 
 impl Drop for JsDeployment {

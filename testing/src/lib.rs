@@ -139,6 +139,68 @@ pub const DEFAULT_ADMIN_KEY: &str = "test-admin-key";
 /// otherwise; older ones are dropped.
 pub const DEFAULT_MAX_RECORDED_CALLS: usize = 1024;
 
+/// The controls both deployments offer, written once (as the runtime's option setters are): `$field` holds
+/// the `recorder`, `faults` and `latency` of the deployment's front.
+macro_rules! controls {
+    ($field:ident) => {
+        /// The oldest recorded call to `path` (`posts:list`, `posts.js:list` alike), waiting up to `timeout`
+        /// for one to arrive: for calls the code under test makes in the background, such as a
+        /// fire-and-forget mutation sent after the response.
+        ///
+        /// ```
+        /// use convex_fetch_testing::{Ctx, TestDeployment};
+        /// use std::time::Duration;
+        ///
+        /// # #[tokio::main] async fn main() {
+        /// let deployment = TestDeployment::builder()
+        ///     .mutation("pageviews:record", |_ctx: Ctx, _args: serde_json::Value| async move { Ok(()) })
+        ///     .start()
+        ///     .await;
+        /// let client = deployment.client();
+        /// tokio::spawn(async move {
+        ///     let _: Result<(), _> = client.mutation("pageviews:record", serde_json::json!({ "path": "/" })).await;
+        /// });
+        /// let call = deployment.wait_for_call("pageviews:record", Duration::from_secs(5)).await.unwrap();
+        /// assert_eq!(call.args, convex_fetch::value!({ path: "/" }));
+        /// # }
+        /// ```
+        pub async fn wait_for_call(
+            &self,
+            path: &str,
+            timeout: std::time::Duration,
+        ) -> Result<$crate::RecordedCall, $crate::CallTimeout> {
+            $crate::record::wait_for_call(&self.$field.recorder, path, timeout).await
+        }
+
+        /// How many recorded requests were dropped to keep within the limit.
+        pub fn dropped_calls(&self) -> u64 {
+            $crate::lock(&self.$field.recorder).dropped()
+        }
+
+        /// Delays every later request by `latency` before it is read. `Duration::ZERO` turns it off.
+        pub fn set_latency(&self, latency: std::time::Duration) {
+            *$crate::lock(&self.$field.latency) = latency;
+        }
+
+        /// Makes the next `n` requests (to any endpoint of [`url`](Self::url)) fail with `fault`, after the
+        /// faults already queued.
+        pub fn fail_next(&self, n: usize, fault: $crate::Fault) {
+            $crate::lock(&self.$field.faults).extend(std::iter::repeat_n(fault, n));
+        }
+
+        /// How many queued faults have not struck yet.
+        pub fn pending_faults(&self) -> usize {
+            $crate::lock(&self.$field.faults).len()
+        }
+
+        /// Drops the queued faults.
+        pub fn clear_faults(&self) {
+            $crate::lock(&self.$field.faults).clear();
+        }
+    };
+}
+pub(crate) use controls;
+
 /// A Convex deployment served in-process on `127.0.0.1`, with functions written in Rust.
 ///
 /// Build one with [`TestDeployment::builder`]; it serves until dropped. Every method works on `&self` and is
@@ -192,44 +254,10 @@ impl TestDeployment {
         lock(&self.shared.recorder).calls()
     }
 
-    /// The oldest recorded call to `path` (`posts:list`, `posts.js:list` alike), waiting up to `timeout` for
-    /// one to arrive: for calls the code under test makes in the background, such as a fire-and-forget
-    /// mutation sent after the response.
-    ///
-    /// ```
-    /// use convex_fetch_testing::{Ctx, TestDeployment};
-    /// use std::time::Duration;
-    ///
-    /// # #[tokio::main] async fn main() {
-    /// let deployment = TestDeployment::builder()
-    ///     .mutation("pageviews:record", |_ctx: Ctx, _args: serde_json::Value| async move { Ok(()) })
-    ///     .start()
-    ///     .await;
-    /// let client = deployment.client();
-    /// tokio::spawn(async move {
-    ///     let _: Result<(), _> = client.mutation("pageviews:record", serde_json::json!({ "path": "/" })).await;
-    /// });
-    /// let call = deployment.wait_for_call("pageviews:record", Duration::from_secs(5)).await.unwrap();
-    /// assert_eq!(call.args, convex_fetch::value!({ path: "/" }));
-    /// # }
-    /// ```
-    pub async fn wait_for_call(
-        &self,
-        path: &str,
-        timeout: Duration,
-    ) -> Result<RecordedCall, CallTimeout> {
-        record::wait_for_call(&self.shared.recorder, path, timeout).await
-    }
-
     /// The state of type `S` registered with [`TestDeploymentBuilder::state`], locked until the guard is
     /// dropped; `None` when there is none.
     pub fn state<S: Send + 'static>(&self) -> Option<MutexGuard<'_, S>> {
         self.shared.states.get().ok()
-    }
-
-    /// How many recorded requests were dropped to keep within the limit.
-    pub fn dropped_calls(&self) -> u64 {
-        lock(&self.shared.recorder).dropped()
     }
 
     /// How many times the handler at `path` (`posts:list`, `posts.js:list` alike) started running: requests
@@ -285,25 +313,7 @@ impl TestDeployment {
         lock(&self.shared.recorder).clear();
     }
 
-    /// Delays every later request by `latency` before it is read. `Duration::ZERO` turns it off.
-    pub fn set_latency(&self, latency: Duration) {
-        *lock(&self.shared.latency) = latency;
-    }
-
-    /// Makes the next `n` requests (to any endpoint) fail with `fault`, after the faults already queued.
-    pub fn fail_next(&self, n: usize, fault: Fault) {
-        lock(&self.shared.faults).extend(std::iter::repeat_n(fault, n));
-    }
-
-    /// How many queued faults have not struck yet.
-    pub fn pending_faults(&self) -> usize {
-        lock(&self.shared.faults).len()
-    }
-
-    /// Drops the queued faults.
-    pub fn clear_faults(&self) {
-        lock(&self.shared.faults).clear();
-    }
+    controls!(shared);
 
     /// Queues a fault of the sync WebSocket (live queries): it strikes the next message a session sends, or
     /// for [`SyncFault::DropOnMutation`] the next mutation a session receives.

@@ -2,7 +2,7 @@
 //! and `npm ci --prefix testing/js`; without them they fail with the error that says so.
 
 use super::*;
-use crate::Auth;
+use crate::{Auth, Fault};
 use convex_fetch::FunctionKind;
 use serde_json::{Value, json};
 use std::time::Instant;
