@@ -12,9 +12,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
@@ -67,6 +68,8 @@ pub struct HttpRequest {
     options: FetchOptions,
     /// The first setting that cannot be sent; reported when the request is awaited.
     problem: Option<String>,
+    /// The request in flight, from the first poll on.
+    running: Option<HttpFuture>,
 }
 
 impl Client {
@@ -106,6 +109,7 @@ impl Client {
             body: Bytes::new(),
             options: FetchOptions::new(),
             problem: None,
+            running: None,
         };
         match Method::from_bytes(method.as_bytes()) {
             Ok(method) => request.method = method,
@@ -251,15 +255,33 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
-/// The future of an awaited [`HttpRequest`]. `Send + 'static`, so a request can be spawned.
-pub type HttpFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, Error>> + Send + 'static>>;
+/// A request in flight.
+type HttpFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, Error>> + Send + 'static>>;
 
-impl IntoFuture for HttpRequest {
+/// Sent on the first poll, as a [`Call`](crate::Call) is: settings chain before it, and a request goes
+/// wherever a future goes (`join_all`, `tokio::spawn`).
+impl Future for HttpRequest {
     type Output = Result<HttpResponse, Error>;
-    type IntoFuture = HttpFuture;
 
-    fn into_future(self) -> HttpFuture {
-        Box::pin(send(self))
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let running = match this.running {
+            Some(ref mut running) => running,
+            None => {
+                let outgoing = Outgoing {
+                    call: this.call(),
+                    url: this.url(),
+                    client: this.client.clone(),
+                    method: this.method.clone(),
+                    path: std::mem::take(&mut this.path),
+                    headers: std::mem::take(&mut this.headers),
+                    body: std::mem::take(&mut this.body),
+                    options: std::mem::take(&mut this.options),
+                };
+                this.running.insert(Box::pin(send(outgoing)))
+            }
+        };
+        running.as_mut().poll(cx)
     }
 }
 
@@ -351,11 +373,25 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
+/// What a request sends, taken from its builder on the first poll.
+struct Outgoing {
+    call: HttpCall,
+    /// The URL, or what makes the request unsendable.
+    url: Result<reqwest::Url, String>,
+    client: Client,
+    method: Method,
+    path: String,
+    headers: HeaderMap,
+    body: Bytes,
+    options: FetchOptions,
+}
+
 /// Sends the request as the retry rules allow within its timeout.
-async fn send(request: HttpRequest) -> Result<HttpResponse, Error> {
-    let call = request.call();
+async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
+    let call = request.call.clone();
     let url = request
-        .url()
+        .url
+        .clone()
         .map_err(|message| Error::http(&call, HttpProblem::Invalid { message }))?;
     let client = &request.client;
     let options = request
@@ -481,7 +517,7 @@ fn retryable_answer(idempotent: bool, response: &HttpResponse) -> bool {
 
 /// One attempt: the request sent, and the whole answer read up to the size limit.
 async fn attempt(
-    request: &HttpRequest,
+    request: &Outgoing,
     call: &HttpCall,
     url: &reqwest::Url,
     authorization: Option<&HeaderValue>,

@@ -95,7 +95,7 @@ pub use http::StatusCode;
 /// The method and headers of [HTTP action](HttpRequest) requests and answers: the `http` crate's types
 /// (version 1), as [`StatusCode`].
 pub use http::{HeaderMap, Method};
-pub use http_action::{HttpFuture, HttpRequest, HttpResponse};
+pub use http_action::{HttpRequest, HttpResponse};
 pub use live_settings::LiveSettings;
 pub use options::FetchOptions;
 /// The HTTP client crate, at the version [`ClientBuilder::http_client`] takes.

@@ -138,14 +138,20 @@ impl fmt::Debug for UploadBody {
 /// The upload URL, as the mutation calling `ctx.storage.generateUploadUrl()` returns it.
 type UrlFuture = Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>;
 
+/// An upload or download in flight.
+type Running<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send>>;
+
 /// An upload being prepared; `.await` it for the stored file's id. Made by [`Client::upload`].
 #[must_use = "an upload does nothing until it is awaited"]
 pub struct Upload {
     client: Client,
+    /// Taken by the first poll, as are the body and the content type.
     upload_url: UrlFuture,
     body: UploadBody,
     content_type: String,
     timeout: Option<Duration>,
+    /// The upload in flight, from the first poll on.
+    running: Option<Running<Id<Storage>>>,
 }
 
 impl Upload {
@@ -173,6 +179,8 @@ pub struct Download {
     client: Client,
     url: String,
     timeout: Option<Duration>,
+    /// The download in flight, from the first poll on.
+    running: Option<Running<FileStream>>,
 }
 
 impl Download {
@@ -231,6 +239,7 @@ impl Client {
             body: body.into(),
             content_type: content_type.to_owned(),
             timeout: None,
+            running: None,
         }
     }
 
@@ -256,6 +265,7 @@ impl Client {
             client: self.clone(),
             url: url.to_owned(),
             timeout: None,
+            running: None,
         }
     }
 }
@@ -298,23 +308,37 @@ fn timeout_of(client: &Client, timeout: Option<Duration>) -> Duration {
 /// The longest a request waits: 30 years, Tokio's own far future.
 const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
-impl IntoFuture for Upload {
+/// Starts on the first poll, so that uploads go wherever futures go (`join_all`, `tokio::spawn`).
+impl Future for Upload {
     type Output = Result<Id<Storage>, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<Id<Storage>, Error>> + Send>>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(upload(self))
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let running = match this.running {
+            Some(ref mut running) => running,
+            None => {
+                // What is left behind is never used: `running` is set from now on.
+                let started = Box::pin(upload(
+                    this.client.clone(),
+                    std::mem::replace(&mut this.upload_url, Box::pin(std::future::pending())),
+                    std::mem::replace(&mut this.body, UploadBody::from(Bytes::new())),
+                    std::mem::take(&mut this.content_type),
+                    this.timeout,
+                ));
+                this.running.insert(started)
+            }
+        };
+        running.as_mut().poll(cx)
     }
 }
 
-async fn upload(upload: Upload) -> Result<Id<Storage>, Error> {
-    let Upload {
-        client,
-        upload_url,
-        body,
-        content_type,
-        timeout,
-    } = upload;
+async fn upload(
+    client: Client,
+    upload_url: UrlFuture,
+    body: UploadBody,
+    content_type: String,
+    timeout: Option<Duration>,
+) -> Result<Id<Storage>, Error> {
     let call = HttpCall::Upload;
     let url = upload_url.await?;
     let url = same_origin(&client, &url, &call)?;
@@ -582,21 +606,32 @@ impl<R: AsyncRead> Stream for ReaderStream<R> {
     }
 }
 
-impl IntoFuture for Download {
+/// Starts on the first poll, as [`Upload`] does.
+impl Future for Download {
     type Output = Result<FileStream, Error>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<FileStream, Error>> + Send>>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(download(self))
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let running = match this.running {
+            Some(ref mut running) => running,
+            None => {
+                let started = Box::pin(download(
+                    this.client.clone(),
+                    std::mem::take(&mut this.url),
+                    this.timeout,
+                ));
+                this.running.insert(started)
+            }
+        };
+        running.as_mut().poll(cx)
     }
 }
 
-async fn download(download: Download) -> Result<FileStream, Error> {
-    let Download {
-        client,
-        url,
-        timeout,
-    } = download;
+async fn download(
+    client: Client,
+    url: String,
+    timeout: Option<Duration>,
+) -> Result<FileStream, Error> {
     let call = HttpCall::Download;
     let url = same_origin(&client, &url, &call)?;
     let timeout = timeout_of(&client, timeout);

@@ -117,3 +117,36 @@ async fn returning_decodes_into_the_callers_type() {
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn http_requests_uploads_and_downloads_are_futures_too() {
+    let deployment = TestDeployment::builder()
+        .http_route(
+            "GET",
+            "/echo",
+            |request: convex_fetch_testing::HttpActionRequest| async move {
+                format!("echo {}", request.path())
+            },
+        )
+        .upload_url_mutation("files:generateUploadUrl")
+        .start()
+        .await;
+    let client = deployment.client();
+    let answers = join_all((0..3).map(|_| client.http_request(convex::Method::GET, "/echo"))).await;
+    for answer in answers {
+        assert_eq!(answer.unwrap().text().unwrap(), "echo /echo");
+    }
+    let upload_url = || client.mutation::<_, String>("files:generateUploadUrl", json!({}));
+    let uploads =
+        (0..3).map(|i| client.upload(upload_url(), format!("file {i}").into_bytes(), "text/plain"));
+    let ids: Vec<_> = join_all(uploads)
+        .await
+        .into_iter()
+        .collect::<Result<_, Error>>()
+        .unwrap();
+    assert_eq!(deployment.stored_files(), 3);
+    let spawned = tokio::spawn(client.upload(upload_url(), b"spawned".to_vec(), "text/plain"));
+    let id = spawned.await.unwrap().unwrap();
+    assert_eq!(deployment.stored_file(id.as_str()).unwrap(), b"spawned");
+    assert_eq!(ids.len(), 3);
+}
