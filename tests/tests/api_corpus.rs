@@ -186,3 +186,55 @@ fn every_spec_of_the_corpus_is_compiled() {
     }
     assert!(specs >= 10, "{specs} specs");
 }
+
+/// The real 12-member union of @convex-dev/auth's `auth:store` (as the AuraWrite app deploys it): one enum
+/// told apart by `type`, each variant sent with its tag.
+#[tokio::test]
+async fn the_auth_libraries_store_union_is_one_enum_sent_by_its_tag() {
+    use aurawrite::internal::auth::{StoreArgs2, StoreArgsRefreshSession, StoreArgsSignIn, store};
+    let deployment = TestDeployment::builder()
+        .internal_mutation(
+            "auth:store",
+            |_ctx: Ctx, _args: Value| async move { Ok(()) },
+        )
+        .start()
+        .await;
+    let client = deployment.client();
+    let admin = deployment.admin_key().to_owned();
+    let sign_in = StoreArgs2::SignIn(StoreArgsSignIn {
+        generate_tokens: true,
+        session_id: None,
+        user_id: Id::new("u1"),
+    });
+    for args in [
+        sign_in,
+        StoreArgs2::SignOut,
+        StoreArgs2::RefreshSession(StoreArgsRefreshSession {
+            refresh_token: "r1".into(),
+        }),
+    ] {
+        store(args).on(&client).admin_key(&admin).await.unwrap();
+    }
+    let sent: Vec<_> = deployment.calls().into_iter().map(|c| c.args).collect();
+    assert_eq!(
+        sent,
+        [
+            convex::value!({ args: { type: "signIn", generateTokens: true, userId: "u1" } }),
+            convex::value!({ args: { type: "signOut" } }),
+            convex::value!({ args: { type: "refreshSession", refreshToken: "r1" } }),
+        ]
+    );
+    // And it reads back by the tag, as a handler of the test deployment or a log would.
+    let read: StoreArgs2 = deployment.calls()[2]
+        .args
+        .get("args")
+        .unwrap()
+        .deserialize_into()
+        .unwrap();
+    assert_eq!(
+        read,
+        StoreArgs2::RefreshSession(StoreArgsRefreshSession {
+            refresh_token: "r1".into()
+        })
+    );
+}
