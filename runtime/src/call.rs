@@ -2,7 +2,9 @@
 
 use crate::client::{Client, IntoClient, client_for_url, default_client};
 use crate::error::{Error, FunctionName};
-use crate::function::{Action, ConvexFunction, Mutation, Query, Returning, Untyped, kind};
+use crate::function::{
+    Action, CallOutput, ConvexFunction, Mutation, Query, Returning, Untyped, kind,
+};
 use crate::options::{FetchOptions, option_setters};
 use crate::wire;
 use std::fmt;
@@ -104,9 +106,7 @@ impl<F: ConvexFunction> Call<F> {
     /// # let _: Vec<Title> = titles;
     /// # Ok(()) }
     /// ```
-    pub fn returning<T: serde::de::DeserializeOwned + Send + 'static>(
-        self,
-    ) -> Call<Returning<F, T>> {
+    pub fn returning<T: CallOutput>(self) -> Call<Returning<F, T>> {
         Call {
             function: Returning::new(self.function),
             target: self.target,
@@ -252,7 +252,7 @@ impl Client {
     /// let titles: Vec<String> = client.query("posts:titles", serde_json::json!({})).await?;
     /// # Ok(()) }
     /// ```
-    pub fn query<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
+    pub fn query<A: serde::Serialize, O: CallOutput>(
         &self,
         path: impl Into<String>,
         args: A,
@@ -261,7 +261,7 @@ impl Client {
     }
 
     /// A mutation named at run time; `O` is inferred from use.
-    pub fn mutation<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
+    pub fn mutation<A: serde::Serialize, O: CallOutput>(
         &self,
         path: impl Into<String>,
         args: A,
@@ -270,7 +270,7 @@ impl Client {
     }
 
     /// An action named at run time; `O` is inferred from use.
-    pub fn action<A: serde::Serialize, O: serde::de::DeserializeOwned + Send + 'static>(
+    pub fn action<A: serde::Serialize, O: CallOutput>(
         &self,
         path: impl Into<String>,
         args: A,

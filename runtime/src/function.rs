@@ -156,6 +156,17 @@ pub mod kind {
     }
 }
 
+/// What an untyped call can decode its result into: any `DeserializeOwned + Send + 'static` type. It names the
+/// bound so that a result left without a type gets a message saying what to write.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the result of a Convex call",
+    label = "the result must be `DeserializeOwned + Send + 'static`",
+    note = "derive `serde::Deserialize` for a type of your own; `!` means the call's result was left without a type: write the type where the result goes (`let posts: Vec<Post> = ….await?`), or discard it with `.returning::<()>()`"
+)]
+pub trait CallOutput: DeserializeOwned + Send + 'static {}
+
+impl<T: DeserializeOwned + Send + 'static> CallOutput for T {}
+
 /// A function named by a string at run time, with any serializable args and any deserializable result.
 ///
 /// For paths that are only known at run time. Prefer a typed stub, or `convex_fetch!`, which checks the path
@@ -228,9 +239,7 @@ impl<A: Serialize, O, K> Serialize for Untyped<A, O, K> {
     }
 }
 
-impl<A: Serialize, O: DeserializeOwned + Send + 'static, K: kind::Kind> ConvexFunction
-    for Untyped<A, O, K>
-{
+impl<A: Serialize, O: CallOutput, K: kind::Kind> ConvexFunction for Untyped<A, O, K> {
     const KIND: FunctionKind = K::KIND;
     type Output = O;
     fn path(&self) -> &str {
@@ -238,12 +247,9 @@ impl<A: Serialize, O: DeserializeOwned + Send + 'static, K: kind::Kind> ConvexFu
     }
 }
 
-impl<A: Serialize, O: DeserializeOwned + Send + 'static> Query for Untyped<A, O, kind::Query> {}
-impl<A: Serialize, O: DeserializeOwned + Send + 'static> Mutation
-    for Untyped<A, O, kind::Mutation>
-{
-}
-impl<A: Serialize, O: DeserializeOwned + Send + 'static> Action for Untyped<A, O, kind::Action> {}
+impl<A: Serialize, O: CallOutput> Query for Untyped<A, O, kind::Query> {}
+impl<A: Serialize, O: CallOutput> Mutation for Untyped<A, O, kind::Mutation> {}
+impl<A: Serialize, O: CallOutput> Action for Untyped<A, O, kind::Action> {}
 
 /// A function whose result is decoded into `T` rather than its declared output: what
 /// [`Call::returning`](crate::Call::returning) makes. Kind, path and args are the wrapped function's.
@@ -281,7 +287,7 @@ impl<F: Serialize, T> Serialize for Returning<F, T> {
     }
 }
 
-impl<F: ConvexFunction, T: DeserializeOwned + Send + 'static> ConvexFunction for Returning<F, T> {
+impl<F: ConvexFunction, T: CallOutput> ConvexFunction for Returning<F, T> {
     const KIND: FunctionKind = F::KIND;
     type Output = T;
     fn path(&self) -> &str {
@@ -289,9 +295,9 @@ impl<F: ConvexFunction, T: DeserializeOwned + Send + 'static> ConvexFunction for
     }
 }
 
-impl<F: Query, T: DeserializeOwned + Send + 'static> Query for Returning<F, T> {}
-impl<F: Mutation, T: DeserializeOwned + Send + 'static> Mutation for Returning<F, T> {}
-impl<F: Action, T: DeserializeOwned + Send + 'static> Action for Returning<F, T> {}
+impl<F: Query, T: CallOutput> Query for Returning<F, T> {}
+impl<F: Mutation, T: CallOutput> Mutation for Returning<F, T> {}
+impl<F: Action, T: CallOutput> Action for Returning<F, T> {}
 
 /// An HTTP action of the deployment, listed by `api!`: a plain HTTP route served on the deployment's site URL
 /// (`https://<name>.convex.site`), not through this crate's calls.

@@ -86,7 +86,8 @@ pub use error::{
     SNAPSHOT_LIFETIME,
 };
 pub use function::{
-    Action, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning, Untyped, kind,
+    Action, CallOutput, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning,
+    Untyped, kind,
 };
 /// HTTP status codes, as [`Error::status_code`] and [`Error::Server`] give them: the `http` crate's type
 /// (version 1), re-exported on purpose. It is the type axum, hyper and reqwest use, so a status passes straight
