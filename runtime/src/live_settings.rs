@@ -1,6 +1,7 @@
 //! The settings of a client's live connection (the sync WebSocket of subscriptions): how it reconnects and
 //! when it counts the server as gone. A leaf module, so that the client can hold them.
 
+use crate::token::LiveTokens;
 use std::time::Duration;
 
 /// How a client's WebSocket reconnects, and when a silent one is replaced. Set with
@@ -20,6 +21,7 @@ pub struct LiveSettings {
     pub(crate) max_backoff: Duration,
     pub(crate) silence_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) tokens: Option<LiveTokens>,
 }
 
 impl Default for LiveSettings {
@@ -30,6 +32,7 @@ impl Default for LiveSettings {
             // The server pings every 5 s and sends a JSON `Ping` after 15 s of silence.
             silence_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            tokens: None,
         }
     }
 }
@@ -59,6 +62,14 @@ impl LiveSettings {
     /// How long opening the WebSocket (TCP, TLS and the upgrade) may take. Default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Authenticates the client's live connection with tokens from `tokens`, fetched for each socket and
+    /// refreshed before they expire, for every live call that has no credential of its own (`.auth`,
+    /// `.admin_key`, [`with_auth`](crate::with_auth)) and on a client built without one.
+    pub fn tokens(mut self, tokens: LiveTokens) -> Self {
+        self.tokens = Some(tokens);
         self
     }
 }

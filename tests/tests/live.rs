@@ -462,3 +462,168 @@ async fn bad_args_and_a_missing_runtime_are_errors_not_panics() {
     ));
     assert!(bad.next().await.is_none());
 }
+
+/// A JWT (unsigned: the test deployment matches tokens by text) that expires `exp` seconds after the epoch.
+fn jwt(subject: &str, exp: f64) -> String {
+    use base64::Engine as _;
+    let part = |text: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+    format!(
+        "{}.{}.sig",
+        part(r#"{"alg":"none"}"#.to_owned()),
+        part(json!({ "sub": subject, "exp": exp }).to_string())
+    )
+}
+
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[tokio::test]
+async fn a_token_source_is_refreshed_before_expiry_on_the_open_socket() {
+    use convex::token::{LiveTokens, Token};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Tokens that expire one after the other, a second apart, each of another user.
+    let start = now_secs();
+    let tokens: Vec<String> = (0..3)
+        .map(|i| jwt(&format!("user_{i}"), start + 1.0 + i as f64))
+        .collect();
+    let mut builder = TestDeployment::builder()
+        .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.identity().map(|i| i["subject"].clone()))
+        });
+    for (i, token) in tokens.iter().enumerate() {
+        builder = builder.token(token.clone(), json!({ "subject": format!("user_{i}") }));
+    }
+    let deployment = builder.start().await;
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let source = {
+        let (fetches, tokens) = (fetches.clone(), tokens.clone());
+        LiveTokens::from_fn(move |_fresh| {
+            let n = fetches.fetch_add(1, Ordering::SeqCst);
+            let token = tokens[n.min(tokens.len() - 1)].clone();
+            async move { Ok(Token::new(token)) }
+        })
+    };
+    // Not `fast`: its short silence timeout would replace the socket between two refreshes.
+    let client = Client::builder(deployment.url())
+        .live(LiveSettings::default().initial_backoff(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    let mut whoami = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .subscribe_with_tokens(&source);
+    for i in 0..3 {
+        assert_eq!(
+            next(&mut whoami).await.unwrap().as_deref(),
+            Some(format!("user_{i}").as_str())
+        );
+    }
+    // One socket, authenticated three times in a row on it.
+    assert_eq!(deployment.sync_connections_opened(), 1);
+    let bases: Vec<u64> = deployment
+        .sync_messages()
+        .iter()
+        .filter(|m| m["type"] == "Authenticate")
+        .map(|m| m["baseVersion"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bases, [0, 1, 2]);
+    assert!(fetches.load(Ordering::SeqCst) >= 3);
+    // A reconnect fetches a token again.
+    let before = fetches.load(Ordering::SeqCst);
+    deployment.drop_sync_connections();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while deployment.sync_connections_opened() < 2 || fetches.load(Ordering::SeqCst) == before {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("a reconnect with a fetched token");
+    assert!(!format!("{whoami:?} {source:?}").contains(&tokens[0]));
+}
+
+#[tokio::test]
+async fn a_refused_token_from_a_source_is_a_typed_error_then_a_fresh_one_is_fetched() {
+    use convex::token::{LiveTokens, Token, TokenError};
+    use std::sync::{Arc, Mutex};
+    let deployment = TestDeployment::builder()
+        .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.identity().map(|i| i["subject"].clone()))
+        })
+        .token("token-of-ada", json!({ "subject": "ada" }))
+        .token("fresh-token-of-ada", json!({ "subject": "ada again" }))
+        .start()
+        .await;
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let source = {
+        let asked = asked.clone();
+        LiveTokens::from_fn(move |fresh| {
+            asked.lock().unwrap().push(fresh);
+            let token = if fresh {
+                "fresh-token-of-ada"
+            } else {
+                "token-of-ada"
+            };
+            async move { Ok(Token::new(token)) }
+        })
+    };
+    // The client's own token source, used by a subscription without a credential of its own.
+    let client = Client::builder(deployment.url())
+        .live(
+            LiveSettings::default()
+                .initial_backoff(Duration::from_millis(20))
+                .max_backoff(Duration::from_millis(100))
+                .tokens(source),
+        )
+        .build()
+        .unwrap();
+    let mut whoami = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .subscribe();
+    assert_eq!(next(&mut whoami).await.unwrap().as_deref(), Some("ada"));
+
+    // The token is revoked; the next socket is refused with it.
+    deployment.refuse_token("token-of-ada");
+    deployment.drop_sync_connections();
+    let err = next(&mut whoami).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Live {
+                problem: LiveProblem::AuthRefused { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?} {err}").contains("token-of-ada"));
+    // Then a fresh token is asked for, and the stream goes on under it.
+    assert_eq!(
+        next(&mut whoami).await.unwrap().as_deref(),
+        Some("ada again")
+    );
+    assert_eq!(asked.lock().unwrap().as_slice(), [false, false, true]);
+
+    // A source that refuses the session: the stream says so, and the connection keeps trying.
+    let refusing = LiveTokens::from_fn(|_| async {
+        Err(TokenError::Refused {
+            reason: "signed out".to_owned(),
+        })
+    });
+    let mut refused = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .subscribe_with_tokens(&refusing);
+    let err = next(&mut refused).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Live { problem: LiveProblem::AuthRefused { message, .. }, .. } if message.contains("signed out")),
+        "{err:?}"
+    );
+    let state = refused.connection_state().unwrap().borrow().clone();
+    assert!(
+        matches!(&state, ConnectionState::Reconnecting { reason, .. } if reason.contains("refused")),
+        "{state:?}"
+    );
+}

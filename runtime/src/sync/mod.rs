@@ -24,7 +24,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use worker::{Command, SocketUrl, Worker};
+use worker::{Auth, Command, SocketUrl, TokensKey, Worker};
 
 /// The state of a client's live connection, as [`Client::connection_state`] and
 /// [`Subscription::connection_state`] report it. Every change is also a `tracing` event of the target
@@ -92,8 +92,40 @@ impl<F: ConvexFunction> Call<F> {
         let args = encode_args(&name, &function);
         let start = args.and_then(|args| {
             let client = client?;
-            let credential = credential(&options)?;
-            let connection = hub(&client).connection(&client, credential);
+            let auth = auth_of(&client, &options)?;
+            let connection = hub(&client).connection(&client, auth);
+            Ok((connection, args))
+        });
+        Subscription::new(name, start)
+    }
+
+    /// Subscribes as [`subscribe`](Call::subscribe) does, authenticated with tokens from `tokens` instead of
+    /// the call's or the client's credential: a token is fetched for each socket and refreshed before it
+    /// expires on the open socket, and a refused one is an [`Error::Live`] item
+    /// ([`LiveProblem::AuthRefused`](crate::LiveProblem::AuthRefused)).
+    ///
+    /// ```no_run
+    /// use convex_fetch::token::{LiveTokens, Token};
+    /// # #[convex_fetch::query("posts:mine")] async fn my_posts() -> Vec<String>;
+    /// # async fn get_jwt() -> String { String::new() }
+    /// let tokens = LiveTokens::from_fn(|_fresh| async { Ok(Token::new(get_jwt().await)) });
+    /// let posts = my_posts().subscribe_with_tokens(&tokens);
+    /// # let _ = posts;
+    /// ```
+    pub fn subscribe_with_tokens(self, tokens: &crate::token::LiveTokens) -> Subscription<F::Output>
+    where
+        F: Subscribable,
+    {
+        let (function, client, _options) = self.into_parts();
+        let name = FunctionName {
+            kind: F::KIND,
+            path: function.path().to_owned(),
+        };
+        let args = encode_args(&name, &function);
+        let start = args.and_then(|args| {
+            let client = client?;
+            let auth = Auth::Tokens(TokensKey(tokens.clone()));
+            let connection = hub(&client).connection(&client, auth);
             Ok((connection, args))
         });
         Subscription::new(name, start)
@@ -128,8 +160,8 @@ impl<F: ConvexFunction> Call<F> {
             .unwrap_or(crate::client::DEFAULT_TIMEOUT);
         let start = args.and_then(|args| {
             let client = client?;
-            let credential = credential(&options)?;
-            let connection = hub(&client).connection(&client, credential);
+            let auth = auth_of(&client, &options)?;
+            let connection = hub(&client).connection(&client, auth);
             Ok((connection, args))
         });
         async move {
@@ -207,6 +239,18 @@ fn encode_args<F: ConvexFunction>(
         })
 }
 
+/// How a call's connection authenticates: its credential (its own or the client's), else the client's live
+/// token source, else not at all.
+fn auth_of(client: &Client, options: &FetchOptions) -> Result<Auth, Error> {
+    Ok(match credential(options)? {
+        Some(credential) => Auth::Static(Some(credential)),
+        None => match &client.live_settings().tokens {
+            Some(tokens) => Auth::Tokens(TokensKey(tokens.clone())),
+            None => Auth::Static(None),
+        },
+    })
+}
+
 /// The credential of a call as the socket's `Authenticate` carries it.
 fn credential(options: &FetchOptions) -> Result<Option<Credential>, Error> {
     Ok(options.bare_credential()?.map(|(admin, text)| {
@@ -253,10 +297,10 @@ impl Connection {
     }
 }
 
-/// A client's live connections, one per credential.
+/// A client's live connections, one per credential or token source.
 #[derive(Default)]
 struct Hub {
-    connections: Mutex<HashMap<Option<Credential>, Arc<Connection>>>,
+    connections: Mutex<HashMap<Auth, Arc<Connection>>>,
 }
 
 impl fmt::Debug for Hub {
@@ -266,16 +310,16 @@ impl fmt::Debug for Hub {
 }
 
 impl Hub {
-    fn connection(&self, client: &Client, credential: Option<Credential>) -> Arc<Connection> {
+    fn connection(&self, client: &Client, auth: Auth) -> Arc<Connection> {
         let mut connections = lock(&self.connections);
         connections
-            .entry(credential.clone())
+            .entry(auth.clone())
             .or_insert_with(|| {
                 let (commands, receiver) = mpsc::unbounded_channel();
                 let (state, state_rx) = watch::channel(ConnectionState::Idle);
                 let worker = Worker::new(
                     SocketUrl::of(client.url()),
-                    credential,
+                    auth,
                     client.live_settings().clone(),
                     receiver,
                     state,
@@ -307,7 +351,8 @@ fn hub(client: &Client) -> Arc<Hub> {
 }
 
 impl Client {
-    /// The state of the live connection of this client's own credential (the one its builder set, or none),
+    /// The state of the live connection of this client's own credential (the one its builder set, else its
+    /// [`LiveSettings::tokens`](crate::LiveSettings::tokens), or none),
     /// as a `watch` receiver: read it with `borrow()`, wait for changes with `changed()`.
     ///
     /// ```no_run
@@ -319,8 +364,8 @@ impl Client {
     /// # }
     /// ```
     pub fn connection_state(&self) -> watch::Receiver<ConnectionState> {
-        let credential = credential(self.defaults()).ok().flatten();
-        hub(self).connection(self, credential).state.clone()
+        let auth = auth_of(self, self.defaults()).unwrap_or(Auth::Static(None));
+        hub(self).connection(self, auth).state.clone()
     }
 }
 

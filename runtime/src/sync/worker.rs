@@ -12,6 +12,7 @@ use super::protocol::{
     Transition,
 };
 use crate::live_settings::LiveSettings;
+use crate::token::{LiveTokens, TokenError};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -141,16 +142,57 @@ struct Request {
     reply: Option<oneshot::Sender<Outcome>>,
 }
 
+/// How a connection authenticates: with a fixed credential (or none), or with tokens fetched for each socket
+/// and refreshed before they expire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Auth {
+    Static(Option<Credential>),
+    Tokens(TokensKey),
+}
+
+/// A token source, compared and hashed by its id.
+#[derive(Debug, Clone)]
+pub(crate) struct TokensKey(pub(crate) LiveTokens);
+
+impl PartialEq for TokensKey {
+    fn eq(&self, other: &TokensKey) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl Eq for TokensKey {}
+
+impl std::hash::Hash for TokensKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id().hash(state);
+    }
+}
+
+/// How long before its expiry a token is replaced on the open socket, as the official JS client does; at
+/// most half of what is left of it, for short-lived tokens.
+const REFRESH_LEAD: Duration = Duration::from_secs(10);
+
+/// The shortest wait between two refresh attempts.
+const MIN_REFRESH_WAIT: Duration = Duration::from_millis(200);
+
 /// Why a socket ended, and how long to wait before the next.
 struct Lost {
     reason: String,
     /// The initial backoff for this cause, before doubling.
     initial: Duration,
+    /// The token source refused the session (the streams have been told).
+    refused: bool,
 }
 
 pub(crate) struct Worker {
     url: String,
+    auth: Auth,
+    /// The credential of the current (or last) socket.
     credential: Option<Credential>,
+    /// When the token in use expires, if it came from a token source and says.
+    expires_at: Option<SystemTime>,
+    /// The deployment refused the last token: ask the source for a fresh one.
+    fresh_token: bool,
     settings: LiveSettings,
     session_id: String,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -191,14 +233,21 @@ impl SocketUrl {
 impl Worker {
     pub(crate) fn new(
         url: String,
-        credential: Option<Credential>,
+        auth: Auth,
         settings: LiveSettings,
         commands: mpsc::UnboundedReceiver<Command>,
         state: watch::Sender<ConnectionState>,
     ) -> Worker {
+        let credential = match &auth {
+            Auth::Static(credential) => credential.clone(),
+            Auth::Tokens(_) => None,
+        };
         Worker {
             url,
+            auth,
             credential,
+            expires_at: None,
+            fresh_token: false,
             settings,
             session_id: super::random::uuid_v4(),
             commands,
@@ -390,7 +439,15 @@ impl Worker {
         let client_lost = move |reason: String| Lost {
             reason,
             initial: quick,
+            refused: false,
         };
+        if let Auth::Tokens(TokensKey(tokens)) = &self.auth {
+            let tokens = tokens.clone();
+            let fresh = std::mem::take(&mut self.fresh_token);
+            let token = self.fetch_token(&tokens, fresh).await?;
+            self.expires_at = token.expires_at();
+            self.credential = Some(Credential::User(token.expose().to_owned()));
+        }
         let mut request = self
             .url
             .as_str()
@@ -450,7 +507,8 @@ impl Worker {
             .collect();
         preamble.push(protocol::modify_query_set(0, 1, &adds));
         self.query_set = 1;
-        self.synced = self.requests.is_empty();
+        // Synced again once a Transition has answered the query set (and any re-sent mutation).
+        self.synced = false;
         preamble.extend(self.unsent_requests());
         for text in preamble {
             sink.send(Message::text(text))
@@ -463,8 +521,41 @@ impl Worker {
         let silence = self.settings.silence_timeout;
         let mut last_frame = Instant::now();
         let mut tick = tokio::time::interval((silence / 4).max(Duration::from_millis(10)));
+        let mut refresh = self.refresh_deadline();
         loop {
             tokio::select! {
+                () = until(refresh) => {
+                    refresh = None;
+                    let Auth::Tokens(TokensKey(tokens)) = &self.auth else { continue };
+                    let tokens = tokens.clone();
+                    let token = match self.fetch_token(&tokens, false).await {
+                        Ok(token) => token,
+                        Err(lost) if lost.refused => return Err(lost),
+                        Err(lost) => {
+                            // The socket's token is still good for a while: try again later.
+                            tracing::warn!(target: "convex_fetch::live", "refreshing the token failed: {}", lost.reason);
+                            refresh = Some(tokio::time::Instant::now() + self.settings.initial_backoff.max(MIN_REFRESH_WAIT));
+                            continue;
+                        }
+                    };
+                    let credential = Credential::User(token.expose().to_owned());
+                    if self.credential.as_ref() == Some(&credential) {
+                        // The source gave the same token: ask again later, while it is still valid.
+                        refresh = token.expires_at().and_then(|at| at.duration_since(SystemTime::now()).ok())
+                            .map(|left| tokio::time::Instant::now() + (left / 2).max(MIN_REFRESH_WAIT));
+                        continue;
+                    }
+                    // Re-authenticates the open socket: its queries re-run under the new identity.
+                    let text = protocol::authenticate(self.identity, &credential);
+                    self.identity += 1;
+                    self.credential = Some(credential);
+                    self.expires_at = token.expires_at();
+                    tracing::debug!(target: "convex_fetch::live", identity = self.identity, "re-authenticated the live connection with a fresh token");
+                    sink.send(Message::text(text))
+                        .await
+                        .map_err(|e| client_lost(format!("sending failed: {e}")))?;
+                    refresh = self.refresh_deadline();
+                }
                 command = self.commands.recv() => {
                     let Some(command) = command else {
                         let _ = sink.close().await;
@@ -514,6 +605,66 @@ impl Worker {
         Lost {
             reason,
             initial: self.settings.initial_backoff,
+            refused: false,
+        }
+    }
+
+    /// A token from the source; a session it refuses fails the connection's streams and requests.
+    async fn fetch_token(
+        &mut self,
+        tokens: &LiveTokens,
+        fresh: bool,
+    ) -> Result<crate::token::Token, Lost> {
+        let fetched =
+            tokio::time::timeout(self.settings.connect_timeout, tokens.fetch(fresh)).await;
+        match fetched {
+            Ok(Ok(token)) => Ok(token),
+            Ok(Err(TokenError::Refused { reason })) => {
+                self.refused(Arc::from(reason.as_str()));
+                Err(Lost {
+                    refused: true,
+                    ..self.lost(format!("the token source refused the session: {reason}"))
+                })
+            }
+            Ok(Err(error)) => Err(self.lost(format!("the token source failed: {error}"))),
+            Err(_) => Err(self.lost(format!(
+                "the token source took over {:?}",
+                self.settings.connect_timeout
+            ))),
+        }
+    }
+
+    /// When the token in use is replaced: [`REFRESH_LEAD`] before it expires, or halfway there if sooner.
+    fn refresh_deadline(&self) -> Option<tokio::time::Instant> {
+        if !matches!(self.auth, Auth::Tokens(_)) {
+            return None;
+        }
+        let left = self
+            .expires_at?
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        let wait = left.saturating_sub(REFRESH_LEAD.min(left / 2));
+        Some(tokio::time::Instant::now() + wait.max(MIN_REFRESH_WAIT))
+    }
+
+    /// The credential was refused: every query yields it, requests sent on this socket only fail with it,
+    /// and requests sent on an earlier one may have run.
+    fn refused(&mut self, refused: Arc<str>) {
+        for query in self.queries.values() {
+            query.publish(Outcome::Refused(refused.clone()));
+        }
+        let ids: Vec<u32> = self.requests.keys().copied().collect();
+        for id in ids {
+            if let Some(mut request) = self.requests.remove(&id) {
+                let outcome = if request.sent_before {
+                    Outcome::MayHaveRun
+                } else {
+                    Outcome::Refused(refused.clone())
+                };
+                if let Some(reply) = request.reply.take() {
+                    let _ = reply.send(outcome);
+                }
+            }
         }
     }
 
@@ -548,25 +699,11 @@ impl Worker {
             }
             ServerMessage::ActionResponse(response) => self.response(RequestKind::Action, response),
             ServerMessage::AuthError(error) => {
-                let refused: Arc<str> = Arc::from(error.error.as_str());
                 tracing::warn!(target: "convex_fetch::live", attempted = error.auth_update_attempted, "the deployment refused the credential: {}", error.error);
-                for query in self.queries.values() {
-                    query.publish(Outcome::Refused(refused.clone()));
-                }
                 // What this socket sent after its `Authenticate` did not run; what an earlier one sent may have.
-                let ids: Vec<u32> = self.requests.keys().copied().collect();
-                for id in ids {
-                    if let Some(mut request) = self.requests.remove(&id) {
-                        let outcome = if request.sent_before {
-                            Outcome::MayHaveRun
-                        } else {
-                            Outcome::Refused(refused.clone())
-                        };
-                        if let Some(reply) = request.reply.take() {
-                            let _ = reply.send(outcome);
-                        }
-                    }
-                }
+                self.refused(Arc::from(error.error.as_str()));
+                // A source is asked for a fresh token for the next socket.
+                self.fresh_token = true;
                 Err(self.lost(format!(
                     "the deployment refused the credential: {}",
                     error.error
@@ -580,6 +717,7 @@ impl Worker {
                 Err(Lost {
                     reason: format!("the deployment sent a fatal error: {error}"),
                     initial: self.settings.max_backoff,
+                    refused: false,
                 })
             }
             ServerMessage::Ping => Ok(()),
@@ -775,6 +913,14 @@ impl Worker {
                 request.state = RequestState::Unsent;
             }
         }
+    }
+}
+
+/// Waits until `deadline`, or forever without one.
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 
