@@ -627,3 +627,70 @@ async fn a_refused_token_from_a_source_is_a_typed_error_then_a_fresh_one_is_fetc
         "{state:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_set_yields_every_query_at_one_moment() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut set = client.watch_all();
+    let messages = set.insert(list(&client)).unwrap();
+    let count = set
+        .insert(client.query::<_, f64>("messages:count", json!({})))
+        .unwrap();
+    // Another credential needs another socket: refused, since the set could not read both at one moment.
+    let err = set
+        .insert(
+            client
+                .query::<_, Option<String>>("auth:whoami", json!({}))
+                .auth(TOKEN),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("one credential"), "{err}");
+
+    let first = tokio::time::timeout(Duration::from_secs(10), set.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(first.get(&messages).unwrap(), Vec::<String>::new());
+    assert_eq!(first.get(&count).unwrap(), 0.0);
+
+    // Every mutation changes both queries; each view must show both after it, or both before.
+    const WRITES: usize = 40;
+    let writer = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            for i in 0..WRITES {
+                send(&client, &format!("m{i}")).await;
+            }
+        })
+    };
+    let mut views = 1;
+    let mut seen = 0;
+    while seen < WRITES {
+        let view = tokio::time::timeout(Duration::from_secs(10), set.next())
+            .await
+            .expect("a view within 10 s")
+            .expect("the set goes on")
+            .unwrap();
+        let list = view.get(&messages).unwrap();
+        let counted = view.get(&count).unwrap();
+        assert_eq!(
+            list.len() as f64,
+            counted,
+            "a mixed view: {list:?} with count {counted}"
+        );
+        assert!(list.len() > seen, "a view without a change");
+        seen = list.len();
+        views += 1;
+    }
+    writer.await.unwrap();
+    assert!(views > 2, "{views} views");
+    // A key of another set is an error, not a panic.
+    let mut other = client.watch_all();
+    let _ = other.insert(list(&client)).unwrap();
+    let _ = other.insert(list(&client)).unwrap();
+    let third = other.insert(list(&client)).unwrap();
+    assert!(first.get(&third).is_err());
+}

@@ -7,10 +7,12 @@
 //! when lost, `subscription` the typed stream.
 
 mod protocol;
+mod query_set;
 mod random;
 mod subscription;
 mod worker;
 
+pub use query_set::{QueryKey, QuerySet, View};
 pub use subscription::Subscription;
 
 use crate::call::Call;
@@ -282,6 +284,7 @@ fn credential(options: &FetchOptions) -> Result<Option<Credential>, Error> {
 
 /// One live connection's handle: where commands go, its state, and the worker until it is spawned.
 pub(crate) struct Connection {
+    views: Arc<worker::Views>,
     commands: mpsc::UnboundedSender<Command>,
     state: watch::Receiver<ConnectionState>,
     worker: Mutex<Option<Worker>>,
@@ -317,14 +320,17 @@ impl Hub {
             .or_insert_with(|| {
                 let (commands, receiver) = mpsc::unbounded_channel();
                 let (state, state_rx) = watch::channel(ConnectionState::Idle);
+                let views = Arc::new(worker::Views::default());
                 let worker = Worker::new(
                     SocketUrl::of(client.url()),
                     auth,
                     client.live_settings().clone(),
                     receiver,
                     state,
+                    views.clone(),
                 );
                 Arc::new(Connection {
+                    views,
                     commands,
                     state: state_rx,
                     worker: Mutex::new(Some(worker)),
@@ -351,6 +357,12 @@ fn hub(client: &Client) -> Arc<Hub> {
 }
 
 impl Client {
+    /// An empty [`QuerySet`] on this client: queries added to it are read together, every item a view of
+    /// all of them at one moment of the deployment, as the official Rust client's `watch_all` gives.
+    pub fn watch_all(&self) -> QuerySet {
+        QuerySet::new(self.clone())
+    }
+
     /// The state of the live connection of this client's own credential (the one its builder set, else its
     /// [`LiveSettings::tokens`](crate::LiveSettings::tokens), or none),
     /// as a `watch` receiver: read it with `borrow()`, wait for changes with `changed()`.

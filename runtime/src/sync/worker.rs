@@ -54,7 +54,7 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    fn same(&self, other: &Outcome) -> bool {
+    pub(crate) fn same(&self, other: &Outcome) -> bool {
         match (self, other) {
             (Outcome::Pending, Outcome::Pending) | (Outcome::MayHaveRun, Outcome::MayHaveRun) => {
                 true
@@ -142,6 +142,26 @@ struct Request {
     reply: Option<oneshot::Sender<Outcome>>,
 }
 
+/// What a [`QuerySet`](super::QuerySet) needs to read every query of a connection at one Transition: the
+/// worker holds `lock` for writing while it applies a Transition's results, then bumps `applied`.
+#[derive(Debug, Default)]
+pub(crate) struct Views {
+    pub(crate) lock: std::sync::RwLock<()>,
+    pub(crate) applied: watch::Sender<u64>,
+}
+
+impl Views {
+    /// Applies results under the write lock, then wakes the sets.
+    fn apply<R>(&self, apply: impl FnOnce() -> R) -> R {
+        let result = {
+            let _writing = self.lock.write().unwrap_or_else(|e| e.into_inner());
+            apply()
+        };
+        self.applied.send_modify(|n| *n += 1);
+        result
+    }
+}
+
 /// How a connection authenticates: with a fixed credential (or none), or with tokens fetched for each socket
 /// and refreshed before they expire.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -186,6 +206,7 @@ struct Lost {
 
 pub(crate) struct Worker {
     url: String,
+    views: Arc<Views>,
     auth: Auth,
     /// The credential of the current (or last) socket.
     credential: Option<Credential>,
@@ -237,6 +258,7 @@ impl Worker {
         settings: LiveSettings,
         commands: mpsc::UnboundedReceiver<Command>,
         state: watch::Sender<ConnectionState>,
+        views: Arc<Views>,
     ) -> Worker {
         let credential = match &auth {
             Auth::Static(credential) => credential.clone(),
@@ -244,6 +266,7 @@ impl Worker {
         };
         Worker {
             url,
+            views,
             auth,
             credential,
             expires_at: None,
@@ -650,9 +673,11 @@ impl Worker {
     /// The credential was refused: every query yields it, requests sent on this socket only fail with it,
     /// and requests sent on an earlier one may have run.
     fn refused(&mut self, refused: Arc<str>) {
-        for query in self.queries.values() {
-            query.publish(Outcome::Refused(refused.clone()));
-        }
+        self.views.apply(|| {
+            for query in self.queries.values() {
+                query.publish(Outcome::Refused(refused.clone()));
+            }
+        });
         let ids: Vec<u32> = self.requests.keys().copied().collect();
         for id in ids {
             if let Some(mut request) = self.requests.remove(&id) {
@@ -711,9 +736,11 @@ impl Worker {
             }
             ServerMessage::FatalError { error } => {
                 let fatal: Arc<str> = Arc::from(error.as_str());
-                for query in self.queries.values() {
-                    query.publish(Outcome::Fatal(fatal.clone()));
-                }
+                self.views.apply(|| {
+                    for query in self.queries.values() {
+                        query.publish(Outcome::Fatal(fatal.clone()));
+                    }
+                });
                 Err(Lost {
                     reason: format!("the deployment sent a fatal error: {error}"),
                     initial: self.settings.max_backoff,
@@ -748,6 +775,38 @@ impl Worker {
                 "the server sent a Transition to version {end_version:?}, which the client never asked for"
             )));
         }
+        // All of a Transition's results at once: a query set never reads half of them.
+        let views = self.views.clone();
+        views.apply(|| self.apply_modifications(modifications));
+        self.remote = end_version;
+        self.max_observed = Some(self.max_observed.unwrap_or(0).max(end_version.ts));
+        // A mutation is final once a Transition reaches its commit.
+        let done: Vec<u32> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| matches!(r.state, RequestState::Committed(ts) if ts <= end_version.ts))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in done {
+            if let Some(mut request) = self.requests.remove(&id) {
+                let value = request.value.take().unwrap_or(Value::Null);
+                if let Some(reply) = request.reply.take() {
+                    let _ = reply.send(Outcome::Value(Arc::new(value)));
+                }
+            }
+        }
+        if end_version.query_set == self.query_set
+            && !self
+                .requests
+                .values()
+                .any(|r| r.state == RequestState::Sent)
+        {
+            self.synced = true;
+        }
+        Ok(())
+    }
+
+    fn apply_modifications(&mut self, modifications: Vec<QueryModification>) {
         for modification in modifications {
             match modification {
                 QueryModification::QueryUpdated {
@@ -783,32 +842,6 @@ impl Worker {
                 QueryModification::QueryRemoved { .. } => {}
             }
         }
-        self.remote = end_version;
-        self.max_observed = Some(self.max_observed.unwrap_or(0).max(end_version.ts));
-        // A mutation is final once a Transition reaches its commit.
-        let done: Vec<u32> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| matches!(r.state, RequestState::Committed(ts) if ts <= end_version.ts))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in done {
-            if let Some(mut request) = self.requests.remove(&id) {
-                let value = request.value.take().unwrap_or(Value::Null);
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(Outcome::Value(Arc::new(value)));
-                }
-            }
-        }
-        if end_version.query_set == self.query_set
-            && !self
-                .requests
-                .values()
-                .any(|r| r.state == RequestState::Sent)
-        {
-            self.synced = true;
-        }
-        Ok(())
     }
 
     fn response(&mut self, kind: RequestKind, response: Response) -> Result<(), Lost> {
