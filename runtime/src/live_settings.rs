@@ -22,6 +22,7 @@ pub struct LiveSettings {
     pub(crate) silence_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) tokens: Option<LiveTokens>,
+    pub(crate) max_message_bytes: usize,
 }
 
 impl Default for LiveSettings {
@@ -33,6 +34,8 @@ impl Default for LiveSettings {
             silence_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             tokens: None,
+            // tungstenite's default, as the backend's.
+            max_message_bytes: 64 << 20,
         }
     }
 }
@@ -62,6 +65,13 @@ impl LiveSettings {
     /// How long opening the WebSocket (TCP, TLS and the upgrade) may take. Default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest message read from the server; a larger one loses the connection, which is replaced (the
+    /// subscriptions keep their last value and resubscribe). Default 64 MiB, the backend's own limit.
+    pub fn max_message_bytes(mut self, limit: usize) -> Self {
+        self.max_message_bytes = limit;
         self
     }
 

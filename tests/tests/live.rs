@@ -694,3 +694,150 @@ async fn a_query_set_yields_every_query_at_one_moment() {
     let third = other.insert(list(&client)).unwrap();
     assert!(first.get(&third).is_err());
 }
+
+/// A sync server that misbehaves: the `i`th socket gets `script[i]` once the client has sent its query set,
+/// then is held open until the client leaves. Returns its URL and the `lastCloseReason` of each `Connect`.
+async fn hostile_server(
+    script: Vec<Vec<tokio_tungstenite::tungstenite::Message>>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use futures_util::SinkExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let reasons = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reasons.clone();
+    tokio::spawn(async move {
+        let mut script = script.into_iter();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let frames = script.next().unwrap_or_default();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Ok(mut socket) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                while let Some(Ok(message)) = socket.next().await {
+                    let Ok(text) = message.to_text() else {
+                        continue;
+                    };
+                    let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
+                        continue;
+                    };
+                    if message["type"] == "Connect" {
+                        let reason = message["lastCloseReason"].as_str().unwrap_or_default();
+                        seen.lock().unwrap().push(reason.to_owned());
+                    }
+                    if message["type"] == "ModifyQuerySet" && message["baseVersion"] == 0 {
+                        for frame in frames.clone() {
+                            if frame == pause() {
+                                // Lets the stream see the last result before the next replaces it.
+                                tokio::time::sleep(Duration::from_millis(300)).await;
+                                continue;
+                            }
+                            if socket.send(frame).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, reasons)
+}
+
+/// In a [`hostile_server`] script, a pause instead of a frame.
+fn pause() -> tokio_tungstenite::tungstenite::Message {
+    tokio_tungstenite::tungstenite::Message::Ping(b"pause".to_vec().into())
+}
+
+/// A Transition of the one query (id 0), from `start` to `end` as (querySet, ts).
+fn transition(start: (u32, u64), end: (u32, u64), value: serde_json::Value) -> String {
+    use base64::Engine as _;
+    let ts = |ts: u64| base64::engine::general_purpose::STANDARD.encode(ts.to_le_bytes());
+    json!({
+        "type": "Transition",
+        "startVersion": { "querySet": start.0, "identity": 0, "ts": ts(start.1) },
+        "endVersion": { "querySet": end.0, "identity": 0, "ts": ts(end.1) },
+        "modifications": [{ "type": "QueryUpdated", "queryId": 0, "value": value, "logLines": [], "journal": null }],
+        "clientClockSkew": 0,
+        "serverTs": 0,
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_hostile_server_gives_typed_errors_or_reconnects_never_a_panic_or_a_silent_stream() {
+    use tokio_tungstenite::tungstenite::Message;
+    let text = |s: &str| Message::text(s.to_owned());
+    let script = vec![
+        vec![text("{not json")],
+        vec![
+            text(r#"{"type":"Surprise","x":1}"#),
+            // A version gap: the client is at querySet 0.
+            text(&transition((3, 0), (4, 1), json!(["gap"]))),
+        ],
+        vec![Message::binary(vec![1u8, 2, 3])],
+        // Over the client's limit of 1 KiB.
+        vec![text(&transition((0, 0), (1, 1), json!(["x".repeat(4096)])))],
+        vec![text(
+            &transition((0, 0), (1, 1), json!(["ok"])).replace("AQAAAAAAAAA=", "!!"),
+        )],
+        // A version the client never asked for.
+        vec![text(&transition((0, 0), (9, 1), json!(["never"])))],
+        vec![text(r#"{"type":"Transition","modifications":"oops"}"#)],
+        vec![text(
+            r#"{"type":"FatalError","error":"Base version 2 passed up doesn't match"}"#,
+        )],
+        // Finally a server that answers, oddly: an unknown message, a response to no request, a result
+        // of the wrong type, then a good one.
+        vec![
+            pause(),
+            text(r#"{"type":"Surprise"}"#),
+            text(
+                r#"{"type":"MutationResponse","requestId":77,"success":true,"result":null,"ts":"AQAAAAAAAAA=","logLines":[]}"#,
+            ),
+            text(&transition((0, 0), (1, 1), json!(5))),
+            pause(),
+            text(&transition((1, 1), (1, 2), json!(["ok"]))),
+        ],
+    ];
+    let hostile = script.len() - 1;
+    let (url, reasons) = hostile_server(script).await;
+    let client = Client::builder(url)
+        .live(
+            LiveSettings::default()
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(20))
+                .max_message_bytes(1024),
+        )
+        .build()
+        .unwrap();
+    let mut messages = client
+        .query::<_, Vec<String>>("messages:list", json!({}))
+        .subscribe();
+    let fatal = next(&mut messages).await.unwrap_err();
+    assert!(
+        matches!(&fatal, Error::Live { problem: LiveProblem::Fatal { message, .. }, .. } if message.contains("Base version")),
+        "{fatal:?}"
+    );
+    let wrong_type = next(&mut messages).await.unwrap_err();
+    assert!(matches!(wrong_type, Error::Decode { .. }), "{wrong_type:?}");
+    assert_eq!(next(&mut messages).await.unwrap(), ["ok"]);
+
+    // Each socket but the last was replaced, for its own reason.
+    let reasons = reasons.lock().unwrap().clone();
+    assert_eq!(reasons.len(), hostile + 1, "{reasons:#?}");
+    let expected = [
+        "InitialConnect",
+        "not JSON",
+        "from version",
+        "binary",
+        "too long",
+        "not base64",
+        "never asked for",
+        "malformed Transition",
+        "fatal error",
+    ];
+    for (reason, expected) in reasons.iter().zip(expected) {
+        assert!(reason.contains(expected), "{reason:?} lacks {expected:?}");
+    }
+}

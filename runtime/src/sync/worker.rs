@@ -26,9 +26,6 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// The `Convex-Client` header of the socket, as the HTTP calls send it.
 const CONVEX_CLIENT: &str = concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION"));
 
-/// The largest message read: tungstenite's default, as the backend's.
-const MAX_MESSAGE_BYTES: usize = 64 << 20;
-
 /// A function's failure, as the protocol carries it.
 #[derive(Debug, PartialEq)]
 pub(crate) struct Failure {
@@ -481,7 +478,8 @@ impl Worker {
             http::HeaderValue::from_static(CONVEX_CLIENT),
         );
         let mut config = WebSocketConfig::default();
-        config.max_message_size = Some(MAX_MESSAGE_BYTES);
+        config.max_message_size = Some(self.settings.max_message_bytes);
+        config.max_frame_size = Some(self.settings.max_message_bytes);
         let tls = tls_config().map_err(|e| self.lost(e))?;
         let connect = tokio_tungstenite::connect_async_tls_with_config(
             request,
