@@ -83,3 +83,23 @@ impl LiveSettings {
         self
     }
 }
+
+/// The TLS settings of the socket, from the client's builder: the socket trusts what the HTTP calls trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SocketTls {
+    /// The PEMs given to `add_root_certificate_pem`.
+    pub(crate) roots_pem: Vec<Vec<u8>>,
+    pub(crate) built_in_roots: bool,
+    /// A proxy was set, which the socket cannot go through.
+    pub(crate) proxy: bool,
+}
+
+impl Default for SocketTls {
+    fn default() -> Self {
+        SocketTls {
+            roots_pem: Vec::new(),
+            built_in_roots: true,
+            proxy: false,
+        }
+    }
+}

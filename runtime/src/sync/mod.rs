@@ -95,7 +95,7 @@ impl<F: ConvexFunction> Call<F> {
         let start = args.and_then(|args| {
             let client = client?;
             let auth = auth_of(&client, &options)?;
-            let connection = hub(&client).connection(&client, auth);
+            let connection = connect(&client, auth)?;
             Ok((connection, args))
         });
         Subscription::new(name, start)
@@ -127,7 +127,7 @@ impl<F: ConvexFunction> Call<F> {
         let start = args.and_then(|args| {
             let client = client?;
             let auth = Auth::Tokens(TokensKey(tokens.clone()));
-            let connection = hub(&client).connection(&client, auth);
+            let connection = connect(&client, auth)?;
             Ok((connection, args))
         });
         Subscription::new(name, start)
@@ -163,7 +163,7 @@ impl<F: ConvexFunction> Call<F> {
         let start = args.and_then(|args| {
             let client = client?;
             let auth = auth_of(&client, &options)?;
-            let connection = hub(&client).connection(&client, auth);
+            let connection = connect(&client, auth)?;
             Ok((connection, args))
         });
         async move {
@@ -328,6 +328,7 @@ impl Hub {
                     receiver,
                     state,
                     views.clone(),
+                    client.socket_tls().clone(),
                 );
                 Arc::new(Connection {
                     views,
@@ -345,6 +346,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The client's live connection for `auth`, made on first use. A client with a proxy has none: the socket
+/// cannot go through it, and connecting around a proxy the application set could break its network policy.
+fn connect(client: &Client, auth: Auth) -> Result<Arc<Connection>, Error> {
+    if client.socket_tls().proxy {
+        return Err(Error::config(
+            "live queries cannot go through the client's `proxy`: the WebSocket connects directly. Build \
+             a client without `proxy` for subscriptions and socket calls",
+        ));
+    }
+    Ok(hub(client).connection(client, auth))
 }
 
 fn hub(client: &Client) -> Arc<Hub> {

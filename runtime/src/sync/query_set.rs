@@ -6,7 +6,7 @@
 
 use super::subscription::Unsubscribe;
 use super::worker::{Command, Outcome, Subscribed};
-use super::{Connection, Subscribable, auth_of, encode_args, hub};
+use super::{Connection, Subscribable, auth_of, connect, encode_args};
 use crate::call::Call;
 use crate::client::Client;
 use crate::error::{Error, FunctionName, LiveProblem};
@@ -154,7 +154,7 @@ impl QuerySet {
         };
         let args = encode_args(&name, &function)?;
         let client = client.unwrap_or_else(|_| self.client.clone());
-        let connection = hub(&client).connection(&client, auth_of(&client, &options)?);
+        let connection = connect(&client, auth_of(&client, &options)?)?;
         match &self.connection {
             Some(set) if !Arc::ptr_eq(set, &connection) => {
                 return Err(Error::config(format!(

@@ -11,7 +11,7 @@ use super::protocol::{
     self, Credential, Modification, QueryModification, Response, ServerMessage, StateVersion,
     Transition,
 };
-use crate::live_settings::LiveSettings;
+use crate::live_settings::{LiveSettings, SocketTls};
 use crate::token::{LiveTokens, TokenError};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
@@ -203,6 +203,9 @@ struct Lost {
 
 pub(crate) struct Worker {
     url: String,
+    socket_tls: SocketTls,
+    /// Built from `socket_tls` on first use.
+    tls: Option<Arc<rustls::ClientConfig>>,
     views: Arc<Views>,
     auth: Auth,
     /// The credential of the current (or last) socket.
@@ -256,6 +259,7 @@ impl Worker {
         commands: mpsc::UnboundedReceiver<Command>,
         state: watch::Sender<ConnectionState>,
         views: Arc<Views>,
+        socket_tls: SocketTls,
     ) -> Worker {
         let credential = match &auth {
             Auth::Static(credential) => credential.clone(),
@@ -263,6 +267,8 @@ impl Worker {
         };
         Worker {
             url,
+            socket_tls,
+            tls: None,
             views,
             auth,
             credential,
@@ -480,7 +486,14 @@ impl Worker {
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(self.settings.max_message_bytes);
         config.max_frame_size = Some(self.settings.max_message_bytes);
-        let tls = tls_config().map_err(|e| self.lost(e))?;
+        let tls = match &self.tls {
+            Some(tls) => tls.clone(),
+            None => {
+                let tls = tls_config(&self.socket_tls).map_err(|e| self.lost(e))?;
+                self.tls = Some(tls.clone());
+                tls
+            }
+        };
         let connect = tokio_tungstenite::connect_async_tls_with_config(
             request,
             Some(config),
@@ -962,23 +975,37 @@ fn canonical_path(path: &str) -> String {
     format!("{module}:{function}")
 }
 
-/// The TLS settings of every socket: rustls with the ring provider and the webpki roots, as reqwest's.
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
-    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map(|builder| {
-                    Arc::new(builder.with_root_certificates(roots).with_no_client_auth())
-                })
-                .map_err(|e| format!("TLS could not be set up: {e}"))
-        })
-        .clone()
+/// The TLS settings of a socket: rustls with the ring provider, as reqwest's, trusting what the client's
+/// HTTP calls trust (the webpki roots unless turned off, and the certificates added to the builder).
+fn tls_config(settings: &SocketTls) -> Result<Arc<rustls::ClientConfig>, String> {
+    static DEFAULT: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    if *settings == SocketTls::default() {
+        return DEFAULT.get_or_init(|| build_tls(settings)).clone();
+    }
+    build_tls(settings)
+}
+
+fn build_tls(settings: &SocketTls) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    if settings.built_in_roots {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    for pem in &settings.roots_pem {
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate =
+                certificate.map_err(|e| format!("a root certificate could not be read: {e}"))?;
+            roots
+                .add(certificate)
+                .map_err(|e| format!("a root certificate was refused: {e}"))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|builder| Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
+        .map_err(|e| format!("TLS could not be set up: {e}"))
 }
 
 #[cfg(test)]
