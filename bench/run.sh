@@ -10,6 +10,9 @@ echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xarg
 echo "== per-call cost and codec (speed ratio > 1: convex-fetch is faster)"
 cargo bench -q -p convex-fetch-bench --bench call --bench codec 2>/dev/null
 
+echo "== live queries against the test deployment (10,000 subscriptions, 1,000 subscribers, reconnect)"
+cargo bench -q -p convex-fetch-bench --bench live 2>/dev/null
+
 echo "== heap allocations a call (a counting allocator; the in-process server's included)"
 cargo build -q --release -p convex-fetch-bench --bins
 target/release/allocs

@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::function::FunctionKind;
 use crate::limit::InFlight;
-use crate::live_settings::LiveSettings;
+use crate::live_settings::{LiveSettings, SocketTls};
 use crate::options::{FetchOptions, option_setters};
 use crate::retry::RetryPolicy;
 use std::any::Any;
@@ -59,6 +59,8 @@ struct Inner {
     site_url: String,
     max_file_bytes: Option<u64>,
     live: LiveSettings,
+    /// The TLS settings of the live connection's WebSocket.
+    socket_tls: SocketTls,
     /// The live connections (the sync module's hub), made on first use; typed there, so that this module
     /// need not know it.
     sync: OnceLock<Arc<dyn Any + Send + Sync>>,
@@ -186,6 +188,10 @@ impl Client {
         &self.inner.live
     }
 
+    pub(crate) fn socket_tls(&self) -> &SocketTls {
+        &self.inner.socket_tls
+    }
+
     /// Where the sync module keeps this client's live connections.
     pub(crate) fn sync_slot(&self) -> &OnceLock<Arc<dyn Any + Send + Sync>> {
         &self.inner.sync
@@ -226,6 +232,8 @@ struct HttpSettings {
     connect_timeout: Duration,
     user_agent: Option<String>,
     root_certificates: Vec<reqwest::Certificate>,
+    /// The same certificates as given, for the WebSocket of live queries.
+    root_pems: Vec<Vec<u8>>,
     built_in_roots: bool,
     proxy: Option<reqwest::Proxy>,
     /// The proxy URL as given, shown in `Debug` with any password redacted.
@@ -240,6 +248,7 @@ impl Default for HttpSettings {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: None,
             root_certificates: Vec::new(),
+            root_pems: Vec::new(),
             built_in_roots: true,
             proxy: None,
             proxy_url: None,
@@ -292,10 +301,12 @@ impl ClientBuilder {
     /// ```
     pub fn add_root_certificate_pem(self, pem: &[u8]) -> Self {
         match reqwest::Certificate::from_pem_bundle(pem) {
-            Ok(certificates) if !certificates.is_empty() => self
-                .connection("add_root_certificate_pem", |http| {
-                    http.root_certificates.extend(certificates)
-                }),
+            Ok(certificates) if !certificates.is_empty() => {
+                self.connection("add_root_certificate_pem", |http| {
+                    http.root_certificates.extend(certificates);
+                    http.root_pems.push(pem.to_vec());
+                })
+            }
             _ => self.invalid(
                 "`add_root_certificate_pem`: the PEM holds no readable certificate".to_owned(),
             ),
@@ -441,6 +452,15 @@ impl ClientBuilder {
             Some(site) => check_site_url(site)?,
             None => derived_site_url(&url),
         };
+        let socket_tls = match &self.http {
+            Http::Own(settings) => SocketTls {
+                roots_pem: settings.root_pems.clone(),
+                built_in_roots: settings.built_in_roots,
+                proxy: settings.proxy.is_some(),
+            },
+            // An application's reqwest client does not say what it trusts: the socket trusts the built-in roots.
+            Http::Given(_) | Http::Invalid(_) => SocketTls::default(),
+        };
         let http = match self.http {
             Http::Own(settings) => (*settings).build()?,
             Http::Given(client) => client,
@@ -473,6 +493,7 @@ impl ClientBuilder {
                 site_url,
                 max_file_bytes: self.max_file_bytes,
                 live: self.live,
+                socket_tls,
                 sync: OnceLock::new(),
             }),
         })

@@ -105,7 +105,7 @@ pub use retry::RetryPolicy;
 pub use secret::{IntoCredential, Secret};
 pub use snapshot::Snapshot;
 pub use storage::{Download, FileStream, Storage, Upload, UploadBody};
-pub use sync::{ConnectionState, Subscribable, Subscription};
+pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, View};
 
 /// Declares a typed stub for a Convex query: `#[convex::query("module:export")]` on a bodyless `async fn`.
 ///

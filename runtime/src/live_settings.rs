@@ -1,6 +1,7 @@
 //! The settings of a client's live connection (the sync WebSocket of subscriptions): how it reconnects and
 //! when it counts the server as gone. A leaf module, so that the client can hold them.
 
+use crate::token::LiveTokens;
 use std::time::Duration;
 
 /// How a client's WebSocket reconnects, and when a silent one is replaced. Set with
@@ -20,6 +21,8 @@ pub struct LiveSettings {
     pub(crate) max_backoff: Duration,
     pub(crate) silence_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) tokens: Option<LiveTokens>,
+    pub(crate) max_message_bytes: usize,
 }
 
 impl Default for LiveSettings {
@@ -30,6 +33,9 @@ impl Default for LiveSettings {
             // The server pings every 5 s and sends a JSON `Ping` after 15 s of silence.
             silence_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            tokens: None,
+            // tungstenite's default, as the backend's.
+            max_message_bytes: 64 << 20,
         }
     }
 }
@@ -60,5 +66,40 @@ impl LiveSettings {
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// The largest message read from the server; a larger one loses the connection, which is replaced (the
+    /// subscriptions keep their last value and resubscribe). Default 64 MiB, the backend's own limit.
+    pub fn max_message_bytes(mut self, limit: usize) -> Self {
+        self.max_message_bytes = limit;
+        self
+    }
+
+    /// Authenticates the client's live connection with tokens from `tokens`, fetched for each socket and
+    /// refreshed before they expire, for every live call that has no credential of its own (`.auth`,
+    /// `.admin_key`, [`with_auth`](crate::with_auth)) and on a client built without one.
+    pub fn tokens(mut self, tokens: LiveTokens) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+}
+
+/// The TLS settings of the socket, from the client's builder: the socket trusts what the HTTP calls trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SocketTls {
+    /// The PEMs given to `add_root_certificate_pem`.
+    pub(crate) roots_pem: Vec<Vec<u8>>,
+    pub(crate) built_in_roots: bool,
+    /// A proxy was set, which the socket cannot go through.
+    pub(crate) proxy: bool,
+}
+
+impl Default for SocketTls {
+    fn default() -> Self {
+        SocketTls {
+            roots_pem: Vec::new(),
+            built_in_roots: true,
+            proxy: false,
+        }
     }
 }

@@ -191,6 +191,110 @@ impl<S: TokenSource> CachedTokens<S> {
     }
 }
 
+/// The tokens of a live connection (the WebSocket of [`Call::subscribe`](crate::Call::subscribe)): a token is
+/// fetched each time the socket opens, and again shortly before it expires (read from its `exp` claim), when
+/// the open socket re-authenticates with it. A token refused by the deployment (or a session the source
+/// refuses) reaches the affected subscriptions as
+/// [`LiveProblem::AuthRefused`](crate::LiveProblem::AuthRefused); the next socket asks for a fresh token.
+///
+/// Give it to one subscription with [`Call::subscribe_with_tokens`](crate::Call::subscribe_with_tokens), or
+/// to every live call of a client without a credential of its own with
+/// [`LiveSettings::tokens`](crate::LiveSettings::tokens). Clones share one socket.
+///
+/// ```
+/// use convex_fetch::token::{BetterAuth, CachedTokens, LiveTokens};
+/// use std::sync::Arc;
+///
+/// let tokens = Arc::new(CachedTokens::new(BetterAuth::new("https://happy-otter-123.convex.site")?));
+/// let live = LiveTokens::cached(tokens, "better-auth.session_token=abc");
+/// # let _ = live;
+/// # Ok::<(), convex_fetch::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct LiveTokens {
+    /// Tells sources apart: subscriptions with the same source share a socket.
+    id: u64,
+    fetch: Arc<FetchFn>,
+}
+
+/// Fetches a token; `true` asks for a fresh one (the last was refused).
+type FetchFn = dyn Fn(bool) -> std::pin::Pin<Box<dyn Future<Output = Result<Token, TokenError>> + Send>>
+    + Send
+    + Sync;
+
+impl LiveTokens {
+    /// Tokens from a function; its argument is `true` when the last token was refused and a fresh one (not
+    /// a cached one) is wanted.
+    pub fn from_fn<F, Fut>(fetch: F) -> LiveTokens
+    where
+        F: Fn(bool) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Token, TokenError>> + Send + 'static,
+    {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        LiveTokens {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            fetch: Arc::new(move |force| Box::pin(fetch(force))),
+        }
+    }
+
+    /// The tokens of `session` from a [`TokenSource`], fetched anew each time.
+    pub fn source<S: TokenSource + 'static>(
+        source: Arc<S>,
+        session: impl Into<String>,
+    ) -> LiveTokens {
+        let session: Arc<str> = session.into().into();
+        LiveTokens::from_fn(move |_| {
+            let (source, session) = (source.clone(), session.clone());
+            async move { source.fetch(&session).await }
+        })
+    }
+
+    /// The tokens of `session` from a [`CachedTokens`], shared with the calls that use it; a refused token
+    /// is forgotten before a fresh one is fetched.
+    pub fn cached<S: TokenSource + 'static>(
+        tokens: Arc<CachedTokens<S>>,
+        session: impl Into<String>,
+    ) -> LiveTokens {
+        let session: Arc<str> = session.into().into();
+        LiveTokens::from_fn(move |fresh| {
+            let (tokens, session) = (tokens.clone(), session.clone());
+            async move {
+                if fresh {
+                    tokens.forget(&session);
+                }
+                tokens.token(&session).await
+            }
+        })
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn fetch(
+        &self,
+        fresh: bool,
+    ) -> impl Future<Output = Result<Token, TokenError>> + Send + 'static {
+        (self.fetch)(fresh)
+    }
+}
+
+impl fmt::Debug for LiveTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveTokens")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for LiveTokens {
+    fn eq(&self, other: &LiveTokens) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for LiveTokens {}
+
 /// The session cookie of Better Auth; over HTTPS it carries the `__Secure-` prefix, and both are read.
 pub const BETTER_AUTH_COOKIE: &str = "better-auth.session_token";
 

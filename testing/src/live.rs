@@ -668,11 +668,17 @@ impl Session {
             .drain(..)
             .map(|id| json!({ "type": "QueryRemoved", "queryId": id }))
             .collect();
+        // As the backend: with no commit and the same identity since the last Transition, a query already
+        // answered is still valid and is not run again; only new ones are.
+        let still_valid = ts == self.version.ts && self.received_identity == self.version.identity;
         let ids: Vec<u32> = self.queries.keys().copied().collect();
         for id in ids {
             let Some(query) = self.queries.get(&id) else {
                 continue;
             };
+            if still_valid && query.last.is_some() {
+                continue;
+            }
             let outcome = execute(
                 &self.shared,
                 &query.path,

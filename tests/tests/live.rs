@@ -462,3 +462,476 @@ async fn bad_args_and_a_missing_runtime_are_errors_not_panics() {
     ));
     assert!(bad.next().await.is_none());
 }
+
+/// A JWT (unsigned: the test deployment matches tokens by text) that expires `exp` seconds after the epoch.
+fn jwt(subject: &str, exp: f64) -> String {
+    use base64::Engine as _;
+    let part = |text: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+    format!(
+        "{}.{}.sig",
+        part(r#"{"alg":"none"}"#.to_owned()),
+        part(json!({ "sub": subject, "exp": exp }).to_string())
+    )
+}
+
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[tokio::test]
+async fn a_token_source_is_refreshed_before_expiry_on_the_open_socket() {
+    use convex::token::{LiveTokens, Token};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Tokens that expire one after the other, a second apart, each of another user.
+    let start = now_secs();
+    let tokens: Vec<String> = (0..3)
+        .map(|i| jwt(&format!("user_{i}"), start + 1.0 + i as f64))
+        .collect();
+    let mut builder = TestDeployment::builder()
+        .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.identity().map(|i| i["subject"].clone()))
+        });
+    for (i, token) in tokens.iter().enumerate() {
+        builder = builder.token(token.clone(), json!({ "subject": format!("user_{i}") }));
+    }
+    let deployment = builder.start().await;
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let source = {
+        let (fetches, tokens) = (fetches.clone(), tokens.clone());
+        LiveTokens::from_fn(move |_fresh| {
+            let n = fetches.fetch_add(1, Ordering::SeqCst);
+            let token = tokens[n.min(tokens.len() - 1)].clone();
+            async move { Ok(Token::new(token)) }
+        })
+    };
+    // Not `fast`: its short silence timeout would replace the socket between two refreshes.
+    let client = Client::builder(deployment.url())
+        .live(LiveSettings::default().initial_backoff(Duration::from_millis(20)))
+        .build()
+        .unwrap();
+    let mut whoami = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .subscribe_with_tokens(&source);
+    for i in 0..3 {
+        assert_eq!(
+            next(&mut whoami).await.unwrap().as_deref(),
+            Some(format!("user_{i}").as_str())
+        );
+    }
+    // One socket, authenticated three times in a row on it.
+    assert_eq!(deployment.sync_connections_opened(), 1);
+    let bases: Vec<u64> = deployment
+        .sync_messages()
+        .iter()
+        .filter(|m| m["type"] == "Authenticate")
+        .map(|m| m["baseVersion"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bases, [0, 1, 2]);
+    assert!(fetches.load(Ordering::SeqCst) >= 3);
+    // A reconnect fetches a token again.
+    let before = fetches.load(Ordering::SeqCst);
+    deployment.drop_sync_connections();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while deployment.sync_connections_opened() < 2 || fetches.load(Ordering::SeqCst) == before {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("a reconnect with a fetched token");
+    assert!(!format!("{whoami:?} {source:?}").contains(&tokens[0]));
+}
+
+#[tokio::test]
+async fn a_refused_token_from_a_source_is_a_typed_error_then_a_fresh_one_is_fetched() {
+    use convex::token::{LiveTokens, Token, TokenError};
+    use std::sync::{Arc, Mutex};
+    let deployment = TestDeployment::builder()
+        .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+            Ok(ctx.identity().map(|i| i["subject"].clone()))
+        })
+        .token("token-of-ada", json!({ "subject": "ada" }))
+        .token("fresh-token-of-ada", json!({ "subject": "ada again" }))
+        .start()
+        .await;
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let source = {
+        let asked = asked.clone();
+        LiveTokens::from_fn(move |fresh| {
+            asked.lock().unwrap().push(fresh);
+            let token = if fresh {
+                "fresh-token-of-ada"
+            } else {
+                "token-of-ada"
+            };
+            async move { Ok(Token::new(token)) }
+        })
+    };
+    // The client's own token source, used by a subscription without a credential of its own.
+    let client = Client::builder(deployment.url())
+        .live(
+            LiveSettings::default()
+                .initial_backoff(Duration::from_millis(20))
+                .max_backoff(Duration::from_millis(100))
+                .tokens(source),
+        )
+        .build()
+        .unwrap();
+    let mut whoami = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .subscribe();
+    assert_eq!(next(&mut whoami).await.unwrap().as_deref(), Some("ada"));
+
+    // The token is revoked; the next socket is refused with it.
+    deployment.refuse_token("token-of-ada");
+    deployment.drop_sync_connections();
+    let err = next(&mut whoami).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Live {
+                problem: LiveProblem::AuthRefused { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?} {err}").contains("token-of-ada"));
+    // Then a fresh token is asked for, and the stream goes on under it.
+    assert_eq!(
+        next(&mut whoami).await.unwrap().as_deref(),
+        Some("ada again")
+    );
+    assert_eq!(asked.lock().unwrap().as_slice(), [false, false, true]);
+
+    // A source that refuses the session: the stream says so, and the connection keeps trying.
+    let refusing = LiveTokens::from_fn(|_| async {
+        Err(TokenError::Refused {
+            reason: "signed out".to_owned(),
+        })
+    });
+    let mut refused = client
+        .query::<_, Option<String>>("auth:whoami", json!({}))
+        .subscribe_with_tokens(&refusing);
+    let err = next(&mut refused).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Live { problem: LiveProblem::AuthRefused { message, .. }, .. } if message.contains("signed out")),
+        "{err:?}"
+    );
+    let state = refused.connection_state().unwrap().borrow().clone();
+    assert!(
+        matches!(&state, ConnectionState::Reconnecting { reason, .. } if reason.contains("refused")),
+        "{state:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_set_yields_every_query_at_one_moment() {
+    let deployment = deployment().await;
+    let client = fast(&deployment);
+    let mut set = client.watch_all();
+    let messages = set.insert(list(&client)).unwrap();
+    let count = set
+        .insert(client.query::<_, f64>("messages:count", json!({})))
+        .unwrap();
+    // Another credential needs another socket: refused, since the set could not read both at one moment.
+    let err = set
+        .insert(
+            client
+                .query::<_, Option<String>>("auth:whoami", json!({}))
+                .auth(TOKEN),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("one credential"), "{err}");
+
+    let first = tokio::time::timeout(Duration::from_secs(10), set.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(first.get(&messages).unwrap(), Vec::<String>::new());
+    assert_eq!(first.get(&count).unwrap(), 0.0);
+
+    // Every mutation changes both queries; each view must show both after it, or both before.
+    const WRITES: usize = 40;
+    let writer = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            for i in 0..WRITES {
+                send(&client, &format!("m{i}")).await;
+            }
+        })
+    };
+    let mut views = 1;
+    let mut seen = 0;
+    while seen < WRITES {
+        let view = tokio::time::timeout(Duration::from_secs(10), set.next())
+            .await
+            .expect("a view within 10 s")
+            .expect("the set goes on")
+            .unwrap();
+        let list = view.get(&messages).unwrap();
+        let counted = view.get(&count).unwrap();
+        assert_eq!(
+            list.len() as f64,
+            counted,
+            "a mixed view: {list:?} with count {counted}"
+        );
+        assert!(list.len() > seen, "a view without a change");
+        seen = list.len();
+        views += 1;
+    }
+    writer.await.unwrap();
+    assert!(views > 2, "{views} views");
+    // A key of another set is an error, not a panic.
+    let mut other = client.watch_all();
+    let _ = other.insert(list(&client)).unwrap();
+    let _ = other.insert(list(&client)).unwrap();
+    let third = other.insert(list(&client)).unwrap();
+    assert!(first.get(&third).is_err());
+}
+
+/// A sync server that misbehaves: the `i`th socket gets `script[i]` once the client has sent its query set,
+/// then is held open until the client leaves. Returns its URL and the `lastCloseReason` of each `Connect`.
+async fn hostile_server(
+    script: Vec<Vec<tokio_tungstenite::tungstenite::Message>>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use futures_util::SinkExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let reasons = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reasons.clone();
+    tokio::spawn(async move {
+        let mut script = script.into_iter();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let frames = script.next().unwrap_or_default();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Ok(mut socket) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                while let Some(Ok(message)) = socket.next().await {
+                    let Ok(text) = message.to_text() else {
+                        continue;
+                    };
+                    let Ok(message) = serde_json::from_str::<serde_json::Value>(text) else {
+                        continue;
+                    };
+                    if message["type"] == "Connect" {
+                        let reason = message["lastCloseReason"].as_str().unwrap_or_default();
+                        seen.lock().unwrap().push(reason.to_owned());
+                    }
+                    if message["type"] == "ModifyQuerySet" && message["baseVersion"] == 0 {
+                        for frame in frames.clone() {
+                            if frame == pause() {
+                                // Lets the stream see the last result before the next replaces it.
+                                tokio::time::sleep(Duration::from_millis(300)).await;
+                                continue;
+                            }
+                            if socket.send(frame).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, reasons)
+}
+
+/// In a [`hostile_server`] script, a pause instead of a frame.
+fn pause() -> tokio_tungstenite::tungstenite::Message {
+    tokio_tungstenite::tungstenite::Message::Ping(b"pause".to_vec().into())
+}
+
+/// A Transition of the one query (id 0), from `start` to `end` as (querySet, ts).
+fn transition(start: (u32, u64), end: (u32, u64), value: serde_json::Value) -> String {
+    use base64::Engine as _;
+    let ts = |ts: u64| base64::engine::general_purpose::STANDARD.encode(ts.to_le_bytes());
+    json!({
+        "type": "Transition",
+        "startVersion": { "querySet": start.0, "identity": 0, "ts": ts(start.1) },
+        "endVersion": { "querySet": end.0, "identity": 0, "ts": ts(end.1) },
+        "modifications": [{ "type": "QueryUpdated", "queryId": 0, "value": value, "logLines": [], "journal": null }],
+        "clientClockSkew": 0,
+        "serverTs": 0,
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_hostile_server_gives_typed_errors_or_reconnects_never_a_panic_or_a_silent_stream() {
+    use tokio_tungstenite::tungstenite::Message;
+    let text = |s: &str| Message::text(s.to_owned());
+    let script = vec![
+        vec![text("{not json")],
+        vec![
+            text(r#"{"type":"Surprise","x":1}"#),
+            // A version gap: the client is at querySet 0.
+            text(&transition((3, 0), (4, 1), json!(["gap"]))),
+        ],
+        vec![Message::binary(vec![1u8, 2, 3])],
+        // Over the client's limit of 1 KiB.
+        vec![text(&transition((0, 0), (1, 1), json!(["x".repeat(4096)])))],
+        vec![text(
+            &transition((0, 0), (1, 1), json!(["ok"])).replace("AQAAAAAAAAA=", "!!"),
+        )],
+        // A version the client never asked for.
+        vec![text(&transition((0, 0), (9, 1), json!(["never"])))],
+        vec![text(r#"{"type":"Transition","modifications":"oops"}"#)],
+        vec![text(
+            r#"{"type":"FatalError","error":"Base version 2 passed up doesn't match"}"#,
+        )],
+        // Finally a server that answers, oddly: an unknown message, a response to no request, a result
+        // of the wrong type, then a good one.
+        vec![
+            pause(),
+            text(r#"{"type":"Surprise"}"#),
+            text(
+                r#"{"type":"MutationResponse","requestId":77,"success":true,"result":null,"ts":"AQAAAAAAAAA=","logLines":[]}"#,
+            ),
+            text(&transition((0, 0), (1, 1), json!(5))),
+            pause(),
+            text(&transition((1, 1), (1, 2), json!(["ok"]))),
+        ],
+    ];
+    let hostile = script.len() - 1;
+    let (url, reasons) = hostile_server(script).await;
+    let client = Client::builder(url)
+        .live(
+            LiveSettings::default()
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(20))
+                .max_message_bytes(1024),
+        )
+        .build()
+        .unwrap();
+    let mut messages = client
+        .query::<_, Vec<String>>("messages:list", json!({}))
+        .subscribe();
+    let fatal = next(&mut messages).await.unwrap_err();
+    assert!(
+        matches!(&fatal, Error::Live { problem: LiveProblem::Fatal { message, .. }, .. } if message.contains("Base version")),
+        "{fatal:?}"
+    );
+    let wrong_type = next(&mut messages).await.unwrap_err();
+    assert!(matches!(wrong_type, Error::Decode { .. }), "{wrong_type:?}");
+    assert_eq!(next(&mut messages).await.unwrap(), ["ok"]);
+
+    // Each socket but the last was replaced, for its own reason.
+    let reasons = reasons.lock().unwrap().clone();
+    assert_eq!(reasons.len(), hostile + 1, "{reasons:#?}");
+    let expected = [
+        "InitialConnect",
+        "not JSON",
+        "from version",
+        "binary",
+        "too long",
+        "not base64",
+        "never asked for",
+        "malformed Transition",
+        "fatal error",
+    ];
+    for (reason, expected) in reasons.iter().zip(expected) {
+        assert!(reason.contains(expected), "{reason:?} lacks {expected:?}");
+    }
+}
+
+/// A TLS endpoint on 127.0.0.1 with a certificate of a CA made here, in front of `deployment`; returns its
+/// URL and the CA's certificate in PEM.
+async fn tls_front(deployment: &TestDeployment) -> (String, String) {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = format!("https://{}", listener.local_addr().unwrap());
+    let backend = deployment.url().trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (acceptor, backend) = (acceptor.clone(), backend.clone());
+            tokio::spawn(async move {
+                // A refused handshake (the client did not trust us) just ends the connection.
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let mut plain = tokio::net::TcpStream::connect(backend).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (front, cert.pem())
+}
+
+#[tokio::test]
+async fn the_socket_trusts_what_the_clients_calls_trust_and_refuses_a_proxy() {
+    let deployment = deployment().await;
+    let (url, ca) = tls_front(&deployment).await;
+    let settings = || {
+        LiveSettings::default()
+            .initial_backoff(Duration::from_millis(20))
+            .max_backoff(Duration::from_millis(100))
+    };
+
+    // The built-in roots do not know the private CA: the socket is refused, and says why.
+    let untrusting = Client::builder(&url).live(settings()).build().unwrap();
+    let refused = list(&untrusting).subscribe();
+    let mut states = refused.connection_state().unwrap();
+    let mut refused = refused;
+    let reason = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            tokio::select! {
+                _ = refused.next() => panic!("a value over an untrusted certificate"),
+                changed = states.changed() => {
+                    changed.unwrap();
+                    if let ConnectionState::Reconnecting { reason, .. } = &*states.borrow() {
+                        return reason.clone();
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(reason.to_lowercase().contains("certificate"), "{reason}");
+
+    // Once added, the CA is trusted by the socket as by the calls, with or without the built-in roots.
+    for built_in in [true, false] {
+        let trusting = Client::builder(&url)
+            .add_root_certificate_pem(ca.as_bytes())
+            .built_in_root_certificates(built_in)
+            .live(settings())
+            .build()
+            .unwrap();
+        let mut messages = list(&trusting).subscribe();
+        let before = next(&mut messages).await.unwrap();
+        send(&trusting, "over wss").await;
+        let after = next(&mut messages).await.unwrap();
+        assert_eq!(after.len(), before.len() + 1, "{after:?}");
+    }
+
+    // A proxy the socket cannot use is a clear error, not a connection around it.
+    let proxied = Client::builder(deployment.url())
+        .proxy("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let err = next(&mut list(&proxied).subscribe()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Config { message, .. } if message.contains("proxy")),
+        "{err:?}"
+    );
+}

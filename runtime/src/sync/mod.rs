@@ -7,10 +7,12 @@
 //! when lost, `subscription` the typed stream.
 
 mod protocol;
+mod query_set;
 mod random;
 mod subscription;
 mod worker;
 
+pub use query_set::{QueryKey, QuerySet, View};
 pub use subscription::Subscription;
 
 use crate::call::Call;
@@ -24,7 +26,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use worker::{Command, SocketUrl, Worker};
+use worker::{Auth, Command, SocketUrl, TokensKey, Worker};
 
 /// The state of a client's live connection, as [`Client::connection_state`] and
 /// [`Subscription::connection_state`] report it. Every change is also a `tracing` event of the target
@@ -92,8 +94,40 @@ impl<F: ConvexFunction> Call<F> {
         let args = encode_args(&name, &function);
         let start = args.and_then(|args| {
             let client = client?;
-            let credential = credential(&options)?;
-            let connection = hub(&client).connection(&client, credential);
+            let auth = auth_of(&client, &options)?;
+            let connection = connect(&client, auth)?;
+            Ok((connection, args))
+        });
+        Subscription::new(name, start)
+    }
+
+    /// Subscribes as [`subscribe`](Call::subscribe) does, authenticated with tokens from `tokens` instead of
+    /// the call's or the client's credential: a token is fetched for each socket and refreshed before it
+    /// expires on the open socket, and a refused one is an [`Error::Live`] item
+    /// ([`LiveProblem::AuthRefused`](crate::LiveProblem::AuthRefused)).
+    ///
+    /// ```no_run
+    /// use convex_fetch::token::{LiveTokens, Token};
+    /// # #[convex_fetch::query("posts:mine")] async fn my_posts() -> Vec<String>;
+    /// # async fn get_jwt() -> String { String::new() }
+    /// let tokens = LiveTokens::from_fn(|_fresh| async { Ok(Token::new(get_jwt().await)) });
+    /// let posts = my_posts().subscribe_with_tokens(&tokens);
+    /// # let _ = posts;
+    /// ```
+    pub fn subscribe_with_tokens(self, tokens: &crate::token::LiveTokens) -> Subscription<F::Output>
+    where
+        F: Subscribable,
+    {
+        let (function, client, _options) = self.into_parts();
+        let name = FunctionName {
+            kind: F::KIND,
+            path: function.path().to_owned(),
+        };
+        let args = encode_args(&name, &function);
+        let start = args.and_then(|args| {
+            let client = client?;
+            let auth = Auth::Tokens(TokensKey(tokens.clone()));
+            let connection = connect(&client, auth)?;
             Ok((connection, args))
         });
         Subscription::new(name, start)
@@ -128,8 +162,8 @@ impl<F: ConvexFunction> Call<F> {
             .unwrap_or(crate::client::DEFAULT_TIMEOUT);
         let start = args.and_then(|args| {
             let client = client?;
-            let credential = credential(&options)?;
-            let connection = hub(&client).connection(&client, credential);
+            let auth = auth_of(&client, &options)?;
+            let connection = connect(&client, auth)?;
             Ok((connection, args))
         });
         async move {
@@ -207,6 +241,18 @@ fn encode_args<F: ConvexFunction>(
         })
 }
 
+/// How a call's connection authenticates: its credential (its own or the client's), else the client's live
+/// token source, else not at all.
+fn auth_of(client: &Client, options: &FetchOptions) -> Result<Auth, Error> {
+    Ok(match credential(options)? {
+        Some(credential) => Auth::Static(Some(credential)),
+        None => match &client.live_settings().tokens {
+            Some(tokens) => Auth::Tokens(TokensKey(tokens.clone())),
+            None => Auth::Static(None),
+        },
+    })
+}
+
 /// The credential of a call as the socket's `Authenticate` carries it.
 fn credential(options: &FetchOptions) -> Result<Option<Credential>, Error> {
     Ok(options.bare_credential()?.map(|(admin, text)| {
@@ -238,6 +284,7 @@ fn credential(options: &FetchOptions) -> Result<Option<Credential>, Error> {
 
 /// One live connection's handle: where commands go, its state, and the worker until it is spawned.
 pub(crate) struct Connection {
+    views: Arc<worker::Views>,
     commands: mpsc::UnboundedSender<Command>,
     state: watch::Receiver<ConnectionState>,
     worker: Mutex<Option<Worker>>,
@@ -253,10 +300,10 @@ impl Connection {
     }
 }
 
-/// A client's live connections, one per credential.
+/// A client's live connections, one per credential or token source.
 #[derive(Default)]
 struct Hub {
-    connections: Mutex<HashMap<Option<Credential>, Arc<Connection>>>,
+    connections: Mutex<HashMap<Auth, Arc<Connection>>>,
 }
 
 impl fmt::Debug for Hub {
@@ -266,21 +313,25 @@ impl fmt::Debug for Hub {
 }
 
 impl Hub {
-    fn connection(&self, client: &Client, credential: Option<Credential>) -> Arc<Connection> {
+    fn connection(&self, client: &Client, auth: Auth) -> Arc<Connection> {
         let mut connections = lock(&self.connections);
         connections
-            .entry(credential.clone())
+            .entry(auth.clone())
             .or_insert_with(|| {
                 let (commands, receiver) = mpsc::unbounded_channel();
                 let (state, state_rx) = watch::channel(ConnectionState::Idle);
+                let views = Arc::new(worker::Views::default());
                 let worker = Worker::new(
                     SocketUrl::of(client.url()),
-                    credential,
+                    auth,
                     client.live_settings().clone(),
                     receiver,
                     state,
+                    views.clone(),
+                    client.socket_tls().clone(),
                 );
                 Arc::new(Connection {
+                    views,
                     commands,
                     state: state_rx,
                     worker: Mutex::new(Some(worker)),
@@ -297,6 +348,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The client's live connection for `auth`, made on first use. A client with a proxy has none: the socket
+/// cannot go through it, and connecting around a proxy the application set could break its network policy.
+fn connect(client: &Client, auth: Auth) -> Result<Arc<Connection>, Error> {
+    if client.socket_tls().proxy {
+        return Err(Error::config(
+            "live queries cannot go through the client's `proxy`: the WebSocket connects directly. Build \
+             a client without `proxy` for subscriptions and socket calls",
+        ));
+    }
+    Ok(hub(client).connection(client, auth))
+}
+
 fn hub(client: &Client) -> Arc<Hub> {
     let slot = client
         .sync_slot()
@@ -307,7 +370,14 @@ fn hub(client: &Client) -> Arc<Hub> {
 }
 
 impl Client {
-    /// The state of the live connection of this client's own credential (the one its builder set, or none),
+    /// An empty [`QuerySet`] on this client: queries added to it are read together, every item a view of
+    /// all of them at one moment of the deployment, as the official Rust client's `watch_all` gives.
+    pub fn watch_all(&self) -> QuerySet {
+        QuerySet::new(self.clone())
+    }
+
+    /// The state of the live connection of this client's own credential (the one its builder set, else its
+    /// [`LiveSettings::tokens`](crate::LiveSettings::tokens), or none),
     /// as a `watch` receiver: read it with `borrow()`, wait for changes with `changed()`.
     ///
     /// ```no_run
@@ -319,8 +389,8 @@ impl Client {
     /// # }
     /// ```
     pub fn connection_state(&self) -> watch::Receiver<ConnectionState> {
-        let credential = credential(self.defaults()).ok().flatten();
-        hub(self).connection(self, credential).state.clone()
+        let auth = auth_of(self, self.defaults()).unwrap_or(Auth::Static(None));
+        hub(self).connection(self, auth).state.clone()
     }
 }
 

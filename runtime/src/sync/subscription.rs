@@ -41,9 +41,9 @@ enum Step {
 }
 
 /// Sends `Remove` for the query when the last of its subscriptions goes.
-struct Unsubscribe {
-    connection: Arc<Connection>,
-    query_id: u32,
+pub(crate) struct Unsubscribe {
+    pub(crate) connection: Arc<Connection>,
+    pub(crate) query_id: u32,
 }
 
 impl Drop for Unsubscribe {

@@ -11,7 +11,8 @@ use super::protocol::{
     self, Credential, Modification, QueryModification, Response, ServerMessage, StateVersion,
     Transition,
 };
-use crate::live_settings::LiveSettings;
+use crate::live_settings::{LiveSettings, SocketTls};
+use crate::token::{LiveTokens, TokenError};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -24,9 +25,6 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The `Convex-Client` header of the socket, as the HTTP calls send it.
 const CONVEX_CLIENT: &str = concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION"));
-
-/// The largest message read: tungstenite's default, as the backend's.
-const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
 /// A function's failure, as the protocol carries it.
 #[derive(Debug, PartialEq)]
@@ -53,7 +51,7 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    fn same(&self, other: &Outcome) -> bool {
+    pub(crate) fn same(&self, other: &Outcome) -> bool {
         match (self, other) {
             (Outcome::Pending, Outcome::Pending) | (Outcome::MayHaveRun, Outcome::MayHaveRun) => {
                 true
@@ -141,16 +139,81 @@ struct Request {
     reply: Option<oneshot::Sender<Outcome>>,
 }
 
+/// What a [`QuerySet`](super::QuerySet) needs to read every query of a connection at one Transition: the
+/// worker holds `lock` for writing while it applies a Transition's results, then bumps `applied`.
+#[derive(Debug, Default)]
+pub(crate) struct Views {
+    pub(crate) lock: std::sync::RwLock<()>,
+    pub(crate) applied: watch::Sender<u64>,
+}
+
+impl Views {
+    /// Applies results under the write lock, then wakes the sets.
+    fn apply<R>(&self, apply: impl FnOnce() -> R) -> R {
+        let result = {
+            let _writing = self.lock.write().unwrap_or_else(|e| e.into_inner());
+            apply()
+        };
+        self.applied.send_modify(|n| *n += 1);
+        result
+    }
+}
+
+/// How a connection authenticates: with a fixed credential (or none), or with tokens fetched for each socket
+/// and refreshed before they expire.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Auth {
+    Static(Option<Credential>),
+    Tokens(TokensKey),
+}
+
+/// A token source, compared and hashed by its id.
+#[derive(Debug, Clone)]
+pub(crate) struct TokensKey(pub(crate) LiveTokens);
+
+impl PartialEq for TokensKey {
+    fn eq(&self, other: &TokensKey) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl Eq for TokensKey {}
+
+impl std::hash::Hash for TokensKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id().hash(state);
+    }
+}
+
+/// How long before its expiry a token is replaced on the open socket, as the official JS client does; at
+/// most half of what is left of it, for short-lived tokens.
+const REFRESH_LEAD: Duration = Duration::from_secs(10);
+
+/// The shortest wait between two refresh attempts.
+const MIN_REFRESH_WAIT: Duration = Duration::from_millis(200);
+
 /// Why a socket ended, and how long to wait before the next.
 struct Lost {
     reason: String,
     /// The initial backoff for this cause, before doubling.
     initial: Duration,
+    /// The token source refused the session (the streams have been told).
+    refused: bool,
 }
 
 pub(crate) struct Worker {
     url: String,
+    socket_tls: SocketTls,
+    /// Built from `socket_tls` on first use.
+    tls: Option<Arc<rustls::ClientConfig>>,
+    views: Arc<Views>,
+    auth: Auth,
+    /// The credential of the current (or last) socket.
     credential: Option<Credential>,
+    /// When the token in use expires, if it came from a token source and says.
+    expires_at: Option<SystemTime>,
+    /// The deployment refused the last token: ask the source for a fresh one.
+    fresh_token: bool,
     settings: LiveSettings,
     session_id: String,
     commands: mpsc::UnboundedReceiver<Command>,
@@ -191,14 +254,26 @@ impl SocketUrl {
 impl Worker {
     pub(crate) fn new(
         url: String,
-        credential: Option<Credential>,
+        auth: Auth,
         settings: LiveSettings,
         commands: mpsc::UnboundedReceiver<Command>,
         state: watch::Sender<ConnectionState>,
+        views: Arc<Views>,
+        socket_tls: SocketTls,
     ) -> Worker {
+        let credential = match &auth {
+            Auth::Static(credential) => credential.clone(),
+            Auth::Tokens(_) => None,
+        };
         Worker {
             url,
+            socket_tls,
+            tls: None,
+            views,
+            auth,
             credential,
+            expires_at: None,
+            fresh_token: false,
             settings,
             session_id: super::random::uuid_v4(),
             commands,
@@ -390,7 +465,15 @@ impl Worker {
         let client_lost = move |reason: String| Lost {
             reason,
             initial: quick,
+            refused: false,
         };
+        if let Auth::Tokens(TokensKey(tokens)) = &self.auth {
+            let tokens = tokens.clone();
+            let fresh = std::mem::take(&mut self.fresh_token);
+            let token = self.fetch_token(&tokens, fresh).await?;
+            self.expires_at = token.expires_at();
+            self.credential = Some(Credential::User(token.expose().to_owned()));
+        }
         let mut request = self
             .url
             .as_str()
@@ -401,8 +484,16 @@ impl Worker {
             http::HeaderValue::from_static(CONVEX_CLIENT),
         );
         let mut config = WebSocketConfig::default();
-        config.max_message_size = Some(MAX_MESSAGE_BYTES);
-        let tls = tls_config().map_err(|e| self.lost(e))?;
+        config.max_message_size = Some(self.settings.max_message_bytes);
+        config.max_frame_size = Some(self.settings.max_message_bytes);
+        let tls = match &self.tls {
+            Some(tls) => tls.clone(),
+            None => {
+                let tls = tls_config(&self.socket_tls).map_err(|e| self.lost(e))?;
+                self.tls = Some(tls.clone());
+                tls
+            }
+        };
         let connect = tokio_tungstenite::connect_async_tls_with_config(
             request,
             Some(config),
@@ -450,7 +541,8 @@ impl Worker {
             .collect();
         preamble.push(protocol::modify_query_set(0, 1, &adds));
         self.query_set = 1;
-        self.synced = self.requests.is_empty();
+        // Synced again once a Transition has answered the query set (and any re-sent mutation).
+        self.synced = false;
         preamble.extend(self.unsent_requests());
         for text in preamble {
             sink.send(Message::text(text))
@@ -463,8 +555,41 @@ impl Worker {
         let silence = self.settings.silence_timeout;
         let mut last_frame = Instant::now();
         let mut tick = tokio::time::interval((silence / 4).max(Duration::from_millis(10)));
+        let mut refresh = self.refresh_deadline();
         loop {
             tokio::select! {
+                () = until(refresh) => {
+                    refresh = None;
+                    let Auth::Tokens(TokensKey(tokens)) = &self.auth else { continue };
+                    let tokens = tokens.clone();
+                    let token = match self.fetch_token(&tokens, false).await {
+                        Ok(token) => token,
+                        Err(lost) if lost.refused => return Err(lost),
+                        Err(lost) => {
+                            // The socket's token is still good for a while: try again later.
+                            tracing::warn!(target: "convex_fetch::live", "refreshing the token failed: {}", lost.reason);
+                            refresh = Some(tokio::time::Instant::now() + self.settings.initial_backoff.max(MIN_REFRESH_WAIT));
+                            continue;
+                        }
+                    };
+                    let credential = Credential::User(token.expose().to_owned());
+                    if self.credential.as_ref() == Some(&credential) {
+                        // The source gave the same token: ask again later, while it is still valid.
+                        refresh = token.expires_at().and_then(|at| at.duration_since(SystemTime::now()).ok())
+                            .map(|left| tokio::time::Instant::now() + (left / 2).max(MIN_REFRESH_WAIT));
+                        continue;
+                    }
+                    // Re-authenticates the open socket: its queries re-run under the new identity.
+                    let text = protocol::authenticate(self.identity, &credential);
+                    self.identity += 1;
+                    self.credential = Some(credential);
+                    self.expires_at = token.expires_at();
+                    tracing::debug!(target: "convex_fetch::live", identity = self.identity, "re-authenticated the live connection with a fresh token");
+                    sink.send(Message::text(text))
+                        .await
+                        .map_err(|e| client_lost(format!("sending failed: {e}")))?;
+                    refresh = self.refresh_deadline();
+                }
                 command = self.commands.recv() => {
                     let Some(command) = command else {
                         let _ = sink.close().await;
@@ -514,6 +639,68 @@ impl Worker {
         Lost {
             reason,
             initial: self.settings.initial_backoff,
+            refused: false,
+        }
+    }
+
+    /// A token from the source; a session it refuses fails the connection's streams and requests.
+    async fn fetch_token(
+        &mut self,
+        tokens: &LiveTokens,
+        fresh: bool,
+    ) -> Result<crate::token::Token, Lost> {
+        let fetched =
+            tokio::time::timeout(self.settings.connect_timeout, tokens.fetch(fresh)).await;
+        match fetched {
+            Ok(Ok(token)) => Ok(token),
+            Ok(Err(TokenError::Refused { reason })) => {
+                self.refused(Arc::from(reason.as_str()));
+                Err(Lost {
+                    refused: true,
+                    ..self.lost(format!("the token source refused the session: {reason}"))
+                })
+            }
+            Ok(Err(error)) => Err(self.lost(format!("the token source failed: {error}"))),
+            Err(_) => Err(self.lost(format!(
+                "the token source took over {:?}",
+                self.settings.connect_timeout
+            ))),
+        }
+    }
+
+    /// When the token in use is replaced: [`REFRESH_LEAD`] before it expires, or halfway there if sooner.
+    fn refresh_deadline(&self) -> Option<tokio::time::Instant> {
+        if !matches!(self.auth, Auth::Tokens(_)) {
+            return None;
+        }
+        let left = self
+            .expires_at?
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        let wait = left.saturating_sub(REFRESH_LEAD.min(left / 2));
+        Some(tokio::time::Instant::now() + wait.max(MIN_REFRESH_WAIT))
+    }
+
+    /// The credential was refused: every query yields it, requests sent on this socket only fail with it,
+    /// and requests sent on an earlier one may have run.
+    fn refused(&mut self, refused: Arc<str>) {
+        self.views.apply(|| {
+            for query in self.queries.values() {
+                query.publish(Outcome::Refused(refused.clone()));
+            }
+        });
+        let ids: Vec<u32> = self.requests.keys().copied().collect();
+        for id in ids {
+            if let Some(mut request) = self.requests.remove(&id) {
+                let outcome = if request.sent_before {
+                    Outcome::MayHaveRun
+                } else {
+                    Outcome::Refused(refused.clone())
+                };
+                if let Some(reply) = request.reply.take() {
+                    let _ = reply.send(outcome);
+                }
+            }
         }
     }
 
@@ -548,25 +735,11 @@ impl Worker {
             }
             ServerMessage::ActionResponse(response) => self.response(RequestKind::Action, response),
             ServerMessage::AuthError(error) => {
-                let refused: Arc<str> = Arc::from(error.error.as_str());
                 tracing::warn!(target: "convex_fetch::live", attempted = error.auth_update_attempted, "the deployment refused the credential: {}", error.error);
-                for query in self.queries.values() {
-                    query.publish(Outcome::Refused(refused.clone()));
-                }
                 // What this socket sent after its `Authenticate` did not run; what an earlier one sent may have.
-                let ids: Vec<u32> = self.requests.keys().copied().collect();
-                for id in ids {
-                    if let Some(mut request) = self.requests.remove(&id) {
-                        let outcome = if request.sent_before {
-                            Outcome::MayHaveRun
-                        } else {
-                            Outcome::Refused(refused.clone())
-                        };
-                        if let Some(reply) = request.reply.take() {
-                            let _ = reply.send(outcome);
-                        }
-                    }
-                }
+                self.refused(Arc::from(error.error.as_str()));
+                // A source is asked for a fresh token for the next socket.
+                self.fresh_token = true;
                 Err(self.lost(format!(
                     "the deployment refused the credential: {}",
                     error.error
@@ -574,12 +747,15 @@ impl Worker {
             }
             ServerMessage::FatalError { error } => {
                 let fatal: Arc<str> = Arc::from(error.as_str());
-                for query in self.queries.values() {
-                    query.publish(Outcome::Fatal(fatal.clone()));
-                }
+                self.views.apply(|| {
+                    for query in self.queries.values() {
+                        query.publish(Outcome::Fatal(fatal.clone()));
+                    }
+                });
                 Err(Lost {
                     reason: format!("the deployment sent a fatal error: {error}"),
                     initial: self.settings.max_backoff,
+                    refused: false,
                 })
             }
             ServerMessage::Ping => Ok(()),
@@ -610,6 +786,38 @@ impl Worker {
                 "the server sent a Transition to version {end_version:?}, which the client never asked for"
             )));
         }
+        // All of a Transition's results at once: a query set never reads half of them.
+        let views = self.views.clone();
+        views.apply(|| self.apply_modifications(modifications));
+        self.remote = end_version;
+        self.max_observed = Some(self.max_observed.unwrap_or(0).max(end_version.ts));
+        // A mutation is final once a Transition reaches its commit.
+        let done: Vec<u32> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| matches!(r.state, RequestState::Committed(ts) if ts <= end_version.ts))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in done {
+            if let Some(mut request) = self.requests.remove(&id) {
+                let value = request.value.take().unwrap_or(Value::Null);
+                if let Some(reply) = request.reply.take() {
+                    let _ = reply.send(Outcome::Value(Arc::new(value)));
+                }
+            }
+        }
+        if end_version.query_set == self.query_set
+            && !self
+                .requests
+                .values()
+                .any(|r| r.state == RequestState::Sent)
+        {
+            self.synced = true;
+        }
+        Ok(())
+    }
+
+    fn apply_modifications(&mut self, modifications: Vec<QueryModification>) {
         for modification in modifications {
             match modification {
                 QueryModification::QueryUpdated {
@@ -645,32 +853,6 @@ impl Worker {
                 QueryModification::QueryRemoved { .. } => {}
             }
         }
-        self.remote = end_version;
-        self.max_observed = Some(self.max_observed.unwrap_or(0).max(end_version.ts));
-        // A mutation is final once a Transition reaches its commit.
-        let done: Vec<u32> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| matches!(r.state, RequestState::Committed(ts) if ts <= end_version.ts))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in done {
-            if let Some(mut request) = self.requests.remove(&id) {
-                let value = request.value.take().unwrap_or(Value::Null);
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(Outcome::Value(Arc::new(value)));
-                }
-            }
-        }
-        if end_version.query_set == self.query_set
-            && !self
-                .requests
-                .values()
-                .any(|r| r.state == RequestState::Sent)
-        {
-            self.synced = true;
-        }
-        Ok(())
     }
 
     fn response(&mut self, kind: RequestKind, response: Response) -> Result<(), Lost> {
@@ -778,6 +960,14 @@ impl Worker {
     }
 }
 
+/// Waits until `deadline`, or forever without one.
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// `module:function` without `.js`, with `default` for a bare module: what the server keys queries by.
 fn canonical_path(path: &str) -> String {
     let (module, function) = path.split_once(':').unwrap_or((path, "default"));
@@ -785,23 +975,37 @@ fn canonical_path(path: &str) -> String {
     format!("{module}:{function}")
 }
 
-/// The TLS settings of every socket: rustls with the ring provider and the webpki roots, as reqwest's.
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
-    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map(|builder| {
-                    Arc::new(builder.with_root_certificates(roots).with_no_client_auth())
-                })
-                .map_err(|e| format!("TLS could not be set up: {e}"))
-        })
-        .clone()
+/// The TLS settings of a socket: rustls with the ring provider, as reqwest's, trusting what the client's
+/// HTTP calls trust (the webpki roots unless turned off, and the certificates added to the builder).
+fn tls_config(settings: &SocketTls) -> Result<Arc<rustls::ClientConfig>, String> {
+    static DEFAULT: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    if *settings == SocketTls::default() {
+        return DEFAULT.get_or_init(|| build_tls(settings)).clone();
+    }
+    build_tls(settings)
+}
+
+fn build_tls(settings: &SocketTls) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    if settings.built_in_roots {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    for pem in &settings.roots_pem {
+        for certificate in CertificateDer::pem_slice_iter(pem) {
+            let certificate =
+                certificate.map_err(|e| format!("a root certificate could not be read: {e}"))?;
+            roots
+                .add(certificate)
+                .map_err(|e| format!("a root certificate was refused: {e}"))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|builder| Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
+        .map_err(|e| format!("TLS could not be set up: {e}"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,244 @@
+//! Live queries against the test deployment's `/api/sync`: many subscriptions on one socket (memory per
+//! subscription, time until all have a first value), updates delivered per second to the subscribers of one
+//! query, and the time until every subscription is live again after the socket drops.
+//!
+//! `cargo bench -p convex-fetch-bench --bench live` runs the full sizes with the deployment in a child
+//! process (this same binary, started with `--serve-live`), so that the RSS measured is the client's alone.
+//! Without `--bench` (the smoke mode `cargo test --benches` runs) the sizes are small and the deployment runs
+//! in-process.
+
+use convex::{Client, LiveSettings};
+use convex_fetch_testing::{Ctx, TestDeployment};
+use futures_util::StreamExt;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What every query reads: bumped by `items:bump`.
+#[derive(Debug, Default)]
+struct Generation(u64);
+
+async fn deployment() -> TestDeployment {
+    TestDeployment::builder()
+        .state(Generation::default())
+        .query(
+            "items:get",
+            |ctx: Ctx, args: serde_json::Value| async move {
+                let i = args["i"].as_f64().unwrap_or_default();
+                Ok(ctx.state::<Generation>()?.0 as f64 * 1e6 + i)
+            },
+        )
+        .mutation("items:bump", |ctx: Ctx, _: serde_json::Value| async move {
+            ctx.state::<Generation>()?.0 += 1;
+            Ok(())
+        })
+        .start()
+        .await
+}
+
+/// The resident set of this process, in bytes.
+fn rss() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if std::env::args().any(|a| a == "--serve-live") {
+        return runtime.block_on(serve());
+    }
+    let full = convex_fetch_bench::full_run();
+    let (many, fan_out, updates) = if full {
+        (10_000, 1_000, 200)
+    } else {
+        (100, 10, 5)
+    };
+    runtime.block_on(async {
+        // In the full run the deployment lives in a child, whose commands (drop the sockets) go over stdin.
+        let (url, mut control, _local) = if full {
+            let mut child = Command::new(std::env::current_exe().expect("this binary"))
+                .arg("--serve-live")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("the deployment process");
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().expect("its stdout"))
+                .read_line(&mut line)
+                .expect("its URL");
+            (line.trim().to_owned(), Control::Child(child), None)
+        } else {
+            let deployment = deployment().await;
+            let url = deployment.url().to_owned();
+            (url, Control::Local(Arc::new(deployment)), Some(()))
+        };
+        let client = Client::builder(&url)
+            .live(
+                // Short waits, so that the reconnect figure measures resubscribing, not the backoff.
+                LiveSettings::default()
+                    .initial_backoff(Duration::from_millis(10))
+                    .max_backoff(Duration::from_millis(100)),
+            )
+            .build()
+            .expect("a loopback URL");
+        many_subscriptions(&client, &mut control, many).await;
+        fan_out_updates(&client, fan_out, updates).await;
+        control.stop();
+    });
+}
+
+/// Where the deployment runs.
+enum Control {
+    Child(std::process::Child),
+    Local(Arc<TestDeployment>),
+}
+
+impl Control {
+    fn drop_sockets(&mut self) {
+        match self {
+            Control::Child(child) => {
+                let stdin = child.stdin.as_mut().expect("its stdin");
+                writeln!(stdin, "drop").expect("the deployment process reads commands");
+                stdin.flush().expect("flushed");
+            }
+            Control::Local(deployment) => deployment.drop_sync_connections(),
+        }
+    }
+
+    fn stop(self) {
+        if let Control::Child(mut child) = self {
+            drop(child.stdin.take());
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The child: serves, prints its URL, drops every socket on each `drop` line, ends when stdin closes.
+async fn serve() {
+    let deployment = Arc::new(deployment().await);
+    println!("{}", deployment.url());
+    let served = deployment.clone();
+    tokio::task::spawn_blocking(move || {
+        for line in std::io::stdin().lock().lines() {
+            match line.as_deref() {
+                Ok("drop") => served.drop_sync_connections(),
+                _ => break,
+            }
+        }
+    })
+    .await
+    .expect("the command reader");
+}
+
+async fn many_subscriptions(client: &Client, control: &mut Control, n: usize) {
+    let before = rss();
+    let started = Instant::now();
+    let mut subscriptions: Vec<_> = (0..n)
+        .map(|i| {
+            client
+                .query::<_, f64>("items:get", json!({ "i": i }))
+                .subscribe()
+        })
+        .collect();
+    // All polled at once, as an application serving many at a time does.
+    let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
+    for first in firsts {
+        first.expect("a first value").expect("a number");
+    }
+    let first = started.elapsed();
+    let after = rss();
+    println!(
+        "live: {n} subscriptions on one socket: all have a first value after {:.0} ms; RSS {:.1} MB -> {:.1} MB, {:.0} bytes a subscription{}",
+        first.as_secs_f64() * 1e3,
+        before as f64 / 1e6,
+        after as f64 / 1e6,
+        after.saturating_sub(before) as f64 / n as f64,
+        if matches!(control, Control::Local(_)) {
+            " (deployment in-process: its share included)"
+        } else {
+            ""
+        }
+    );
+
+    // Drop the socket, then bump the generation every query reads: a subscription is live again once it
+    // yields the new value, which only a resubscribed socket can bring.
+    let dropped = Instant::now();
+    control.drop_sockets();
+    let _: () = client
+        .mutation("items:bump", json!({}))
+        .await
+        .expect("the bump");
+    for subscription in &mut subscriptions {
+        loop {
+            let value = subscription
+                .next()
+                .await
+                .expect("a value")
+                .expect("a number");
+            if value >= 1e6 {
+                break;
+            }
+        }
+    }
+    println!(
+        "live: after the socket drops, all {n} are live again (resubscribed, new value) after {:.0} ms",
+        dropped.elapsed().as_secs_f64() * 1e3
+    );
+}
+
+async fn fan_out_updates(client: &Client, subscribers: usize, updates: usize) {
+    let delivered = Arc::new(AtomicUsize::new(0));
+    // The generation was bumped once before; the last update brings it to 1 + updates.
+    let target = (1 + updates) as f64 * 1e6;
+    let mut tasks = Vec::new();
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(subscribers);
+    for _ in 0..subscribers {
+        let mut subscription = client
+            .query::<_, f64>("items:get", json!({ "i": 0 }))
+            .subscribe();
+        let (delivered, ready) = (delivered.clone(), ready_tx.clone());
+        tasks.push(tokio::spawn(async move {
+            let _ = subscription.next().await;
+            let _ = ready.send(()).await;
+            while let Some(Ok(value)) = subscription.next().await {
+                delivered.fetch_add(1, Ordering::Relaxed);
+                if value >= target {
+                    break;
+                }
+            }
+        }));
+    }
+    for _ in 0..subscribers {
+        ready_rx.recv().await;
+    }
+    let started = Instant::now();
+    for _ in 0..updates {
+        let _: () = client
+            .mutation("items:bump", json!({}))
+            .over_socket()
+            .await
+            .expect("a bump");
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let delivered = delivered.load(Ordering::Relaxed);
+    println!(
+        "live: {subscribers} subscribers of one query, {updates} mutations over the socket in {:.0} ms: {:.0} updates delivered a second ({delivered} items, {:.0} mutations a second)",
+        elapsed * 1e3,
+        delivered as f64 / elapsed,
+        updates as f64 / elapsed
+    );
+}
