@@ -145,6 +145,39 @@ async fn identical_subscriptions_share_one_server_query_and_one_socket() {
 }
 
 #[tokio::test]
+async fn subscriptions_opened_together_share_one_query_set_message() {
+    let deployment = TestDeployment::builder()
+        .query(
+            "numbers:echo",
+            |_ctx: Ctx, args: serde_json::Value| async move {
+                Ok(args["n"].as_f64().unwrap_or_default())
+            },
+        )
+        .start()
+        .await;
+    let client = fast(&deployment);
+    let mut streams: Vec<_> = (0..50)
+        .map(|n| {
+            client
+                .query::<_, f64>("numbers:echo", json!({ "n": n }))
+                .subscribe()
+        })
+        .collect();
+    let firsts = futures_util::future::join_all(streams.iter_mut().map(next)).await;
+    let firsts: Vec<f64> = firsts.into_iter().map(Result::unwrap).collect();
+    assert_eq!(firsts, (0..50).map(f64::from).collect::<Vec<_>>());
+    // The first subscription opens the socket; the 49 queued behind it go in one message, not 49.
+    let query_sets: Vec<usize> = deployment
+        .sync_messages()
+        .iter()
+        .filter(|m| m["type"] == "ModifyQuerySet")
+        .map(|m| m["modifications"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(query_sets.iter().sum::<usize>(), 50, "{query_sets:?}");
+    assert!(query_sets.len() <= 3, "{query_sets:?}");
+}
+
+#[tokio::test]
 async fn a_failing_query_yields_a_typed_convex_error_and_the_stream_goes_on() {
     let deployment = deployment().await;
     let client = fast(&deployment);

@@ -25,6 +25,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The `Convex-Client` header of the socket, as the HTTP calls send it.
 const CONVEX_CLIENT: &str = concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION"));
+/// How many commands queued together are recorded before the socket is written: a bound on one message.
+const MAX_BATCH: usize = 1024;
 
 /// A function's failure, as the protocol carries it.
 #[derive(Debug, PartialEq)]
@@ -355,40 +357,72 @@ impl Worker {
         capped.mul_f64(0.5 + super::random::unit())
     }
 
+    /// Records a subscriber of (path, args); the query's id when it is new to the connection, to be added.
+    fn subscribe(
+        &mut self,
+        path: String,
+        args: Value,
+        reply: oneshot::Sender<Subscribed>,
+    ) -> Option<u32> {
+        let key = format!("{}\u{0}{args}", canonical_path(&path));
+        let query_id = match self.keys.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.next_query_id;
+                self.next_query_id += 1;
+                let (results, _) = watch::channel(Outcome::Pending);
+                self.queries.insert(
+                    id,
+                    Query {
+                        path,
+                        args,
+                        key: key.clone(),
+                        subscribers: 0,
+                        journal: None,
+                        results,
+                    },
+                );
+                self.keys.insert(key, id);
+                id
+            }
+        };
+        let query = self.queries.get_mut(&query_id)?;
+        query.subscribers += 1;
+        let new = query.subscribers == 1;
+        let _ = reply.send(Subscribed {
+            query_id,
+            results: query.results.subscribe(),
+        });
+        new.then_some(query_id)
+    }
+
+    /// Records commands that arrived together, and the messages they make: the queries they add go in one
+    /// `ModifyQuerySet`, so that thousands of subscriptions opened at once cost a few messages, not one each.
+    fn apply_all(&mut self, commands: Vec<Command>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut adds = Vec::new();
+        for command in commands {
+            match command {
+                Command::Subscribe { path, args, reply } => {
+                    adds.extend(self.subscribe(path, args, reply));
+                }
+                other => {
+                    // In order: the adds before a later removal of one of them.
+                    out.extend(self.add_message(&std::mem::take(&mut adds)));
+                    out.extend(self.apply(other));
+                }
+            }
+        }
+        out.extend(self.add_message(&adds));
+        out
+    }
+
     /// Records a command; a socket, if any, is written by the caller from what changed.
     fn apply(&mut self, command: Command) -> Option<String> {
         match command {
             Command::Subscribe { path, args, reply } => {
-                let key = format!("{}\u{0}{args}", canonical_path(&path));
-                let query_id = match self.keys.get(&key) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.next_query_id;
-                        self.next_query_id += 1;
-                        let (results, _) = watch::channel(Outcome::Pending);
-                        self.queries.insert(
-                            id,
-                            Query {
-                                path,
-                                args,
-                                key: key.clone(),
-                                subscribers: 0,
-                                journal: None,
-                                results,
-                            },
-                        );
-                        self.keys.insert(key, id);
-                        id
-                    }
-                };
-                let query = self.queries.get_mut(&query_id)?;
-                query.subscribers += 1;
-                let new = query.subscribers == 1;
-                let _ = reply.send(Subscribed {
-                    query_id,
-                    results: query.results.subscribe(),
-                });
-                new.then(|| self.add_message(query_id)).flatten()
+                let query_id = self.subscribe(path, args, reply)?;
+                self.add_message(&[query_id])
             }
             Command::Unsubscribe { query_id } => {
                 let query = self.queries.get_mut(&query_id)?;
@@ -425,22 +459,24 @@ impl Worker {
         }
     }
 
-    fn add_message(&mut self, query_id: u32) -> Option<String> {
+    fn add_message(&mut self, query_ids: &[u32]) -> Option<String> {
         // Messages are built only while a socket is up (query_set > 0 after its preamble).
-        if self.query_set == 0 {
+        if self.query_set == 0 || query_ids.is_empty() {
             return None;
         }
-        let query = self.queries.get(&query_id)?;
-        let message = protocol::modify_query_set(
-            self.query_set,
-            self.query_set + 1,
-            &[Modification::Add {
-                query_id,
-                path: &query.path,
-                args: &query.args,
-                journal: None,
-            }],
-        );
+        let adds: Vec<Modification<'_>> = query_ids
+            .iter()
+            .filter_map(|query_id| {
+                let query = self.queries.get(query_id)?;
+                Some(Modification::Add {
+                    query_id: *query_id,
+                    path: &query.path,
+                    args: &query.args,
+                    journal: None,
+                })
+            })
+            .collect();
+        let message = protocol::modify_query_set(self.query_set, self.query_set + 1, &adds);
         self.query_set += 1;
         Some(message)
     }
@@ -595,7 +631,15 @@ impl Worker {
                         let _ = sink.close().await;
                         return Ok(());
                     };
-                    let mut out: Vec<String> = self.apply(command).into_iter().collect();
+                    // With those queued behind it: subscriptions opened together share a message.
+                    let mut commands = vec![command];
+                    while commands.len() < MAX_BATCH {
+                        match self.commands.try_recv() {
+                            Ok(command) => commands.push(command),
+                            Err(_) => break,
+                        }
+                    }
+                    let mut out = self.apply_all(commands);
                     out.extend(self.unsent_requests());
                     for text in out {
                         sink.send(Message::text(text))
