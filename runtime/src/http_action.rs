@@ -373,6 +373,27 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
+/// `work`, or a [`HttpProblem::Timeout`] at `deadline` (`timeout` after the start), saying whether anything
+/// was sent by then.
+pub(crate) async fn until_deadline<T>(
+    call: &HttpCall,
+    deadline: Instant,
+    timeout: Duration,
+    sent: &AtomicBool,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout_at(deadline.into(), work).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Error::http(
+            call,
+            HttpProblem::Timeout {
+                after: timeout,
+                sent: sent.load(Ordering::Relaxed),
+            },
+        )),
+    }
+}
+
 /// What a request sends, taken from its builder on the first poll.
 struct Outgoing {
     call: HttpCall,
@@ -450,17 +471,14 @@ async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
             number += 1;
         }
     };
-    let outcome =
-        match tokio::time::timeout_at(deadline.into(), attempts.instrument(span.clone())).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Error::http(
-                &call,
-                HttpProblem::Timeout {
-                    after: timeout,
-                    sent: sent.load(Ordering::Relaxed),
-                },
-            )),
-        };
+    let outcome = until_deadline(
+        &call,
+        deadline,
+        timeout,
+        &sent,
+        attempts.instrument(span.clone()),
+    )
+    .await;
     let _enter = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match &outcome {

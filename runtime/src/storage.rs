@@ -3,7 +3,7 @@
 
 use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem};
-use crate::http_action::transport;
+use crate::http_action::{transport, until_deadline};
 use crate::value::Id;
 use crate::wire::{excerpt, retry_after};
 use bytes::{Bytes, BytesMut};
@@ -365,21 +365,14 @@ async fn upload(
     let sent = AtomicBool::new(false);
     let posting = post_file(&client, &call, url, content_type, body, limit, &sent);
     let started = Instant::now();
-    let outcome = match tokio::time::timeout(
+    let outcome = until_deadline(
+        &call,
+        started + timeout,
         timeout,
+        &sent,
         tracing::Instrument::instrument(posting, span.clone()),
     )
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(_) => Err(Error::http(
-            &call,
-            HttpProblem::Timeout {
-                after: timeout,
-                sent: sent.load(Ordering::Relaxed),
-            },
-        )),
-    };
+    .await;
     let _enter = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match &outcome {

@@ -86,19 +86,7 @@ impl<F: ConvexFunction> Call<F> {
     where
         F: Subscribable,
     {
-        let (function, client, options) = self.into_parts();
-        let name = FunctionName {
-            kind: F::KIND,
-            path: function.path().to_owned(),
-        };
-        let args = encode_args(&name, &function);
-        let start = args.and_then(|args| {
-            let client = client?;
-            let auth = auth_of(&client, &options)?;
-            let connection = connect(&client, auth)?;
-            Ok((connection, args))
-        });
-        Subscription::new(name, start)
+        self.subscribe_as(auth_of)
     }
 
     /// Subscribes as [`subscribe`](Call::subscribe) does, authenticated with tokens from `tokens` instead of
@@ -118,7 +106,16 @@ impl<F: ConvexFunction> Call<F> {
     where
         F: Subscribable,
     {
-        let (function, client, _options) = self.into_parts();
+        let tokens = tokens.clone();
+        self.subscribe_as(move |_, _| Ok(Auth::Tokens(TokensKey(tokens))))
+    }
+
+    /// Subscribes on the connection of the client and of the credential `auth` picks.
+    fn subscribe_as(
+        self,
+        auth: impl FnOnce(&Client, &FetchOptions) -> Result<Auth, Error>,
+    ) -> Subscription<F::Output> {
+        let (function, client, options) = self.into_parts();
         let name = FunctionName {
             kind: F::KIND,
             path: function.path().to_owned(),
@@ -126,8 +123,7 @@ impl<F: ConvexFunction> Call<F> {
         let args = encode_args(&name, &function);
         let start = args.and_then(|args| {
             let client = client?;
-            let auth = Auth::Tokens(TokensKey(tokens.clone()));
-            let connection = connect(&client, auth)?;
+            let connection = connect(&client, auth(&client, &options)?)?;
             Ok((connection, args))
         });
         Subscription::new(name, start)
