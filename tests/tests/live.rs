@@ -364,7 +364,12 @@ async fn a_delayed_frame_is_still_delivered_in_order() {
 #[tokio::test]
 async fn a_socket_mutation_completes_once_its_write_is_visible() {
     let deployment = deployment().await;
-    let client = fast(&deployment);
+    // Not `fast`: its silence timeout (400 ms) is no longer than the slow action, during which the server
+    // sends nothing before its 5 s heartbeat, as the backend does.
+    let client = Client::builder(deployment.url())
+        .live(LiveSettings::default().silence_timeout(Duration::from_secs(30)))
+        .build()
+        .unwrap();
     let mut posts = list(&client).subscribe();
     assert!(next(&mut posts).await.unwrap().is_empty());
     let body: String = client
