@@ -115,18 +115,27 @@ impl<F: ConvexFunction> Call<F> {
         self,
         auth: impl FnOnce(&Client, &FetchOptions) -> Result<Auth, Error>,
     ) -> Subscription<F::Output> {
+        let (name, _, start) = self.open(auth);
+        Subscription::new(name, start)
+    }
+
+    /// The call's name and options, and the connection it goes on (of its client and of the credential
+    /// `auth` picks) with its encoded args.
+    fn open(
+        self,
+        auth: impl FnOnce(&Client, &FetchOptions) -> Result<Auth, Error>,
+    ) -> (FunctionName, FetchOptions, Opened) {
         let (function, client, options) = self.into_parts();
         let name = FunctionName {
             kind: F::KIND,
             path: function.path().to_owned(),
         };
-        let args = encode_args(&name, &function);
-        let start = args.and_then(|args| {
+        let start = encode_args(&name, &function).and_then(|args| {
             let client = client?;
             let connection = connect(&client, auth(&client, &options)?)?;
             Ok((connection, args))
         });
-        Subscription::new(name, start)
+        (name, options, start)
     }
 }
 
@@ -147,22 +156,16 @@ impl<F: ConvexFunction> Call<F> {
     /// # let _ = id; Ok(()) }
     /// ```
     pub fn over_socket(self) -> impl std::future::Future<Output = Result<F::Output, Error>> + Send {
-        let (function, client, options) = self.into_parts();
-        let name = FunctionName {
-            kind: F::KIND,
-            path: function.path().to_owned(),
-        };
-        let args = encode_args(&name, &function);
+        let (name, options, start) = self.open(auth_of);
         let timeout = options
             .timeout_setting()
             .unwrap_or(crate::client::DEFAULT_TIMEOUT);
-        let start = args.and_then(|args| {
-            let client = client?;
-            let auth = auth_of(&client, &options)?;
-            let connection = connect(&client, auth)?;
-            Ok((connection, args))
-        });
         async move {
+            let timed_out = |function| Error::Timeout {
+                function,
+                after: timeout,
+                sent: true,
+            };
             let (connection, args) = start?;
             let kind = match name.kind {
                 crate::function::FunctionKind::Mutation => worker::RequestKind::Mutation,
@@ -173,15 +176,8 @@ impl<F: ConvexFunction> Call<F> {
                         Subscription::<F::Output>::new(name.clone(), Ok((connection, args)));
                     return match tokio::time::timeout(timeout, once.next()).await {
                         Ok(Some(result)) => result,
-                        Ok(None) => Err(Error::Live {
-                            function: name,
-                            problem: crate::error::LiveProblem::Stopped,
-                        }),
-                        Err(_) => Err(Error::Timeout {
-                            function: name,
-                            after: timeout,
-                            sent: true,
-                        }),
+                        Ok(None) => Err(stopped(&name)),
+                        Err(_) => Err(timed_out(name)),
                     };
                 }
             };
@@ -196,24 +192,25 @@ impl<F: ConvexFunction> Call<F> {
                 })
                 .is_err()
             {
-                return Err(Error::Live {
-                    function: name,
-                    problem: crate::error::LiveProblem::Stopped,
-                });
+                return Err(stopped(&name));
             }
             match tokio::time::timeout(timeout, outcome).await {
                 Ok(Ok(outcome)) => decode(&name, outcome),
-                Ok(Err(_)) => Err(Error::Live {
-                    function: name,
-                    problem: crate::error::LiveProblem::Stopped,
-                }),
-                Err(_) => Err(Error::Timeout {
-                    function: name,
-                    after: timeout,
-                    sent: true,
-                }),
+                Ok(Err(_)) => Err(stopped(&name)),
+                Err(_) => Err(timed_out(name)),
             }
         }
+    }
+}
+
+/// A call's connection and encoded args, or why it cannot go on one.
+type Opened = Result<(Arc<Connection>, serde_json::Value), Error>;
+
+/// The failure of a call or stream whose connection's worker is gone.
+fn stopped(function: &FunctionName) -> Error {
+    Error::Live {
+        function: function.clone(),
+        problem: crate::error::LiveProblem::Stopped,
     }
 }
 
@@ -433,9 +430,6 @@ fn decode<T: serde::de::DeserializeOwned>(
             function: function.clone(),
             problem: LiveProblem::MayHaveRun,
         }),
-        Outcome::Pending => Err(Error::Live {
-            function: function.clone(),
-            problem: LiveProblem::Stopped,
-        }),
+        Outcome::Pending => Err(stopped(function)),
     }
 }

@@ -4,12 +4,13 @@
 //! The worker applies a Transition's results under the write half of its connection's `Views` lock and
 //! then bumps a counter; a set waits on the counter and reads all its queries under the read half.
 
+use super::stopped;
 use super::subscription::Unsubscribe;
 use super::worker::{Command, Outcome, Subscribed};
 use super::{Connection, Subscribable, auth_of, connect, encode_args};
 use crate::call::Call;
 use crate::client::Client;
-use crate::error::{Error, FunctionName, LiveProblem};
+use crate::error::{Error, FunctionName};
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -320,12 +321,5 @@ impl fmt::Debug for QuerySet {
         f.debug_struct("QuerySet")
             .field("queries", &paths)
             .finish_non_exhaustive()
-    }
-}
-
-fn stopped(function: &FunctionName) -> Error {
-    Error::Live {
-        function: function.clone(),
-        problem: LiveProblem::Stopped,
     }
 }

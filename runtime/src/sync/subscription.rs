@@ -1,8 +1,8 @@
 //! The typed stream of a live query.
 
 use super::worker::{Command, Outcome};
-use super::{Connection, ConnectionState};
-use crate::error::{Error, FunctionName, LiveProblem};
+use super::{Connection, ConnectionState, stopped};
+use crate::error::{Error, FunctionName};
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -55,10 +55,7 @@ impl Drop for Unsubscribe {
 }
 
 impl<T: DeserializeOwned + Send + 'static> Subscription<T> {
-    pub(crate) fn new(
-        function: FunctionName,
-        start: Result<(Arc<Connection>, serde_json::Value), Error>,
-    ) -> Subscription<T> {
+    pub(crate) fn new(function: FunctionName, start: super::Opened) -> Subscription<T> {
         let (connection, step) = match start {
             Ok((connection, args)) => (
                 Some(connection.clone()),
@@ -148,13 +145,6 @@ async fn next<T: DeserializeOwned>(
                 }
             }
         }
-    }
-}
-
-fn stopped(function: &FunctionName) -> Error {
-    Error::Live {
-        function: function.clone(),
-        problem: LiveProblem::Stopped,
     }
 }
 
