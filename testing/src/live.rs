@@ -250,10 +250,7 @@ impl Session {
                     Some(Ok(_)) => Ok(()),
                 },
                 changed = commits.changed() => match changed {
-                    Ok(()) => match self.update(false) .await {
-                        Some(transition) => self.send(&mut tx, transition).await,
-                        None => Ok(()),
-                    },
+                    Ok(()) => self.send_update(&mut tx, false).await,
                     Err(_) => return,
                 },
                 _ = kill.changed() => Err(End::Drop),
@@ -467,10 +464,7 @@ impl Session {
             }
         }
         self.received_query_set = new as u32;
-        match self.update(true).await {
-            Some(transition) => self.send(tx, transition).await,
-            None => Ok(()),
-        }
+        self.send_update(tx, true).await
     }
 
     async fn authenticate(
@@ -536,10 +530,7 @@ impl Session {
         self.caller = caller;
         self.auth = auth;
         self.received_identity += 1;
-        match self.update(true).await {
-            Some(transition) => self.send(tx, transition).await,
-            None => Ok(()),
-        }
+        self.send_update(tx, true).await
     }
 
     async fn request(
@@ -653,7 +644,16 @@ impl Session {
         };
         self.send(tx, response).await?;
         // The backend sends a Transition after every mutation and action, whatever the result.
-        match self.update(true).await {
+        self.send_update(tx, true).await
+    }
+
+    /// Sends the Transition of [`update`](Self::update), if there is one.
+    async fn send_update(
+        &mut self,
+        tx: &mut (impl SinkExt<Message> + Unpin),
+        force: bool,
+    ) -> Result<(), End> {
+        match self.update(force).await {
             Some(transition) => self.send(tx, transition).await,
             None => Ok(()),
         }
