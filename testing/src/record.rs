@@ -66,29 +66,13 @@ impl Recorder {
 
     /// Records a call, dropping the oldest when full.
     pub(crate) fn record(&mut self, call: RecordedCall) {
-        if self.capacity == 0 {
-            self.dropped += 1;
-            return;
-        }
-        while self.calls.len() >= self.capacity {
-            self.calls.pop_front();
-            self.dropped += 1;
-        }
-        self.calls.push_back(call);
+        push_bounded(&mut self.calls, call, self.capacity, &mut self.dropped);
         self.arrived.notify_waiters();
     }
 
     /// Records a request to the site URL, within the same capacity as calls (counted apart).
     pub(crate) fn record_http(&mut self, request: RecordedHttpRequest) {
-        if self.capacity == 0 {
-            self.dropped += 1;
-            return;
-        }
-        while self.http.len() >= self.capacity {
-            self.http.pop_front();
-            self.dropped += 1;
-        }
-        self.http.push_back(request);
+        push_bounded(&mut self.http, request, self.capacity, &mut self.dropped);
     }
 
     pub(crate) fn http_requests(&self) -> Vec<RecordedHttpRequest> {
@@ -117,6 +101,20 @@ impl Recorder {
         self.dropped = 0;
         self.executions.clear();
     }
+}
+
+/// Appends `item`, dropping the oldest items (and, with no room at all, `item` itself) to keep within
+/// `capacity`, counting each dropped one.
+fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, capacity: usize, dropped: &mut u64) {
+    if capacity == 0 {
+        *dropped += 1;
+        return;
+    }
+    while queue.len() >= capacity {
+        queue.pop_front();
+        *dropped += 1;
+    }
+    queue.push_back(item);
 }
 
 /// The oldest recorded call to `path`, waiting up to `timeout` for one to arrive.
