@@ -94,6 +94,24 @@ impl Fault {
 /// How long a cut body waits after its first half, so that the half reaches the client before the close.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(20);
 
+/// What every request meets first, on both deployments: its connection (from the request's extensions, for a
+/// fault that cuts it), the fault at the front of the queue, and the configured latency, slept here.
+pub(crate) async fn arrive(
+    extensions: &axum::http::Extensions,
+    faults: &std::sync::Mutex<std::collections::VecDeque<Fault>>,
+    latency: &std::sync::Mutex<Duration>,
+) -> (Option<crate::conn::Connection>, Option<Fault>) {
+    let connection = extensions
+        .get::<axum::extract::ConnectInfo<crate::conn::Connection>>()
+        .map(|info| info.0.clone());
+    let fault = crate::lock(faults).pop_front();
+    let latency = *crate::lock(latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    (connection, fault)
+}
+
 /// The body of a [`Fault::TruncatedBody`] answer: the first half of `body`, then an error that makes the
 /// server close the connection short of the declared length.
 pub(crate) fn truncated_body(body: Vec<u8>) -> Body {

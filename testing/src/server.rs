@@ -4,7 +4,7 @@
 use super::auth::Caller;
 use super::conn::Connection;
 use super::ctx::Ctx;
-use super::fault::{Fault, truncated_body};
+use super::fault::{Fault, arrive, truncated_body};
 use super::handler::Registered;
 use super::lock;
 use super::path::FunctionPath;
@@ -14,7 +14,7 @@ use super::site::{self, Routes};
 use super::state::States;
 use super::storage::{self, Files};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -233,15 +233,7 @@ struct FunctionAnswer {
 
 /// Serves every request: applies latency and faults around reading and running it.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let connection = request
-        .extensions()
-        .get::<ConnectInfo<Connection>>()
-        .map(|info| info.0.clone());
-    let fault = lock(&shared.faults).pop_front();
-    let latency = *lock(&shared.latency);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    let (connection, fault) = arrive(request.extensions(), &shared.faults, &shared.latency).await;
     let path = request.uri().path();
     let is_site = path == site::SITE_PREFIX || path.starts_with(&format!("{}/", site::SITE_PREFIX));
     if is_site || storage::serves(path) {

@@ -3,12 +3,12 @@
 //! answer unchanged.
 
 use crate::conn::Connection;
-use crate::fault::{Fault, truncated_body};
+use crate::fault::{Fault, arrive, truncated_body};
 use crate::lock;
 use crate::record::Recorder;
 use crate::request::record_forwarded;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -39,15 +39,7 @@ fn hop_by_hop(name: &HeaderName) -> bool {
 
 /// Serves every request: latency and faults around forwarding it.
 pub(crate) async fn handle(State(front): State<Arc<Front>>, request: Request) -> Response {
-    let connection = request
-        .extensions()
-        .get::<ConnectInfo<Connection>>()
-        .map(|info| info.0.clone());
-    let fault = lock(&front.faults).pop_front();
-    let latency = *lock(&front.latency);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    let (connection, fault) = arrive(request.extensions(), &front.faults, &front.latency).await;
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
