@@ -20,9 +20,22 @@
 //! # let _ = posts; Ok(()) }
 //! ```
 //!
-//! It needs Node.js 20.6 or later (`node` on `PATH`, or the executable named by `CONVEX_TEST_NODE`) and the
-//! Node server's npm packages, installed once with `npm ci --prefix <this crate's folder>/js` (the error
-//! says the exact command). `CONVEX_TEST_JS_DIR` points at a copy of the `js/` folder elsewhere.
+//! It needs Node.js 20.6 or later with npm (`node` on `PATH`, or the executable named by
+//! `CONVEX_TEST_NODE`). The Node server's npm packages (`convex`, `convex-test`, `tsx`, at the versions of
+//! its lockfile) install themselves: the first start runs `npm ci` once into a cache folder of its own,
+//! keyed by this crate's version and the lockfile (`$XDG_CACHE_HOME` or `~/.cache` followed by
+//! `convex-fetch-testing`, or [`CACHE_DIR_ENV`], or [`package_cache`](JsDeploymentBuilder::package_cache)),
+//! never into cargo's registry, and logs one line at `info` saying so. Many tests starting at once share
+//! that one install (a file lock orders them), and a killed install is started anew. Set
+//! [`NO_INSTALL_ENV`] to forbid installing (a hermetic CI); a server folder whose own `node_modules/`
+//! has the packages (a checkout after `npm ci --prefix testing/js`, or [`JS_DIR_ENV`] naming one) is used as
+//! it is.
+//!
+//! When the project around the `convex/` folder has its own `node_modules/convex` and
+//! `node_modules/convex-test` (as a Convex app following Convex's testing guide does), at versions
+//! compatible with the pinned ones and not older (`convex` 1.x from 1.48.0, `convex-test` 0.0.x from
+//! 0.0.71), the functions run with those, the `convex` the app deploys with; a `debug` log line says which
+//! were used.
 //!
 //! Requests reach the Node server through a front on its own port, which records them and applies
 //! [`set_latency`](JsDeployment::set_latency) and [`fail_next`](JsDeployment::fail_next) as
@@ -30,13 +43,16 @@
 //! [`JsDeployment`] lives: dropping it kills the process, and the server also exits when its stdin closes,
 //! so it does not outlive a test process that dies without dropping it.
 
+mod app_packages;
 mod error;
+mod install;
 mod launch;
 mod proxy;
 #[cfg(test)]
 mod tests;
 
 pub use error::{JsError, MIN_NODE_VERSION};
+pub use install::{CACHE_DIR_ENV, NO_INSTALL_ENV, NPM_ENV};
 
 use crate::conn::{Connection, KillableListener};
 use crate::lock;
@@ -66,6 +82,16 @@ pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The `url` field of a spec printed by [`function_spec`].
 pub const DEFAULT_SPEC_URL: &str = "http://127.0.0.1:3210";
 
+/// The folder to run the Node scripts of `dir` from (a folder with a `package.json` and a
+/// `package-lock.json`), with every dependency of its `package.json` resolvable: `dir` itself when its
+/// `node_modules/` has them, else a copy of it in the package cache, where the packages are installed from
+/// the lockfile the first time, as the [module documentation](self) says of the Node server's own.
+///
+/// Blocking: the first call may run `npm ci` for a minute or more.
+pub fn installed_copy(dir: impl AsRef<Path>) -> Result<PathBuf, JsError> {
+    install::prepare(dir.as_ref(), None, install::may_install())
+}
+
 /// A `convex/` folder's TypeScript functions served on `127.0.0.1` by Node.js and `convex-test`.
 ///
 /// Start one with [`JsDeployment::builder`]; it serves until dropped. See the [module
@@ -93,6 +119,7 @@ impl JsDeployment {
             max_recorded_calls: crate::DEFAULT_MAX_RECORDED_CALLS,
             node: None,
             js_dir: None,
+            package_cache: None,
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
         }
     }
@@ -170,6 +197,7 @@ pub struct JsDeploymentBuilder {
     max_recorded_calls: usize,
     node: Option<PathBuf>,
     js_dir: Option<PathBuf>,
+    package_cache: Option<PathBuf>,
     startup_timeout: Duration,
 }
 
@@ -223,6 +251,14 @@ impl JsDeploymentBuilder {
         self
     }
 
+    /// Where the Node server's npm packages are installed when its folder does not have them. Default:
+    /// [`CACHE_DIR_ENV`] if set, else `convex-fetch-testing` in the user's cache folder. See the [module
+    /// documentation](self) for when they are installed.
+    pub fn package_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.package_cache = Some(dir.into());
+        self
+    }
+
     /// How long the Node server is given to load the functions, run the [`run`](Self::run) functions and
     /// listen. Default [`DEFAULT_STARTUP_TIMEOUT`].
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
@@ -233,7 +269,7 @@ impl JsDeploymentBuilder {
     /// Checks Node.js, the Node server and the folder, starts the server and waits until it serves, on the
     /// current Tokio runtime. The deployment serves until the returned handle is dropped.
     pub async fn start(self) -> Result<JsDeployment, JsError> {
-        let locations = Locations::resolve(self.node, self.js_dir);
+        let mut locations = Locations::resolve(self.node, self.js_dir, self.package_cache);
         let convex_dir = locations.check(&self.convex_dir).await?;
         let mut args = Vec::new();
         if let Some(key) = &self.admin_key {
@@ -318,6 +354,7 @@ impl fmt::Debug for JsDeploymentBuilder {
             .field("redact_errors", &self.redact_errors)
             .field("node", &self.node)
             .field("js_dir", &self.js_dir)
+            .field("package_cache", &self.package_cache)
             .field("startup_timeout", &self.startup_timeout)
             .finish()
     }
@@ -333,7 +370,7 @@ pub async fn function_spec(convex_dir: impl AsRef<Path>) -> Result<String, JsErr
 
 /// [`function_spec`] with `url` as the spec's `url` field (the deployment URL it names).
 pub async fn function_spec_at(convex_dir: impl AsRef<Path>, url: &str) -> Result<String, JsError> {
-    let locations = Locations::resolve(None, None);
+    let mut locations = Locations::resolve(None, None, None);
     let convex_dir = locations.check(convex_dir.as_ref()).await?;
     let args = ["--spec".to_owned(), "--url".to_owned(), url.to_owned()];
     launch::output(&locations, &convex_dir, &args, DEFAULT_STARTUP_TIMEOUT).await

@@ -18,6 +18,8 @@ of stdout is {"url":…,"siteUrl":…,"adminKey":…}; the server runs until std
   --token <token>=<json> one more bearer token and its identity (repeatable)
   --run <function>       run this function as admin with args {} before serving (repeatable)
   --redact               answer failures as production does: no message, no stack, no log lines
+  --packages <folder>    a project folder whose node_modules holds the convex and convex-test to run the
+                         functions with (default: this server's own)
   --spec                 print the function spec (npx convex function-spec) instead of serving
   --url <url>            with --spec: the deployment URL the spec names (default http://127.0.0.1:3210)
   --out <file>           with --spec: write the spec to this file instead of stdout
@@ -51,6 +53,7 @@ function parseCommandLine(argv) {
         token: { type: "string", multiple: true },
         run: { type: "string", multiple: true },
         redact: { type: "boolean" },
+        packages: { type: "string" },
         spec: { type: "boolean" },
         url: { type: "string" },
         out: { type: "string" },
@@ -88,6 +91,7 @@ function parseCommandLine(argv) {
     spec: values.spec === true,
     url: values.url ?? "http://127.0.0.1:3210",
     out: values.out,
+    packages: values.packages,
   };
 }
 
@@ -135,10 +139,10 @@ function checkNode() {
   }
 }
 
-async function load(dir) {
+async function load(dir, packages) {
   const { loadFunctions } = await import("./load.js");
   try {
-    return await loadFunctions(dir);
+    return await loadFunctions(dir, { packages });
   } catch (error) {
     if (error?.name === "LoadError") {
       fail(EXIT_FAILURE, `could not load the Convex functions in ${dir}: ${error.message}`);
@@ -149,7 +153,7 @@ async function load(dir) {
 
 async function printSpec(options) {
   const { functionSpec, formatSpec } = await import("./spec.js");
-  const loaded = await load(options.dir);
+  const loaded = await load(options.dir, options.packages);
   const text = formatSpec(functionSpec(loaded, options.url));
   if (options.out === undefined) {
     process.stdout.write(text);
@@ -163,7 +167,7 @@ async function serve(options) {
   const { installConsole } = await import("./logs.js");
   // Before any module runs: whatever functions print must not reach stdout.
   installConsole();
-  const loaded = await load(options.dir);
+  const loaded = await load(options.dir, options.packages);
   const { Deployment } = await import("./deployment.js");
   const { parseFunctionPath } = await import("./paths.js");
   const { apiServer, listen, siteServer } = await import("./server.js");
