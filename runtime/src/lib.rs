@@ -264,7 +264,8 @@ pub use convex_fetch_macros::convex_fetch;
 /// Paginated queries are recognised: `paginationOpts` (`paginationOptsValidator`) is
 /// [`pagination::PaginationOptions`] and `{page, isDone, continueCursor, …}` is
 /// [`pagination::PaginationResult<T>`](pagination::PaginationResult), so a generated stub works with
-/// [`pagination::paginate`].
+/// [`pagination::paginate`]. A query taking `paginationOpts` that declares no returns validator returns
+/// `PaginationResult<value::Value>`, so it pages too; `returns { … }` types its items.
 ///
 /// Identical validators within one module share one type, named after their first use. Ids of `_storage` are
 /// `Id<`[`Storage`]`>`, the type [`Client::upload`] returns.

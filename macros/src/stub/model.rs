@@ -9,7 +9,7 @@ use crate::case::{RenameRule, type_name};
 use crate::errors::Errors;
 use crate::grammar;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Query,
     Mutation,
