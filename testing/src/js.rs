@@ -376,6 +376,66 @@ pub async fn function_spec_at(convex_dir: impl AsRef<Path>, url: &str) -> Result
     launch::output(&locations, &convex_dir, &args, DEFAULT_STARTUP_TIMEOUT).await
 }
 
+/// The environment variable that makes [`check_function_spec`] write the spec instead of comparing it.
+pub const UPDATE_SPEC_ENV: &str = "CONVEX_UPDATE_SPEC";
+
+/// Checks that the committed function spec `spec_file` is the spec the functions of `convex_dir` give today,
+/// as a test that keeps stubs checked against a current spec (`CONVEX_FUNCTION_SPEC`) and `api!` current.
+/// The `url` field is not compared: it names a deployment, not the functions.
+///
+/// With [`UPDATE_SPEC_ENV`] set (`CONVEX_UPDATE_SPEC=1 cargo test`), it writes the current spec to
+/// `spec_file` instead, keeping the file's `url` if it has one: the way to make the first spec, or to take
+/// a change in the functions.
+///
+/// ```no_run
+/// #[tokio::test]
+/// async fn the_function_spec_is_current() {
+///     convex_fetch_testing::js::check_function_spec("convex", "convex/function_spec.json")
+///         .await
+///         .unwrap();
+/// }
+/// ```
+pub async fn check_function_spec(
+    convex_dir: impl AsRef<Path>,
+    spec_file: impl AsRef<Path>,
+) -> Result<(), JsError> {
+    let spec_file = spec_file.as_ref();
+    let committed = std::fs::read_to_string(spec_file).ok();
+    let parsed = committed
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    let url = parsed
+        .as_ref()
+        .and_then(|spec| spec["url"].as_str())
+        .unwrap_or(DEFAULT_SPEC_URL)
+        .to_owned();
+    let current = function_spec_at(convex_dir.as_ref(), &url).await?;
+    if std::env::var_os(UPDATE_SPEC_ENV).is_some_and(|value| !value.is_empty() && value != "0") {
+        if committed.as_deref() != Some(current.as_str()) {
+            std::fs::write(spec_file, &current).map_err(|source| JsError::Io {
+                context: format!("writing `{}`", spec_file.display()),
+                source,
+            })?;
+        }
+        return Ok(());
+    }
+    let without_url = |mut spec: serde_json::Value| {
+        if let Some(object) = spec.as_object_mut() {
+            object.remove("url");
+        }
+        spec
+    };
+    let current_parsed: serde_json::Value =
+        serde_json::from_str(&current).map_err(|err| JsError::Handshake(err.to_string()))?;
+    if parsed.map(without_url) == Some(without_url(current_parsed)) {
+        return Ok(());
+    }
+    Err(JsError::StaleSpec {
+        file: spec_file.to_owned(),
+        dir: convex_dir.as_ref().to_owned(),
+    })
+}
+
 fn io_error(context: &str, source: std::io::Error) -> JsError {
     JsError::Io {
         context: context.to_owned(),

@@ -6,7 +6,7 @@
 //! errors at the file's literal naming the JSON path.
 
 mod names;
-mod spec;
+pub(crate) mod spec;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};

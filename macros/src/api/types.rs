@@ -619,7 +619,7 @@ fn tag_value<'a>(fields: &'a [Field], tag: &str) -> Option<&'a str> {
 /// A query whose args hold `paginationOpts: paginationOptsValidator`: what `usePaginatedQuery` and
 /// `pagination::paginate` call.
 pub(crate) fn takes_pagination_options(function: &super::spec::Function) -> bool {
-    function.kind == crate::stub::Kind::Query
+    function.kind == crate::kind::Kind::Query
         && function.args.iter().flatten().any(|field| {
             field.name == "paginationOpts"
                 && matches!(&field.ty, Validator::Object(fields) if is_pagination_options(fields))

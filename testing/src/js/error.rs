@@ -75,6 +75,19 @@ pub enum JsError {
         /// What went wrong, with the end of npm's output when npm ran.
         message: String,
     },
+    /// [`check_function_spec`](super::check_function_spec): the committed spec is missing, or is not the
+    /// spec of the functions today.
+    #[error(
+        "`{}` is not the function spec of the functions in `{}` (missing or stale): run the test again with \
+         {}=1 to write it, then review and commit it",
+        file.display(), dir.display(), super::UPDATE_SPEC_ENV
+    )]
+    StaleSpec {
+        /// The committed spec.
+        file: PathBuf,
+        /// The functions folder.
+        dir: PathBuf,
+    },
     /// The `convex/` folder does not exist or is not a folder.
     #[error("the Convex functions folder `{}` does not exist or is not a folder", dir.display())]
     MissingConvexDir {
