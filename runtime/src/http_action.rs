@@ -230,7 +230,7 @@ impl HttpRequest {
         {
             return Err(format!("the path `{path}` holds a `.` or `..` segment"));
         }
-        let mut url = reqwest::Url::parse(&format!("{}{path}", self.client.site_url()))
+        let mut url = reqwest::Url::parse(&format!("{}{path}", self.client.full_site_url()))
             .map_err(|e| format!("the path `{path}` does not make a valid URL: {e}"))?;
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&self.query);

@@ -108,3 +108,21 @@ impl IntoCredential for &Secret {
         self.expose().to_owned()
     }
 }
+/// The URL with any password replaced, for `Debug` and messages. A URL that does not parse loses all of its
+/// credentials, as where the password ends cannot be told.
+pub(crate) fn redact_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            parsed.as_str().trim_end_matches('/').to_owned()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(end)) if start + 3 <= end => {
+                format!("{}[redacted]{}", &url[..start + 3], &url[end..])
+            }
+            _ => url.to_owned(),
+        },
+    }
+}
+

@@ -283,7 +283,7 @@ fn same_origin(client: &Client, url: &str, call: &HttpCall) -> Result<reqwest::U
     // The URL itself is never quoted: its query is the upload's credential.
     let parsed =
         reqwest::Url::parse(url.trim()).map_err(|_| invalid("the URL is not a valid URL"))?;
-    let deployment = reqwest::Url::parse(client.url())
+    let deployment = reqwest::Url::parse(client.full_url())
         .map_err(|_| invalid("the deployment URL is not a valid URL"))?;
     if parsed.origin() != deployment.origin() {
         return Err(Error::http(

@@ -337,7 +337,8 @@ impl BetterAuth {
                 token_url: format!("{site}/api/auth/convex/token"),
             }),
             _ => Err(crate::Error::config(format!(
-                "`{site}` is not a valid site URL; expected something like https://happy-otter-123.convex.site"
+                "`{}` is not a valid site URL; expected something like https://happy-otter-123.convex.site",
+                crate::secret::redact_password(site)
             ))),
         }
     }

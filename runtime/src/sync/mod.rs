@@ -315,7 +315,7 @@ impl Hub {
                 let (state, state_rx) = watch::channel(ConnectionState::Idle);
                 let views = Arc::new(worker::Views::default());
                 let worker = Worker::new(
-                    SocketUrl::of(client.url()),
+                    SocketUrl::of(client.full_url()),
                     auth,
                     client.live_settings().clone(),
                     receiver,
