@@ -26,8 +26,8 @@ const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 ///
 /// Made by [`Client::http`] from a route of `api!`, or by [`Client::http_request`] from a method and path. It
 /// is sent to the client's [site URL](Client::site_url) with the same credential rules as a function call (the
-/// request's `.auth`, then the [`with_auth`](crate::with_auth) scope, then the client's default; an HTTP action
-/// reads it with `ctx.auth.getUserIdentity()`), within its timeout, and its answer is read up to the client's
+/// request's `.auth`, then the client's default, then the [`with_auth`](crate::with_auth) scope if it was
+/// opened for this client's deployment; an HTTP action reads it with `ctx.auth.getUserIdentity()`), within its timeout, and its answer is read up to the client's
 /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes).
 ///
 /// Awaiting it yields the [`HttpResponse`] whatever its status: an HTTP action's 404 or 400 is an answer, not a
@@ -415,11 +415,7 @@ async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
         .clone()
         .map_err(|message| Error::http(&call, HttpProblem::Invalid { message }))?;
     let client = &request.client;
-    let options = request
-        .options
-        .clone()
-        .or_scoped_auth()
-        .or(client.defaults());
+    let options = crate::caller::call_options(client, request.options.clone());
     let authorization = options.authorization()?;
     let timeout = options.timeout_setting().unwrap_or(crate::DEFAULT_TIMEOUT);
     let verbose = options.is_verbose();

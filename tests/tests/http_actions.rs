@@ -131,7 +131,9 @@ async fn the_credential_comes_from_the_call_the_scope_or_the_client() {
         user(anonymous.http(GET_POSTS).auth("jwt-ada").await.unwrap()),
         "ada"
     );
-    let scoped = convex::with_auth("jwt-bob", anonymous.http(GET_POSTS).into_future()).await;
+    let scoped = anonymous
+        .with_auth("jwt-bob", anonymous.http(GET_POSTS).into_future())
+        .await;
     assert_eq!(user(scoped.unwrap()), "bob");
 
     let default_ada = Client::builder(deployment.url())

@@ -252,7 +252,7 @@ async fn the_calls_token_authenticates_the_socket_and_a_refused_one_is_a_typed_e
 }
 
 #[tokio::test]
-async fn a_scoped_token_wins_over_the_clients_default_as_for_calls() {
+async fn a_scoped_token_never_replaces_the_clients_own_credential_as_for_calls() {
     let deployment = TestDeployment::builder()
         .query("auth:whoami", |ctx: Ctx, _: Value| async move {
             Ok(ctx.identity().map(|i| i["subject"].clone()))
@@ -261,17 +261,23 @@ async fn a_scoped_token_wins_over_the_clients_default_as_for_calls() {
         .token("jwt-of-bob", json!({ "subject": "bob" }))
         .start()
         .await;
-    let client = Client::builder(deployment.url())
+    let bob = Client::builder(deployment.url())
         .auth("jwt-of-bob")
         .build()
         .unwrap();
-    let whoami = || client.query::<_, Option<String>>("auth:whoami", json!({}));
-    let mut as_ada = convex::with_auth("jwt-of-ada", async { whoami().subscribe() }).await;
+    let whoami = |client: &Client| client.query::<_, Option<String>>("auth:whoami", json!({}));
+    let mut in_scope = bob
+        .with_auth("jwt-of-ada", async { whoami(&bob).subscribe() })
+        .await;
+    assert_eq!(next(&mut in_scope).await.unwrap().as_deref(), Some("bob"));
+    let over_http = bob.with_auth("jwt-of-ada", whoami(&bob)).await.unwrap();
+    assert_eq!(over_http.as_deref(), Some("bob"));
+    // A client without a credential of its own takes the scope's.
+    let anonymous = deployment.client();
+    let mut as_ada = anonymous
+        .with_auth("jwt-of-ada", async { whoami(&anonymous).subscribe() })
+        .await;
     assert_eq!(next(&mut as_ada).await.unwrap().as_deref(), Some("ada"));
-    let over_http = convex::with_auth("jwt-of-ada", whoami()).await.unwrap();
-    assert_eq!(over_http.as_deref(), Some("ada"));
-    let mut as_bob = whoami().subscribe();
-    assert_eq!(next(&mut as_bob).await.unwrap().as_deref(), Some("bob"));
 }
 
 #[tokio::test]
