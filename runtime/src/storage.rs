@@ -1,6 +1,7 @@
 //! File storage: a file streamed to an upload URL for its storage id, and a stored file streamed back from the
 //! URL a query returned; URLs of another origin than the deployment's are refused.
 
+use crate::body;
 use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem};
 use crate::http_action::{transport, until_deadline};
@@ -23,9 +24,6 @@ use tokio::io::{AsyncRead, ReadBuf};
 /// declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Storage {}
-
-/// The most an upload's answer (`{"storageId": "…"}`, or an error) is read to.
-const MAX_UPLOAD_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The size of the chunks a reader is streamed in.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -456,20 +454,27 @@ async fn post_file(
         }
     };
     let status = response.status();
-    let mut answer = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport(call, e))? {
-        let room = MAX_UPLOAD_ANSWER_BYTES.saturating_sub(answer.len());
-        answer.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
+    // Read no further than an answer can be: an endless body is cut off, not read until the deadline.
+    let answer = body::read(&mut response, body::SMALL_BODY_BYTES)
+        .await
+        .map_err(|e| transport(call, e))?;
     if !status.is_success() {
         return Err(Error::http(
             call,
             HttpProblem::Status {
                 status,
-                body: excerpt(&answer),
+                body: excerpt(answer.bytes()),
             },
         ));
     }
+    let answer = match answer {
+        body::Read::Whole(answer) => answer,
+        body::Read::Cut(start) => {
+            let limit = body::SMALL_BODY_BYTES;
+            let message = format!("the answer is larger than {limit} bytes");
+            return Err(decode(call, message, &start));
+        }
+    };
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Stored {
@@ -636,15 +641,16 @@ async fn download(
             sent.store(true, Ordering::Relaxed);
             let (error, retry_after) = match client.reqwest().get(url.clone()).send().await {
                 Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
-                    let body = response.bytes().await.unwrap_or_default();
+                    // Only an excerpt is kept: what is past the small limit is never read.
+                    let read = body::read(&mut response, body::SMALL_BODY_BYTES).await;
                     let error = Error::http(
                         &call,
                         HttpProblem::Status {
                             status,
-                            body: excerpt(&body[..body.len().min(MAX_UPLOAD_ANSWER_BYTES)]),
+                            body: excerpt(read.as_ref().map_or(&[][..], body::Read::bytes)),
                         },
                     );
                     if !matches!(status.as_u16(), 429 | 502 | 503 | 504) {

@@ -376,7 +376,7 @@ impl TokenSource for BetterAuth {
             // Without the URL: nothing of the session is in it, but the message stays short.
             reason: e.without_url().to_string(),
         };
-        let response = self
+        let mut response = self
             .http
             .get(&self.token_url)
             .header(COOKIE, session)
@@ -394,7 +394,21 @@ impl TokenSource for BetterAuth {
                 reason: format!("the token endpoint answered {status}"),
             });
         }
-        let body = response.bytes().await.map_err(unavailable)?;
+        // A token is a few KiB: an answer past the small limit is cut off, not read until memory runs out.
+        let body = match crate::body::read(&mut response, crate::body::SMALL_BODY_BYTES)
+            .await
+            .map_err(unavailable)?
+        {
+            crate::body::Read::Whole(body) => body,
+            crate::body::Read::Cut(_) => {
+                return Err(TokenError::Unavailable {
+                    reason: format!(
+                        "its answer is larger than {} bytes",
+                        crate::body::SMALL_BODY_BYTES
+                    ),
+                });
+            }
+        };
         match serde_json::from_slice::<Answer>(&body) {
             Ok(Answer { token: Some(token) }) if !token.is_empty() => Ok(Token::new(token)),
             _ => Err(TokenError::Refused {
