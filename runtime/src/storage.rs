@@ -633,6 +633,7 @@ async fn download(
     let call = HttpCall::Download;
     let url = same_origin(&client, &url, &call)?;
     let timeout = timeout_of(&client, timeout);
+    // `timeout` is at most `FOREVER` (`timeout_of`), which any instant can take.
     let deadline = tokio::time::Instant::now() + timeout;
     let sent = AtomicBool::new(false);
     let attempts = async {
@@ -663,7 +664,11 @@ async fn download(
             let Some(delay) = client.retry().delay(number, retry_after) else {
                 return Err(error);
             };
-            if tokio::time::Instant::now() + delay >= deadline {
+            // A `Retry-After` beyond the deadline (or beyond any instant) fails now rather than never.
+            if tokio::time::Instant::now()
+                .checked_add(delay)
+                .is_none_or(|at| at >= deadline)
+            {
                 return Err(error);
             }
             tracing::debug!(attempt = number, error = %error, "retrying the download");

@@ -50,7 +50,9 @@ fn expiry(jwt: &str) -> Option<SystemTime> {
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp")?.as_f64()?;
-    (exp.is_finite() && exp >= 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(exp))
+    // Checked: an `exp` past what a `Duration` or a `SystemTime` holds (1e19, 1e300) is unreadable, not a panic.
+    let since_epoch = Duration::try_from_secs_f64(exp).ok()?;
+    UNIX_EPOCH.checked_add(since_epoch)
 }
 
 /// Why no token could be had for a session.
@@ -145,7 +147,7 @@ impl<S: TokenSource> CachedTokens<S> {
                 let now = SystemTime::now();
                 let until = match token.expires_at {
                     Some(at) => at.checked_sub(self.refresh_before).unwrap_or(now),
-                    None => now + NO_EXPIRY_TTL,
+                    None => now.checked_add(NO_EXPIRY_TTL).unwrap_or(now),
                 };
                 *cached = Some((token.clone(), until));
                 Ok(token)

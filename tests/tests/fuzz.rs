@@ -572,3 +572,51 @@ proptest! {
         }
     }
 }
+
+/// A JWT (unsigned) whose claims are `claims`.
+fn jwt_with(claims: &Value) -> String {
+    use base64::Engine as _;
+    let part = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    format!(
+        "{}.{}.sig",
+        part(br#"{"alg":"none"}"#),
+        part(claims.to_string().as_bytes())
+    )
+}
+
+/// An `exp` claim as a server may send one: any float, the edges of what a `Duration` and a `SystemTime`
+/// hold, or not a number at all.
+fn any_exp() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<f64>().prop_map(|f| json!(f)),
+        any::<u64>().prop_map(|n| json!(n)),
+        any::<i64>().prop_map(|n| json!(n)),
+        prop_oneof![
+            Just(1e19),
+            Just(1e300),
+            Just(f64::MAX),
+            Just(9.2e18),
+            Just(u64::MAX as f64),
+            Just(i64::MAX as f64),
+            Just(-0.0),
+        ]
+        .prop_map(|f| json!(f)),
+        convexish(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A token's expiry is read from whatever `exp` its server put in it without panicking; one it cannot
+    /// place in time is no expiry, and one it can is exactly that many seconds after the epoch.
+    #[test]
+    fn any_exp_claim_makes_a_token(exp in any_exp()) {
+        let token = convex::token::Token::new(jwt_with(&json!({ "exp": exp })));
+        if let Some(at) = token.expires_at() {
+            let secs = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            let exp = exp.as_f64().unwrap();
+            prop_assert!((secs - exp).abs() <= exp.abs() * 1e-9 + 1e-6, "{secs} for {exp}");
+        }
+    }
+}

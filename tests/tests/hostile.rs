@@ -905,3 +905,42 @@ async fn every_reader_stops_an_endless_body_at_its_limit() {
         "{err:?}"
     );
 }
+
+/// A server's numbers past what a `Duration`, an `Instant` or a `SystemTime` holds are errors or ignored,
+/// never a panic: a `Retry-After` of `u64::MAX` seconds under a `max_delay` of `Duration::MAX`, for calls,
+/// HTTP actions and downloads.
+#[tokio::test]
+async fn a_huge_retry_after_is_not_a_panic() {
+    let answer = |status: u16| {
+        format!(
+            "HTTP/1.1 {status} Whatever\r\ncontent-type: text/plain\r\nretry-after: {}\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy",
+            u64::MAX
+        )
+        .into_bytes()
+    };
+    let url = raw_server(Behaviour::Answer(answer(503))).await;
+    let client = Client::builder(&url)
+        .retry(RetryPolicy::default().max_delay(Duration::MAX))
+        .site_url(&url)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let err = client
+        .download(&format!("{url}/api/storage/abc"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Http { problem: convex::HttpProblem::Status { status, .. }, .. } if status.as_u16() == 503),
+        "{err:?}"
+    );
+    let err = client
+        .query::<_, Value>("hostile:case", json!({}))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Server { status, .. } if status.as_u16() == 503), "{err:?}");
+    let answer = client
+        .http_request(convex::Method::GET, "/anything")
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 503);
+}

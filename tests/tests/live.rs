@@ -589,6 +589,36 @@ async fn a_token_source_is_refreshed_before_expiry_on_the_open_socket() {
     assert!(!format!("{whoami:?} {source:?}").contains(&tokens[0]));
 }
 
+/// A token whose `exp` is past what a `SystemTime` or an `Instant` holds (or at their edge) authenticates the
+/// socket: the worker neither panics reading it nor computing when to refresh it.
+#[tokio::test]
+async fn a_token_expiring_beyond_any_instant_is_used_not_a_panic() {
+    use convex::token::{LiveTokens, Token};
+    for exp in [1e19, 1e300, 9.2e18, f64::MAX] {
+        let token = jwt("ada", exp);
+        let deployment = TestDeployment::builder()
+            .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+                Ok(ctx.identity().map(|i| i["subject"].clone()))
+            })
+            .token(token.clone(), json!({ "subject": "ada" }))
+            .start()
+            .await;
+        let source = LiveTokens::from_fn(move |_fresh| {
+            let token = token.clone();
+            async move { Ok(Token::new(token)) }
+        });
+        let client = deployment.client();
+        let mut whoami = client
+            .query::<_, Option<String>>("auth:whoami", json!({}))
+            .subscribe_with_tokens(&source);
+        assert_eq!(
+            next(&mut whoami).await.unwrap().as_deref(),
+            Some("ada"),
+            "exp {exp}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_refused_token_from_a_source_is_a_typed_error_then_a_fresh_one_is_fetched() {
     use convex::token::{LiveTokens, Token, TokenError};

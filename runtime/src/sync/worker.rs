@@ -604,7 +604,7 @@ impl Worker {
                         Err(lost) => {
                             // The socket's token is still good for a while: try again later.
                             tracing::warn!(target: "convex_fetch::live", "refreshing the token failed: {}", lost.reason);
-                            refresh = Some(tokio::time::Instant::now() + self.settings.initial_backoff.max(MIN_REFRESH_WAIT));
+                            refresh = after(self.settings.initial_backoff.max(MIN_REFRESH_WAIT));
                             continue;
                         }
                     };
@@ -612,7 +612,7 @@ impl Worker {
                     if self.credential.as_ref() == Some(&credential) {
                         // The source gave the same token: ask again later, while it is still valid.
                         refresh = token.expires_at().and_then(|at| at.duration_since(SystemTime::now()).ok())
-                            .map(|left| tokio::time::Instant::now() + (left / 2).max(MIN_REFRESH_WAIT));
+                            .and_then(|left| after((left / 2).max(MIN_REFRESH_WAIT)));
                         continue;
                     }
                     // Re-authenticates the open socket: its queries re-run under the new identity.
@@ -722,7 +722,7 @@ impl Worker {
             .duration_since(SystemTime::now())
             .unwrap_or_default();
         let wait = left.saturating_sub(REFRESH_LEAD.min(left / 2));
-        Some(tokio::time::Instant::now() + wait.max(MIN_REFRESH_WAIT))
+        after(wait.max(MIN_REFRESH_WAIT))
     }
 
     /// The credential was refused: every query yields it, requests sent on this socket only fail with it,
@@ -1050,6 +1050,13 @@ fn build_tls(settings: &SocketTls) -> Result<Arc<rustls::ClientConfig>, String> 
         .with_safe_default_protocol_versions()
         .map(|builder| Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
         .map_err(|e| format!("TLS could not be set up: {e}"))
+}
+
+
+/// The instant `wait` from now, or `None` (never) for a wait past any instant: a token whose `exp` is
+/// centuries away is refreshed never, not a panic.
+fn after(wait: Duration) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_add(wait)
 }
 
 #[cfg(test)]
