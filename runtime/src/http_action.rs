@@ -19,6 +19,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
+mod path;
+
 /// The longest a request waits: 30 years, Tokio's own far future.
 const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
@@ -122,12 +124,30 @@ impl Client {
 impl HttpRequest {
     option_setters!(options);
 
-    /// Completes a prefix route's path with `rest`: `GET /files/*` with `reports/2024.pdf` calls
-    /// `/files/reports/2024.pdf`. Characters a path cannot hold are percent-encoded; a `.` or `..` segment,
-    /// which would leave the prefix, is refused, as is `subpath` on a route that is not a prefix route.
+    /// Completes a prefix route's path with `rest`: `GET /files/*` with `reports/2024 q1.pdf` calls
+    /// `/files/reports/2024%20q1.pdf`.
+    ///
+    /// `rest` is plain text, not a URL: each of its `/`-separated segments is percent-encoded, `%` included,
+    /// so what the action reads is exactly `rest`. A path that could leave the prefix is refused: one with a
+    /// `.` or `..` segment, also when percent-decoded (`%2e%2e`, `.%2e`, encoded more than once) or separated
+    /// by `\` (`..\admin`), which some servers read as `/`. So is `subpath` on a route that is not a prefix
+    /// route.
     pub fn subpath(mut self, rest: &str) -> Self {
         match self.pending_prefix.take() {
-            Some(prefix) => self.path = format!("{prefix}{}", rest.trim_start_matches('/')),
+            Some(_) if path::leaves_its_folder(rest) => self.invalid(format!(
+                "the subpath `{}` holds a `.` or `..` segment (perhaps percent-encoded or after a `\\`), \
+                 which could leave the prefix of `{}`",
+                rest.escape_debug(),
+                self.path
+            )),
+            Some(prefix) => {
+                let segments: Vec<String> = rest
+                    .trim_start_matches('/')
+                    .split('/')
+                    .map(path::encode_segment)
+                    .collect();
+                self.path = format!("{prefix}{}", segments.join("/"));
+            }
             None => self.invalid(format!(
                 "`subpath` completes a prefix route (ending in `*`), and `{}` is not one",
                 self.path
@@ -223,12 +243,13 @@ impl HttpRequest {
                 "the path `{path}` holds `?` or `#`: give query parameters with `.query(…)`"
             ));
         }
-        // The URL parser would resolve these silently, sending the request somewhere else than asked.
-        if path
-            .split('/')
-            .any(|segment| matches!(segment, "." | "..") || segment.eq_ignore_ascii_case("%2e%2e"))
-        {
-            return Err(format!("the path `{path}` holds a `.` or `..` segment"));
+        // The URL parser would resolve these silently (`%2e` is a dot to it, `\` a slash), sending the
+        // request somewhere else than asked.
+        if path::leaves_its_folder(path) {
+            return Err(format!(
+                "the path `{}` holds a `.` or `..` segment (perhaps percent-encoded or after a `\\`)",
+                path.escape_debug()
+            ));
         }
         let mut url = reqwest::Url::parse(&format!("{}{path}", self.client.full_site_url()))
             .map_err(|e| format!("the path `{path}` does not make a valid URL: {e}"))?;
