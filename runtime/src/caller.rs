@@ -67,7 +67,12 @@ impl Client {
     /// # let _ = name; Ok(()) }
     /// ```
     pub async fn with_auth<F: Future>(&self, token: impl Into<String>, future: F) -> F::Output {
-        scope(token.into(), Deployment::Url(self.full_url().to_owned()), future).await
+        scope(
+            token.into(),
+            Deployment::Url(self.full_url().to_owned()),
+            future,
+        )
+        .await
     }
 }
 

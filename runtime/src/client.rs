@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::function::FunctionKind;
 use crate::limit::InFlight;
-use crate::live_settings::{LiveSettings, SocketTls};
+use crate::live_settings::{LiveSettings, SocketRoute, SocketTls};
 use crate::options::{FetchOptions, option_setters};
 use crate::retry::RetryPolicy;
 use crate::secret::redact_password;
@@ -48,9 +48,9 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     /// The deployment URL as given (trimmed), credentials included: what requests are sent to.
-    url: String,
+    full_url: String,
     /// The same without a password, for [`Client::url`], so that the application cannot show one by mistake.
-    shown_url: String,
+    url: String,
     /// The URLs of the query, mutation and action endpoints, parsed once: a call clones one rather than
     /// formatting and parsing its URL again.
     function_urls: [(&'static str, reqwest::Url); 3],
@@ -60,9 +60,9 @@ struct Inner {
     max_response_bytes: usize,
     in_flight: InFlight,
     /// Where HTTP actions are served, without a trailing slash, credentials included.
-    site_url: String,
+    full_site_url: String,
     /// The same without a password, for [`Client::site_url`].
-    shown_site_url: String,
+    site_url: String,
     max_file_bytes: Option<u64>,
     live: LiveSettings,
     /// The TLS settings of the live connection's WebSocket.
@@ -98,12 +98,12 @@ impl IntoClient for &Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("url", &redact_password(&self.inner.url))
+            .field("url", &redact_password(&self.inner.full_url))
             .field("defaults", &self.inner.defaults)
             .field("retry", &self.inner.retry)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .field("in_flight", &self.inner.in_flight)
-            .field("site_url", &redact_password(&self.inner.site_url))
+            .field("site_url", &redact_password(&self.inner.full_site_url))
             .field("max_file_bytes", &self.inner.max_file_bytes)
             .finish()
     }
@@ -145,12 +145,12 @@ impl Client {
     /// The deployment URL, without a trailing slash, and without the password if the URL held one
     /// (`https://user@host`): the client still sends it, but never shows it.
     pub fn url(&self) -> &str {
-        &self.inner.shown_url
+        &self.inner.url
     }
 
     /// The deployment URL with its credentials, for the requests themselves.
     pub(crate) fn full_url(&self) -> &str {
-        &self.inner.url
+        &self.inner.full_url
     }
 
     /// The options of every call on this client, under the call's own.
@@ -190,12 +190,12 @@ impl Client {
     /// backend (and the test deployment) serves them on its main port. Without the password if the URL held
     /// one, as [`url`](Self::url).
     pub fn site_url(&self) -> &str {
-        &self.inner.shown_site_url
+        &self.inner.site_url
     }
 
     /// The site URL with its credentials, for the requests themselves.
     pub(crate) fn full_site_url(&self) -> &str {
-        &self.inner.site_url
+        &self.inner.full_site_url
     }
 
     pub(crate) fn max_file_bytes(&self) -> Option<u64> {
@@ -340,8 +340,13 @@ impl ClientBuilder {
     }
 
     /// Sends every request through the proxy at `url` (`http://proxy.corp:3128`, credentials allowed in the
-    /// URL; redacted in `Debug`). Without it, the `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` environment
-    /// variables apply, as in any reqwest client.
+    /// URL; redacted in `Debug`, errors and [`Client::url`]). Without it, the `HTTPS_PROXY`/`HTTP_PROXY`/
+    /// `ALL_PROXY`/`NO_PROXY` environment variables apply, as in any reqwest client, read when the client is
+    /// built.
+    ///
+    /// The WebSocket of live queries takes the same route: directly, or through an `http://` proxy in a
+    /// `CONNECT` tunnel. It never connects around a proxy: when the proxy is of another kind (`https://`,
+    /// `socks5://`), live calls fail with a `Config` error.
     pub fn proxy(self, url: &str) -> Self {
         match reqwest::Proxy::all(url) {
             Ok(proxy) => self.connection("proxy", |http| {
@@ -474,10 +479,14 @@ impl ClientBuilder {
             Http::Own(settings) => SocketTls {
                 roots_pem: settings.root_pems.clone(),
                 built_in_roots: settings.built_in_roots,
-                proxy: settings.proxy.is_some(),
+                route: SocketRoute::to(&url, settings.proxy_url.as_deref()),
             },
-            // An application's reqwest client does not say what it trusts: the socket trusts the built-in roots.
-            Http::Given(_) | Http::Invalid(_) => SocketTls::default(),
+            // An application's reqwest client does not say what it trusts or where it goes: the socket trusts
+            // the built-in roots and follows the environment's proxy, as a reqwest client does by default.
+            Http::Given(_) | Http::Invalid(_) => SocketTls {
+                route: SocketRoute::to(&url, None),
+                ..SocketTls::default()
+            },
         };
         let http = match self.http {
             Http::Own(settings) => (*settings).build()?,
@@ -502,15 +511,15 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                shown_url: without_password(&url),
-                url,
+                url: without_password(&url),
+                full_url: url,
                 function_urls,
                 defaults: self.defaults,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 in_flight: self.in_flight.build()?,
-                shown_site_url: without_password(&site_url),
-                site_url,
+                site_url: without_password(&site_url),
+                full_site_url: site_url,
                 max_file_bytes: self.max_file_bytes,
                 live: self.live,
                 socket_tls,
@@ -792,8 +801,14 @@ mod tests {
         };
         let builder = || Client::builder("http://127.0.0.1:3210");
         let failures = [
-            ("bad proxy", builder().proxy("http://user:hunter2@[::1").build()),
-            ("proxy scheme", builder().proxy("socks9://user:hunter2@proxy:1").build()),
+            (
+                "bad proxy",
+                builder().proxy("http://user:hunter2@[::1").build(),
+            ),
+            (
+                "proxy scheme",
+                builder().proxy("socks9://user:hunter2@proxy:1").build(),
+            ),
             (
                 "proxy then http_client",
                 builder()
@@ -801,10 +816,19 @@ mod tests {
                     .http_client(reqwest::Client::new())
                     .build(),
             ),
-            ("ftp deployment", Client::new("ftp://user:hunter2@x.convex.cloud")),
-            ("site as deployment", Client::new("https://user:hunter2@x.convex.site")),
+            (
+                "ftp deployment",
+                Client::new("ftp://user:hunter2@x.convex.cloud"),
+            ),
+            (
+                "site as deployment",
+                Client::new("https://user:hunter2@x.convex.site"),
+            ),
             ("no host", Client::new("http://user:hunter2@")),
-            ("unparsable", Client::new("https://user:hunter2@exa mple.com")),
+            (
+                "unparsable",
+                Client::new("https://user:hunter2@exa mple.com"),
+            ),
             (
                 "bad site url",
                 builder().site_url("ftp://user:hunter2@x").build(),
@@ -827,7 +851,10 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(client.url(), "https://user@deployment.example.com");
-        assert_eq!(client.site_url(), "https://user@deployment.example.com/http");
+        assert_eq!(
+            client.site_url(),
+            "https://user@deployment.example.com/http"
+        );
         assert_eq!(
             client.full_url(),
             "https://user:hunter2@deployment.example.com"

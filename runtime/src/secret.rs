@@ -125,4 +125,3 @@ pub(crate) fn redact_password(url: &str) -> String {
         },
     }
 }
-

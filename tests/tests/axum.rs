@@ -495,7 +495,10 @@ mod scopes {
         convex::set_default_client(home.client()).unwrap();
 
         let (at_home, ()) = convex::with_auth("jwt-of-ada", async {
-            let at_home = convex::default_client().unwrap().query::<_, Option<String>>("users:me", json!({})).await;
+            let at_home = convex::default_client()
+                .unwrap()
+                .query::<_, Option<String>>("users:me", json!({}))
+                .await;
             calls_to(&partner).await;
             (at_home, ())
         })

@@ -853,14 +853,22 @@ async fn every_reader_stops_an_endless_body_at_its_limit() {
     let url = endless(500).await;
     let upload_url = format!("{url}/api/storage/upload?token=t");
     let err = capped(&url)
-        .upload(async move { Ok(upload_url) }, b"file".to_vec(), "text/plain")
+        .upload(
+            async move { Ok(upload_url) },
+            b"file".to_vec(),
+            "text/plain",
+        )
         .await
         .unwrap_err();
     assert_eq!(status_of(&err), 500);
     let url = endless(200).await;
     let upload_url = format!("{url}/api/storage/upload?token=t");
     let err = capped(&url)
-        .upload(async move { Ok(upload_url) }, b"file".to_vec(), "text/plain")
+        .upload(
+            async move { Ok(upload_url) },
+            b"file".to_vec(),
+            "text/plain",
+        )
         .await
         .unwrap_err();
     assert!(
@@ -937,7 +945,10 @@ async fn a_huge_retry_after_is_not_a_panic() {
         .query::<_, Value>("hostile:case", json!({}))
         .await
         .unwrap_err();
-    assert!(matches!(&err, Error::Server { status, .. } if status.as_u16() == 503), "{err:?}");
+    assert!(
+        matches!(&err, Error::Server { status, .. } if status.as_u16() == 503),
+        "{err:?}"
+    );
     let answer = client
         .http_request(convex::Method::GET, "/anything")
         .await

@@ -998,9 +998,10 @@ async fn the_socket_trusts_what_the_clients_calls_trust_and_refuses_a_proxy() {
         assert_eq!(after.len(), before.len() + 1, "{after:?}");
     }
 
-    // A proxy the socket cannot use is a clear error, not a connection around it.
+    // A proxy the socket cannot use is a clear error, not a connection around it (an `http://` proxy carries
+    // the socket: tests/live_proxy.rs).
     let proxied = Client::builder(deployment.url())
-        .proxy("http://127.0.0.1:9")
+        .proxy("socks5://127.0.0.1:9")
         .build()
         .unwrap();
     let err = next(&mut list(&proxied).subscribe()).await.unwrap_err();
