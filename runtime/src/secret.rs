@@ -125,3 +125,33 @@ pub(crate) fn redact_password(url: &str) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_matches_only_itself() {
+        let secret = Secret::new("s3cret");
+        assert!(secret.matches(b"s3cret"));
+        // A difference anywhere, a prefix, an extension: refused, the last byte looked at as the first.
+        for wrong in [
+            &b"X3cret"[..],
+            b"s3creX",
+            b"s3cre",
+            b"s3crets",
+            b"",
+            b"S3CRET",
+        ] {
+            assert!(
+                !secret.matches(wrong),
+                "{:?}",
+                String::from_utf8_lossy(wrong)
+            );
+        }
+        // `SharedSecret::verify` refuses an empty configured secret before comparing (an unset env var).
+        assert!(Secret::new("").matches(b""));
+        assert_eq!(Secret::new("a"), Secret::new("a"));
+        assert_ne!(Secret::new("a"), Secret::new("b"));
+    }
+}

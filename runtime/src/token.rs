@@ -450,6 +450,62 @@ mod tests {
         assert!(!format!("{token:?}").contains("sig"));
     }
 
+    /// Sessions fetched at once, many requests each: every request gets its own session's token, never
+    /// another's, and each session is fetched once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_sessions_never_see_each_others_tokens() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct PerSession(Mutex<HashMap<String, usize>>, AtomicUsize);
+        impl TokenSource for PerSession {
+            fn session_of(&self, _headers: &HeaderMap) -> Option<String> {
+                None
+            }
+            async fn fetch(&self, session: &str) -> Result<Token, TokenError> {
+                *self
+                    .0
+                    .lock()
+                    .unwrap()
+                    .entry(session.to_owned())
+                    .or_default() += 1;
+                // Fetches of different sessions overlap, and finish in another order than they began.
+                let n = self.1.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis((n % 7) as u64)).await;
+                Ok(Token::new(jwt(&serde_json::json!({
+                    "sub": session,
+                    "exp": 4_000_000_000u64
+                }))))
+            }
+        }
+        let tokens = Arc::new(CachedTokens::new(PerSession(
+            Mutex::default(),
+            AtomicUsize::new(0),
+        )));
+        let tasks: Vec<_> = (0..400)
+            .map(|i| {
+                let tokens = tokens.clone();
+                tokio::spawn(async move {
+                    let session = format!("session-{}", i % 25);
+                    let token = tokens.token(&session).await.unwrap();
+                    (session, token)
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (session, token) = task.await.unwrap();
+            let payload = token.expose().split('.').nth(1).unwrap();
+            let claims: serde_json::Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(claims["sub"], session.as_str());
+        }
+        let fetches = tokens.source.0.lock().unwrap().clone();
+        assert_eq!(fetches.len(), 25);
+        assert!(fetches.values().all(|&n| n == 1), "{fetches:?}");
+    }
+
     #[test]
     fn the_session_cookie_is_found_in_either_form() {
         let source = BetterAuth::new("https://a.convex.site").unwrap();

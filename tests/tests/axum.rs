@@ -590,3 +590,29 @@ mod scopes {
         assert!(!authenticate[0].to_string().contains("jwt-of-ada"));
     }
 }
+
+#[test]
+fn an_empty_shared_secret_matches_nothing_and_a_set_one_only_itself() {
+    let header = |value: Option<&str>| {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Some(value) = value {
+            headers.insert("x-cron-secret", value.parse().unwrap());
+        }
+        headers
+    };
+    let unset = SharedSecret::cron("");
+    for given in [None, Some(""), Some("x")] {
+        assert!(!unset.verify(&header(given)), "{given:?}");
+    }
+    let set = SharedSecret::cron("s3cret");
+    assert!(set.verify(&header(Some("s3cret"))));
+    for given in [
+        None,
+        Some(""),
+        Some("s3cre"),
+        Some("s3crets"),
+        Some("S3cret"),
+    ] {
+        assert!(!set.verify(&header(given)), "{given:?}");
+    }
+}
