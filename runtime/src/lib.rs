@@ -49,6 +49,7 @@ extern crate self as convex_fetch;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod body;
 mod call;
 mod caller;
 mod client;

@@ -272,11 +272,22 @@ impl JsDeploymentBuilder {
         let mut locations = Locations::resolve(self.node, self.js_dir, self.package_cache);
         let convex_dir = locations.check(&self.convex_dir).await?;
         let mut args = Vec::new();
-        if let Some(key) = &self.admin_key {
-            args.extend(["--admin-key".to_owned(), key.clone()]);
+        // Secrets go in files only this user can read, not on the command line: every local user can read a
+        // process's arguments (`/proc/<pid>/cmdline`). Tokens may hold `=` too.
+        let admin_key = match &self.admin_key {
+            Some(key) => Some(SecretFile::write("admin-key", key)?),
+            None => None,
+        };
+        if let Some(file) = &admin_key {
+            args.extend(["--admin-key-file".to_owned(), file.0.display().to_string()]);
         }
-        // In a file rather than on the command line: tokens stay out of process listings, and may hold `=`.
-        let identities = IdentitiesFile::write(&self.tokens)?;
+        let identities = match self.tokens.is_empty() {
+            true => None,
+            false => Some(SecretFile::write(
+                "identities",
+                &serde_json::to_string(&self.tokens).unwrap_or_default(),
+            )?),
+        };
         if let Some(file) = &identities {
             args.extend(["--identities".to_owned(), file.0.display().to_string()]);
         }
@@ -288,7 +299,7 @@ impl JsDeploymentBuilder {
         }
         let (process, line) =
             launch::start(&locations, &convex_dir, &args, self.startup_timeout).await?;
-        drop(identities);
+        drop((admin_key, identities));
         let address = Address::parse(&line)?;
 
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -469,28 +480,23 @@ impl Address {
     }
 }
 
-/// The tokens as a JSON file for `--identities`, removed when dropped (the server reads it at start).
-struct IdentitiesFile(PathBuf);
+/// A secret (the admin key, the tokens) in a file only this user can read, for the server to read at start;
+/// removed when dropped.
+struct SecretFile(PathBuf);
 
-impl IdentitiesFile {
-    fn write(
-        tokens: &HashMap<String, serde_json::Value>,
-    ) -> Result<Option<IdentitiesFile>, JsError> {
+impl SecretFile {
+    fn write(what: &str, text: &str) -> Result<SecretFile, JsError> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        if tokens.is_empty() {
-            return Ok(None);
-        }
         let name = format!(
-            "convex-fetch-testing-identities-{}-{}.json",
+            "convex-fetch-testing-{what}-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let path = std::env::temp_dir().join(name);
-        let text = serde_json::to_string(tokens).unwrap_or_default();
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        // Readable by this user only: it holds the tokens.
+        // Readable by this user only: it holds a secret.
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         // A file left by a process of the same id that died before removing its own is replaced.
@@ -504,11 +510,11 @@ impl IdentitiesFile {
         let written =
             file.and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
         written.map_err(|source| io_error(&format!("writing `{}`", path.display()), source))?;
-        Ok(Some(IdentitiesFile(path)))
+        Ok(SecretFile(path))
     }
 }
 
-impl Drop for IdentitiesFile {
+impl Drop for SecretFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }

@@ -14,6 +14,8 @@ of stdout is {"url":…,"siteUrl":…,"adminKey":…}; the server runs until std
   --port <n>             the API's port (default: any free port)
   --site-port <n>        the HTTP actions' port (default: any free port)
   --admin-key <key>      the admin key to accept (default: a random one, in the first line)
+  --admin-key-file <f>   read the admin key from this file instead (kept out of the process's arguments,
+                         which every local user can read)
   --identities <file>    a JSON object mapping bearer tokens to user identities
   --token <token>=<json> one more bearer token and its identity (repeatable)
   --run <function>       run this function as admin with args {} before serving (repeatable)
@@ -49,6 +51,7 @@ function parseCommandLine(argv) {
         port: { type: "string" },
         "site-port": { type: "string" },
         "admin-key": { type: "string" },
+        "admin-key-file": { type: "string" },
         identities: { type: "string" },
         token: { type: "string", multiple: true },
         run: { type: "string", multiple: true },
@@ -79,11 +82,21 @@ function parseCommandLine(argv) {
       usage(`--${name} must be a port number, not ${text}`);
     return n;
   };
+  let adminKey = values["admin-key"];
+  if (values["admin-key-file"] !== undefined) {
+    if (adminKey !== undefined) usage("give --admin-key or --admin-key-file, not both");
+    try {
+      adminKey = readFileSync(values["admin-key-file"], "utf8").replace(/\r?\n$/, "");
+    } catch (error) {
+      usage(`--admin-key-file ${values["admin-key-file"]}: ${error.message}`);
+    }
+    if (adminKey === "") usage(`--admin-key-file ${values["admin-key-file"]}: the file is empty`);
+  }
   return {
     dir: positionals[0],
     port: port("port"),
     sitePort: port("site-port"),
-    adminKey: values["admin-key"],
+    adminKey,
     identities: values.identities,
     tokens: values.token ?? [],
     run: values.run ?? [],
@@ -197,6 +210,10 @@ async function serve(options) {
   // The parent reads this line; it keeps the pipe open for as long as it wants the server.
   process.stdout.write(`${JSON.stringify({ url, siteUrl, adminKey: serverOptions.adminKey })}\n`);
   const stop = () => process.exit(0);
+  // Stdin's end is seen only by the event loop; the watchdog's thread also sees a parent that died while a
+  // function keeps the loop busy.
+  const { dieWithParent } = await import("./watchdog.js");
+  dieWithParent();
   process.stdin.on("end", stop);
   process.stdin.on("close", stop);
   process.stdin.on("error", stop);

@@ -607,3 +607,43 @@ async fn the_debug_forms_hide_the_credentials() {
         "{shown}"
     );
 }
+
+/// The admin key reaches the server in a file only this user can read, never among its arguments (which
+/// every local user can read in `/proc/<pid>/cmdline`); so do the tokens.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_admin_key_and_tokens_are_not_on_the_command_line() {
+    let dir = TempDir::new("secret-args");
+    let out = dir.0.display().to_string();
+    let node = dir.fake_node(&format!(
+        r#"if [ "$1" = --version ]; then echo v20.6.0; exit 0; fi
+echo "$@" > {out}/args
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --admin-key-file) cat "$2" > {out}/key; stat -c %a "$2" > {out}/key-mode ;;
+    --identities) stat -c %a "$2" > {out}/identities-mode ;;
+  esac
+  shift
+done
+echo '{{"url":"http://127.0.0.1:9","siteUrl":"http://127.0.0.1:9","adminKey":"k"}}'
+exec sleep 30"#
+    ));
+    let deployment = JsDeployment::builder(examples_dir())
+        .node(&node)
+        .admin_key("secret-admin-key-123")
+        .token("secret-token-456", json!({ "subject": "u" }))
+        .start()
+        .await
+        .unwrap();
+    let read = |name: &str| std::fs::read_to_string(dir.0.join(name)).unwrap();
+    let args = read("args");
+    assert!(args.contains("--admin-key-file"), "{args}");
+    assert!(
+        !args.contains("secret-admin-key-123") && !args.contains("secret-token-456"),
+        "{args}"
+    );
+    assert_eq!(read("key"), "secret-admin-key-123");
+    assert_eq!(read("key-mode").trim(), "600");
+    assert_eq!(read("identities-mode").trim(), "600");
+    drop(deployment);
+}
