@@ -255,8 +255,3 @@ pub(crate) fn now_millis() -> u64 {
         .unwrap_or_default();
     u64::try_from(now.as_millis()).unwrap_or(u64::MAX)
 }
-
-/// The README's Rust, compiled (not run) as a user's crate would compile it: with the dependency named `convex`.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

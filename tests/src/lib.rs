@@ -23,3 +23,10 @@ pub fn js_client_dir() -> PathBuf {
     })
     .clone()
 }
+
+/// The README's Rust, compiled (not run) as a user's crate would compile it: with the dependency named
+/// `convex`. Here rather than in `examples`, whose stubs are checked against the examples' function spec: the
+/// README's stubs stand for an app of the reader's own.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
