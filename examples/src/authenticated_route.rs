@@ -9,7 +9,7 @@ use crate::api;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
-use convex::axum::forward_session;
+use convex::axum::forward_session_to;
 use convex::token::{BetterAuth, CachedTokens};
 use std::sync::Arc;
 
@@ -26,15 +26,16 @@ pub struct AppState {
     pub tokens: BetterAuth,
 }
 
-/// The route: `GET /api/user/profile`. [`forward_session`] exchanges the session for a JWT (cached until
-/// shortly before it expires) and runs the handler as that user; it answers 401 and 502 itself.
+/// The route: `GET /api/user/profile`. [`forward_session_to`] exchanges the session for a JWT (cached until
+/// shortly before it expires) and runs the handler as that user on `state.convex`'s deployment (the token
+/// goes to no other); it answers 401 and 502 itself.
 pub fn router(state: AppState) -> Router {
     let tokens = Arc::new(CachedTokens::new(state.tokens));
     Router::new()
         .route("/api/user/profile", get(profile))
         .route_layer(middleware::from_fn_with_state(
-            tokens,
-            forward_session::<BetterAuth>,
+            (state.convex.clone(), tokens),
+            forward_session_to::<BetterAuth>,
         ))
         .with_state(state.convex)
 }

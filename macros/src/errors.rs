@@ -53,6 +53,24 @@ pub(crate) fn output(result: syn::Result<TokenStream>) -> proc_macro::TokenStrea
     result.unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
+/// The output of a macro used as an expression: several `compile_error!`s in a row are not one expression, so
+/// they go in a block, the last standing for its value (rustc then reports only them).
+pub(crate) fn output_expr(result: syn::Result<TokenStream>) -> proc_macro::TokenStream {
+    match result {
+        Ok(tokens) => tokens.into(),
+        Err(error) => {
+            let errors: Vec<TokenStream> = error
+                .into_iter()
+                .map(syn::Error::into_compile_error)
+                .collect();
+            match errors.as_slice() {
+                [one] => one.clone().into(),
+                all => quote::quote!({ #(#all)* }).into(),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

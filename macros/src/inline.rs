@@ -10,19 +10,23 @@ use syn::{Expr, Ident, LitStr, Token, braced};
 
 use crate::errors::Errors;
 use crate::grammar::{self, FunctionPath};
-use crate::stub::Kind;
+use crate::kind::Kind;
 
 enum Function {
     Untyped {
         kind: Kind,
         path: LitStr,
         args: Vec<Entry>,
+        /// What makes the crate recompile when the function spec it was checked against changes.
+        tracking: TokenStream,
     },
     Typed(Box<syn::ExprStruct>),
 }
 
 struct Entry {
     key: String,
+    /// Where the key is written, for errors about it.
+    key_span: proc_macro2::Span,
     value: Expr,
 }
 
@@ -35,8 +39,8 @@ struct Inline {
 }
 
 const KINDS: &str = "`query`, `mutation` or `action`";
-const OPTIONS: &str = "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …`, `verbose` or \
-                       `crate = \"path\"`";
+const OPTIONS: &str = "`auth = …`, `admin = …`, `url = …`, `client = …`, `timeout = …`, `verbose`, \
+                       `spec = \"…\"` or `crate = \"path\"`";
 const FORMS: &str = "expected `query \"module:export\", { … }` (or `mutation`, `action`), or an args literal of \
                      a typed function such as `ListPostsQuery { status: None }`";
 
@@ -104,7 +108,12 @@ impl Inline {
                 });
             }
             let args = parse_entries(input, errors)?;
-            Function::Untyped { kind, path, args }
+            Function::Untyped {
+                kind,
+                path,
+                args,
+                tracking: TokenStream::new(),
+            }
         } else if input.peek(LitStr) {
             return Err(input.error(format!(
                 "missing the function kind before the path: {KINDS}"
@@ -115,7 +124,17 @@ impl Inline {
                 Err(e) => return Err(syn::Error::new(e.span(), FORMS)),
             }
         };
-        let (options, krate) = parse_options(input, errors)?;
+        let (options, krate, spec) = parse_options(input, errors)?;
+        let mut function = function;
+        if let Function::Untyped {
+            kind,
+            path,
+            args,
+            tracking,
+        } = &mut function
+        {
+            *tracking = check_against_spec(*kind, path, spec.as_ref(), args, errors);
+        }
         Ok(Inline {
             function,
             options,
@@ -153,7 +172,11 @@ fn parse_entries(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Vec
                 format!("duplicate field `{key}` in the args object"),
             ));
         }
-        entries.push(Entry { key, value });
+        entries.push(Entry {
+            key,
+            key_span,
+            value,
+        });
         if !content.is_empty() {
             content.parse::<Token![,]>()?;
         }
@@ -161,11 +184,54 @@ fn parse_entries(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Vec
     Ok(entries)
 }
 
-type Options = (Vec<(Ident, Option<Expr>)>, Option<syn::Path>);
+/// Checks an untyped call against the crate's function spec, if it has one (`spec = "…"`, else
+/// `CONVEX_FUNCTION_SPEC`): the
+/// function exists with this kind, and the args object's keys are its args. The values' types are not known
+/// to a macro.
+fn check_against_spec(
+    kind: Kind,
+    path: &LitStr,
+    spec: Option<&LitStr>,
+    args: &[Entry],
+    errors: &mut Errors,
+) -> TokenStream {
+    if FunctionPath::parse(&path.value()).is_err() {
+        return TokenStream::new();
+    }
+    match crate::spec_check::load(spec, false) {
+        Ok(loaded) => {
+            if let Some(index) = &loaded.index {
+                let keys: Vec<LitStr> = args
+                    .iter()
+                    .map(|e| LitStr::new(&e.key, e.key_span))
+                    .collect();
+                let keys: Vec<(String, &dyn quote::ToTokens)> = args
+                    .iter()
+                    .zip(&keys)
+                    .map(|(e, lit)| (e.key.clone(), lit as &dyn quote::ToTokens))
+                    .collect();
+                crate::spec_check::check_inline(index, kind, path, &keys, errors);
+            }
+            loaded.tracking
+        }
+        Err(e) => {
+            errors.push(e);
+            TokenStream::new()
+        }
+    }
+}
+
+/// The call's options, the runtime's path (`crate = "…"`) and the spec to check against (`spec = "…"`).
+type Options = (
+    Vec<(Ident, Option<Expr>)>,
+    Option<syn::Path>,
+    Option<LitStr>,
+);
 
 fn parse_options(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Options> {
     let mut options: Vec<(Ident, Option<Expr>)> = Vec::new();
     let mut krate: Option<syn::Path> = None;
+    let mut spec: Option<LitStr> = None;
     while !input.is_empty() {
         input.parse::<Token![,]>()?;
         if input.is_empty() {
@@ -183,6 +249,11 @@ fn parse_options(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Opt
             continue;
         }
         let name = input.call(Ident::parse_any)?;
+        if name == "spec" && input.peek(Token![=]) && input.peek2(LitStr) {
+            input.parse::<Token![=]>()?;
+            spec = Some(input.parse()?);
+            continue;
+        }
         let value = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
             Some(input.parse::<Expr>()?)
@@ -228,7 +299,7 @@ fn parse_options(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Opt
         }
         options.push((name, value));
     }
-    Ok((options, krate))
+    Ok((options, krate, spec))
 }
 
 fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
@@ -246,7 +317,12 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
     });
     let function = match &inline.function {
         Function::Typed(literal) => quote!(#literal),
-        Function::Untyped { kind, path, args } => {
+        Function::Untyped {
+            kind,
+            path,
+            args,
+            tracking,
+        } => {
             let kind = format_ident!(
                 "{}",
                 match kind {
@@ -279,6 +355,7 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
                             __s.end()
                         }
                     }
+                    #tracking
                     #private::Untyped::<_, _, #private::kind::#kind>::new(#path, __ConvexArgs { #(#fields: #values),* })
                 }
             }

@@ -17,11 +17,13 @@ mod crate_path;
 mod errors;
 mod grammar;
 mod inline;
+mod kind;
+mod spec_check;
 mod stub;
 
 use proc_macro::TokenStream;
 
-use stub::Kind;
+use kind::Kind;
 
 /// Declares a typed stub for a Convex query. See the `convex-fetch` crate.
 #[proc_macro_attribute]
@@ -44,7 +46,7 @@ pub fn action(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Makes an inline call to a Convex function. See the `convex-fetch` crate.
 #[proc_macro]
 pub fn convex_fetch(input: TokenStream) -> TokenStream {
-    errors::output(inline::inline(input.into()))
+    errors::output_expr(inline::inline(input.into()))
 }
 
 /// Generates typed stubs for every function of a deployment from its function spec. See the `convex-fetch`

@@ -149,9 +149,10 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
 }
 
 /// Middleware (`axum::middleware::from_fn(forward_auth)`) that runs each request that carries a bearer token
-/// in a [`with_auth`](crate::with_auth) scope: every call its handler makes without a credential of its own
-/// runs as that user. A request without a token passes through unchanged, and its calls use the client's
-/// credential, if any.
+/// in a [`with_auth`](crate::with_auth) scope for the **default client's deployment**: every call its handler
+/// makes to that deployment without a credential of its own or of its client runs as that user. Calls to
+/// other deployments are not given the token; for a scope bound to another client, use [`forward_auth_to`].
+/// A request without a token passes through unchanged, and its calls use the client's credential, if any.
 pub async fn forward_auth(request: Request, next: Next) -> Response {
     match BearerToken::from_headers(request.headers()) {
         Some(BearerToken(token)) => {
@@ -161,10 +162,41 @@ pub async fn forward_auth(request: Request, next: Next) -> Response {
     }
 }
 
+/// As [`forward_auth`], for the deployment of the client given as state
+/// (`axum::middleware::from_fn_with_state(client, forward_auth_to)`): the request's bearer token goes only to
+/// calls to that client's deployment ([`Client::with_auth`](crate::Client::with_auth)).
+///
+/// ```no_run
+/// use axum::{Router, middleware, routing::get};
+/// use convex_fetch::axum::forward_auth_to;
+///
+/// # async fn profile() {}
+/// let client = convex_fetch::Client::new("https://happy-otter-123.convex.cloud")?;
+/// let app: Router = Router::new()
+///     .route("/api/user/profile", get(profile))
+///     .layer(middleware::from_fn_with_state(client, forward_auth_to));
+/// # Ok::<(), convex_fetch::Error>(())
+/// ```
+pub async fn forward_auth_to(
+    State(client): State<crate::Client>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match BearerToken::from_headers(request.headers()) {
+        Some(BearerToken(token)) => {
+            client
+                .with_auth(token.expose().to_owned(), next.run(request))
+                .await
+        }
+        None => next.run(request).await,
+    }
+}
+
 /// Middleware for the authenticated-route pattern
 /// (`axum::middleware::from_fn_with_state(tokens, forward_session::<BetterAuth>)`): the request's session (for
 /// [`BetterAuth`](crate::token::BetterAuth), its session cookie) is exchanged for a JWT through the cache,
-/// and the request runs in a [`with_auth`](crate::with_auth) scope with it. A request without a session, or
+/// and the request runs in a [`with_auth`](crate::with_auth) scope with it, for the default client's
+/// deployment (calls to other deployments are not given the token). A request without a session, or
 /// whose session is refused, is answered 401 before its handler runs; a token endpoint that fails, 502.
 ///
 /// ```no_run
@@ -185,15 +217,42 @@ pub async fn forward_session<S: TokenSource + 'static>(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(session) = tokens.session_of(request.headers()) else {
-        return json_response(
+    let session = tokens.session_of(request.headers());
+    match session_token(&tokens, session).await {
+        Ok(token) => crate::caller::with_auth(token, next.run(request)).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// As [`forward_session`], for the deployment of the client given with the tokens as state
+/// (`axum::middleware::from_fn_with_state((client, tokens), forward_session_to::<BetterAuth>)`): the session's
+/// token goes only to calls to that client's deployment.
+pub async fn forward_session_to<S: TokenSource + 'static>(
+    State((client, tokens)): State<(crate::Client, Arc<CachedTokens<S>>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let session = tokens.session_of(request.headers());
+    match session_token(&tokens, session).await {
+        Ok(token) => client.with_auth(token, next.run(request)).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// The token of the request's session, or the answer refusing the request.
+async fn session_token<S: TokenSource>(
+    tokens: &CachedTokens<S>,
+    session: Option<String>,
+) -> Result<String, Response> {
+    let Some(session) = session else {
+        return Err(json_response(
             StatusCode::UNAUTHORIZED,
             &serde_json::json!({ "error": "Unauthorized" }),
-        );
+        ));
     };
     match tokens.token(&session).await {
-        Ok(token) => crate::caller::with_auth(token.expose().to_owned(), next.run(request)).await,
-        Err(error) => error.into_response(),
+        Ok(token) => Ok(token.expose().to_owned()),
+        Err(error) => Err(error.into_response()),
     }
 }
 

@@ -116,14 +116,15 @@ impl<F: ConvexFunction> Call<F> {
         }
     }
 
-    /// The function, the client the call goes to, and its options (over the client's defaults, with the
-    /// caller's scoped token): what a subscription of the call needs.
+    /// The function, the client the call goes to, and its options (over the client's defaults, then the
+    /// caller's scoped token if the scope is for the client's deployment and the client has no live token
+    /// source, which is a credential of the client's own): what a subscription of the call needs.
     pub(crate) fn into_parts(mut self) -> (F, Result<Client, Error>, FetchOptions) {
         let client = self.take_client();
-        // In `wire::call`'s order: the call's own credential, then the caller's scoped one, then the client's.
-        let options = std::mem::take(&mut self.options).or_scoped_auth();
+        let options = std::mem::take(&mut self.options);
         let options = match &client {
-            Ok(client) => options.or(client.defaults()),
+            Ok(client) if client.live_settings().tokens.is_some() => options.or(client.defaults()),
+            Ok(client) => crate::caller::call_options(client, options),
             Err(_) => options,
         };
         (self.function, client, options)

@@ -3,9 +3,10 @@
 use crate::error::Error;
 use crate::function::FunctionKind;
 use crate::limit::InFlight;
-use crate::live_settings::{LiveSettings, SocketTls};
+use crate::live_settings::{LiveSettings, SocketRoute, SocketTls};
 use crate::options::{FetchOptions, option_setters};
 use crate::retry::RetryPolicy;
+use crate::secret::redact_password;
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
@@ -46,6 +47,9 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
+    /// The deployment URL as given (trimmed), credentials included: what requests are sent to.
+    full_url: String,
+    /// The same without a password, for [`Client::url`], so that the application cannot show one by mistake.
     url: String,
     /// The URLs of the query, mutation and action endpoints, parsed once: a call clones one rather than
     /// formatting and parsing its URL again.
@@ -55,7 +59,9 @@ struct Inner {
     retry: RetryPolicy,
     max_response_bytes: usize,
     in_flight: InFlight,
-    /// Where HTTP actions are served, without a trailing slash.
+    /// Where HTTP actions are served, without a trailing slash, credentials included.
+    full_site_url: String,
+    /// The same without a password, for [`Client::site_url`].
     site_url: String,
     max_file_bytes: Option<u64>,
     live: LiveSettings,
@@ -92,12 +98,12 @@ impl IntoClient for &Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("url", &redact_password(&self.inner.url))
+            .field("url", &redact_password(&self.inner.full_url))
             .field("defaults", &self.inner.defaults)
             .field("retry", &self.inner.retry)
             .field("max_response_bytes", &self.inner.max_response_bytes)
             .field("in_flight", &self.inner.in_flight)
-            .field("site_url", &redact_password(&self.inner.site_url))
+            .field("site_url", &redact_password(&self.inner.full_site_url))
             .field("max_file_bytes", &self.inner.max_file_bytes)
             .finish()
     }
@@ -136,9 +142,15 @@ impl Client {
         }
     }
 
-    /// The deployment URL, without a trailing slash.
+    /// The deployment URL, without a trailing slash, and without the password if the URL held one
+    /// (`https://user@host`): the client still sends it, but never shows it.
     pub fn url(&self) -> &str {
         &self.inner.url
+    }
+
+    /// The deployment URL with its credentials, for the requests themselves.
+    pub(crate) fn full_url(&self) -> &str {
+        &self.inner.full_url
     }
 
     /// The options of every call on this client, under the call's own.
@@ -175,9 +187,15 @@ impl Client {
     /// The URL HTTP actions are served on, without a trailing slash: the one set with
     /// [`ClientBuilder::site_url`], else `https://<name>.convex.site` for a deployment at
     /// `https://<name>.convex.cloud`, else the deployment URL followed by `/http`, where a self-hosted
-    /// backend (and the test deployment) serves them on its main port.
+    /// backend (and the test deployment) serves them on its main port. Without the password if the URL held
+    /// one, as [`url`](Self::url).
     pub fn site_url(&self) -> &str {
         &self.inner.site_url
+    }
+
+    /// The site URL with its credentials, for the requests themselves.
+    pub(crate) fn full_site_url(&self) -> &str {
+        &self.inner.full_site_url
     }
 
     pub(crate) fn max_file_bytes(&self) -> Option<u64> {
@@ -322,8 +340,13 @@ impl ClientBuilder {
     }
 
     /// Sends every request through the proxy at `url` (`http://proxy.corp:3128`, credentials allowed in the
-    /// URL; redacted in `Debug`). Without it, the `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` environment
-    /// variables apply, as in any reqwest client.
+    /// URL; redacted in `Debug`, errors and [`Client::url`]). Without it, the `HTTPS_PROXY`/`HTTP_PROXY`/
+    /// `ALL_PROXY`/`NO_PROXY` environment variables apply, as in any reqwest client, read when the client is
+    /// built.
+    ///
+    /// The WebSocket of live queries takes the same route: directly, or through an `http://` proxy in a
+    /// `CONNECT` tunnel. It never connects around a proxy: when the proxy is of another kind (`https://`,
+    /// `socks5://`), live calls fail with a `Config` error.
     pub fn proxy(self, url: &str) -> Self {
         match reqwest::Proxy::all(url) {
             Ok(proxy) => self.connection("proxy", |http| {
@@ -456,10 +479,14 @@ impl ClientBuilder {
             Http::Own(settings) => SocketTls {
                 roots_pem: settings.root_pems.clone(),
                 built_in_roots: settings.built_in_roots,
-                proxy: settings.proxy.is_some(),
+                route: SocketRoute::to(&url, settings.proxy_url.as_deref()),
             },
-            // An application's reqwest client does not say what it trusts: the socket trusts the built-in roots.
-            Http::Given(_) | Http::Invalid(_) => SocketTls::default(),
+            // An application's reqwest client does not say what it trusts or where it goes: the socket trusts
+            // the built-in roots and follows the environment's proxy, as a reqwest client does by default.
+            Http::Given(_) | Http::Invalid(_) => SocketTls {
+                route: SocketRoute::to(&url, None),
+                ..SocketTls::default()
+            },
         };
         let http = match self.http {
             Http::Own(settings) => (*settings).build()?,
@@ -484,13 +511,15 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                url,
+                url: without_password(&url),
+                full_url: url,
                 function_urls,
                 defaults: self.defaults,
                 retry: self.retry,
                 max_response_bytes: self.max_response_bytes,
                 in_flight: self.in_flight.build()?,
-                site_url,
+                site_url: without_password(&site_url),
+                full_site_url: site_url,
                 max_file_bytes: self.max_file_bytes,
                 live: self.live,
                 socket_tls,
@@ -542,44 +571,45 @@ impl HttpSettings {
         }
         builder
             .build()
-            .map_err(|e| Error::config(format!("the HTTP client could not be built: {e}")))
+            // Without the URL: reqwest's message could quote the proxy's, password and all.
+            .map_err(|e| {
+                let e = e.without_url();
+                Error::config(format!("the HTTP client could not be built: {e}"))
+            })
     }
 }
 
-/// The URL with any password replaced, for `Debug` and messages. A URL that does not parse loses all of its
-/// credentials, as where the password ends cannot be told.
-fn redact_password(url: &str) -> String {
+/// The URL without its password (`https://user@host`), for what the client shows. A URL that does not parse
+/// loses all of its credentials, as [`redact_password`] has it.
+fn without_password(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("[redacted]"));
+            let _ = parsed.set_password(None);
             parsed.as_str().trim_end_matches('/').to_owned()
         }
         Ok(_) => url.to_owned(),
-        Err(_) => match (url.find("://"), url.rfind('@')) {
-            (Some(start), Some(end)) if start + 3 <= end => {
-                format!("{}[redacted]{}", &url[..start + 3], &url[end..])
-            }
-            _ => url.to_owned(),
-        },
+        Err(_) => redact_password(url),
     }
 }
 
 /// Validates a deployment URL as the official client does, returning it without a trailing slash.
 fn check_url(url: &str, strict: bool) -> Result<String, Error> {
     let trimmed = url.trim().trim_end_matches('/');
+    // Messages quote the URL without its password.
+    let shown = redact_password(trimmed);
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
         Error::config(format!(
-            "`{trimmed}` is not a valid deployment URL ({e}); expected something like https://happy-otter-123.convex.cloud"
+            "`{shown}` is not a valid deployment URL ({e}); expected something like https://happy-otter-123.convex.cloud"
         ))
     })?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(Error::config(format!(
-            "`{trimmed}` is not a valid deployment URL: it must start with http:// or https://"
+            "`{shown}` is not a valid deployment URL: it must start with http:// or https://"
         )));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(Error::config(format!(
-            "`{trimmed}` is not a valid deployment URL: it has no host"
+            "`{shown}` is not a valid deployment URL: it has no host"
         )));
     }
     if strict
@@ -588,7 +618,7 @@ fn check_url(url: &str, strict: bool) -> Result<String, Error> {
             .is_some_and(|h| h.ends_with(".convex.site"))
     {
         return Err(Error::config(format!(
-            "`{trimmed}` is an HTTP-actions URL (.convex.site); Convex deployment URLs typically end with .convex.cloud"
+            "`{shown}` is an HTTP-actions URL (.convex.site); Convex deployment URLs typically end with .convex.cloud"
         )));
     }
     Ok(trimmed.to_owned())
@@ -679,7 +709,7 @@ pub(crate) fn client_for_url(url: &str) -> Result<Client, Error> {
     const MAX_CACHED: usize = 32;
     static CACHE: OnceLock<Mutex<HashMap<String, Client>>> = OnceLock::new();
     if let Some(default) = DEFAULT_CLIENT.get() {
-        if default.url() == url.trim().trim_end_matches('/') {
+        if default.full_url() == url.trim().trim_end_matches('/') {
             return Ok(default.clone());
         }
     }
@@ -761,6 +791,83 @@ mod tests {
                 .unwrap_err();
             assert!(matches!(err, Error::Config { .. }), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_in_no_error_and_no_accessor() {
+        const PASSWORD: &str = "hunter2";
+        let shows_nothing = |what: &str, shown: String| {
+            assert!(!shown.contains(PASSWORD), "{what}: {shown}");
+        };
+        let builder = || Client::builder("http://127.0.0.1:3210");
+        let failures = [
+            (
+                "bad proxy",
+                builder().proxy("http://user:hunter2@[::1").build(),
+            ),
+            (
+                "proxy scheme",
+                builder().proxy("socks9://user:hunter2@proxy:1").build(),
+            ),
+            (
+                "proxy then http_client",
+                builder()
+                    .proxy("http://user:hunter2@proxy:3128")
+                    .http_client(reqwest::Client::new())
+                    .build(),
+            ),
+            (
+                "ftp deployment",
+                Client::new("ftp://user:hunter2@x.convex.cloud"),
+            ),
+            (
+                "site as deployment",
+                Client::new("https://user:hunter2@x.convex.site"),
+            ),
+            ("no host", Client::new("http://user:hunter2@")),
+            (
+                "unparsable",
+                Client::new("https://user:hunter2@exa mple.com"),
+            ),
+            (
+                "bad site url",
+                builder().site_url("ftp://user:hunter2@x").build(),
+            ),
+        ];
+        for (what, result) in failures {
+            match result {
+                Ok(client) => shows_nothing(what, format!("{client:?}")),
+                Err(err) => {
+                    assert!(matches!(err, Error::Config { .. }), "{what}: {err:?}");
+                    shows_nothing(what, format!("{err} {err:?}"));
+                }
+            }
+        }
+        let err = crate::token::BetterAuth::new("ftp://user:hunter2@x").unwrap_err();
+        shows_nothing("BetterAuth", format!("{err} {err:?}"));
+
+        let client = Client::builder("https://user:hunter2@deployment.example.com/")
+            .proxy("http://proxy-user:hunter2@proxy:3128")
+            .build()
+            .unwrap();
+        assert_eq!(client.url(), "https://user@deployment.example.com");
+        assert_eq!(
+            client.site_url(),
+            "https://user@deployment.example.com/http"
+        );
+        assert_eq!(
+            client.full_url(),
+            "https://user:hunter2@deployment.example.com"
+        );
+        shows_nothing("Debug", format!("{client:?}"));
+        let cloud = Client::new("https://user:hunter2@happy-otter-123.convex.cloud").unwrap();
+        assert_eq!(cloud.site_url(), "https://user@happy-otter-123.convex.site");
+        let site = builder()
+            .site_url("https://user:hunter2@site.example.com")
+            .build()
+            .unwrap();
+        assert_eq!(site.site_url(), "https://user@site.example.com");
+        assert!(site.full_site_url().contains(PASSWORD));
     }
 
     #[test]

@@ -19,6 +19,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
+mod path;
+
 /// The longest a request waits: 30 years, Tokio's own far future.
 const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
@@ -26,8 +28,8 @@ const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 ///
 /// Made by [`Client::http`] from a route of `api!`, or by [`Client::http_request`] from a method and path. It
 /// is sent to the client's [site URL](Client::site_url) with the same credential rules as a function call (the
-/// request's `.auth`, then the [`with_auth`](crate::with_auth) scope, then the client's default; an HTTP action
-/// reads it with `ctx.auth.getUserIdentity()`), within its timeout, and its answer is read up to the client's
+/// request's `.auth`, then the client's default, then the [`with_auth`](crate::with_auth) scope if it was
+/// opened for this client's deployment; an HTTP action reads it with `ctx.auth.getUserIdentity()`), within its timeout, and its answer is read up to the client's
 /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes).
 ///
 /// Awaiting it yields the [`HttpResponse`] whatever its status: an HTTP action's 404 or 400 is an answer, not a
@@ -122,12 +124,30 @@ impl Client {
 impl HttpRequest {
     option_setters!(options);
 
-    /// Completes a prefix route's path with `rest`: `GET /files/*` with `reports/2024.pdf` calls
-    /// `/files/reports/2024.pdf`. Characters a path cannot hold are percent-encoded; a `.` or `..` segment,
-    /// which would leave the prefix, is refused, as is `subpath` on a route that is not a prefix route.
+    /// Completes a prefix route's path with `rest`: `GET /files/*` with `reports/2024 q1.pdf` calls
+    /// `/files/reports/2024%20q1.pdf`.
+    ///
+    /// `rest` is plain text, not a URL: each of its `/`-separated segments is percent-encoded, `%` included,
+    /// so what the action reads is exactly `rest`. A path that could leave the prefix is refused: one with a
+    /// `.` or `..` segment, also when percent-decoded (`%2e%2e`, `.%2e`, encoded more than once) or separated
+    /// by `\` (`..\admin`), which some servers read as `/`. So is `subpath` on a route that is not a prefix
+    /// route.
     pub fn subpath(mut self, rest: &str) -> Self {
         match self.pending_prefix.take() {
-            Some(prefix) => self.path = format!("{prefix}{}", rest.trim_start_matches('/')),
+            Some(_) if path::leaves_its_folder(rest) => self.invalid(format!(
+                "the subpath `{}` holds a `.` or `..` segment (perhaps percent-encoded or after a `\\`), \
+                 which could leave the prefix of `{}`",
+                rest.escape_debug(),
+                self.path
+            )),
+            Some(prefix) => {
+                let segments: Vec<String> = rest
+                    .trim_start_matches('/')
+                    .split('/')
+                    .map(path::encode_segment)
+                    .collect();
+                self.path = format!("{prefix}{}", segments.join("/"));
+            }
             None => self.invalid(format!(
                 "`subpath` completes a prefix route (ending in `*`), and `{}` is not one",
                 self.path
@@ -223,14 +243,15 @@ impl HttpRequest {
                 "the path `{path}` holds `?` or `#`: give query parameters with `.query(…)`"
             ));
         }
-        // The URL parser would resolve these silently, sending the request somewhere else than asked.
-        if path
-            .split('/')
-            .any(|segment| matches!(segment, "." | "..") || segment.eq_ignore_ascii_case("%2e%2e"))
-        {
-            return Err(format!("the path `{path}` holds a `.` or `..` segment"));
+        // The URL parser would resolve these silently (`%2e` is a dot to it, `\` a slash), sending the
+        // request somewhere else than asked.
+        if path::leaves_its_folder(path) {
+            return Err(format!(
+                "the path `{}` holds a `.` or `..` segment (perhaps percent-encoded or after a `\\`)",
+                path.escape_debug()
+            ));
         }
-        let mut url = reqwest::Url::parse(&format!("{}{path}", self.client.site_url()))
+        let mut url = reqwest::Url::parse(&format!("{}{path}", self.client.full_site_url()))
             .map_err(|e| format!("the path `{path}` does not make a valid URL: {e}"))?;
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&self.query);
@@ -415,11 +436,7 @@ async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
         .clone()
         .map_err(|message| Error::http(&call, HttpProblem::Invalid { message }))?;
     let client = &request.client;
-    let options = request
-        .options
-        .clone()
-        .or_scoped_auth()
-        .or(client.defaults());
+    let options = crate::caller::call_options(client, request.options.clone());
     let authorization = options.authorization()?;
     let timeout = options.timeout_setting().unwrap_or(crate::DEFAULT_TIMEOUT);
     let verbose = options.is_verbose();

@@ -49,6 +49,7 @@ extern crate self as convex_fetch;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod body;
 mod call;
 mod caller;
 mod client;
@@ -154,6 +155,19 @@ pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, 
 ///   its default export, an optional `.js` suffix; directory names may hold dots (`"v1.api/posts:list"`), no
 ///   name holds `-` or spaces. `crate = "path"` names this crate for code that re-exports it: a path that
 ///   resolves from anywhere in the crate, such as `"::my_sdk::convex"` or `"crate::sdk::convex"`.
+/// - **Checked against the function spec**, when the crate has one: set `CONVEX_FUNCTION_SPEC` to the file
+///   `npx convex function-spec` prints (in `.cargo/config.toml`: `[env] CONVEX_FUNCTION_SPEC = { value =
+///   "convex/function_spec.json", relative = true }`; a relative path is read from the crate's folder), or
+///   give `spec = "…"` on one stub. Then a stub fails to compile, at its own token and showing the spec's
+///   validator, when the function does not exist (with the closest names) or is of another kind, when a
+///   required arg has no parameter or a parameter is no arg (after renaming), when an `Option` parameter stands
+///   for a required arg, and when a type the crate knows does not match: `String`, `f64` and the integers,
+///   `bool`, `Vec<…>`, `Option<…>`, `BTreeMap<String, …>`/`HashMap`, `()`, and `value::Int64`, `value::Bytes`,
+///   `value::Id<…>`, `value::Value`. Types of your own (structs, enums) cannot be seen from a macro and are
+///   accepted as they are. The result is checked against the returns validator on the same terms. The crate
+///   recompiles when the spec changes. `unchecked` skips the check for one stub (a function not deployed yet);
+///   without a spec nothing is checked. `convex_fetch!` calls are checked too (the function, its kind, the
+///   args object's keys). `convex_fetch_testing::js::check_function_spec` keeps the committed spec current.
 pub use convex_fetch_macros::query;
 
 /// Declares a typed stub for a Convex mutation; everything [`query`] says applies.
@@ -264,7 +278,8 @@ pub use convex_fetch_macros::convex_fetch;
 /// Paginated queries are recognised: `paginationOpts` (`paginationOptsValidator`) is
 /// [`pagination::PaginationOptions`] and `{page, isDone, continueCursor, …}` is
 /// [`pagination::PaginationResult<T>`](pagination::PaginationResult), so a generated stub works with
-/// [`pagination::paginate`].
+/// [`pagination::paginate`]. A query taking `paginationOpts` that declares no returns validator returns
+/// `PaginationResult<value::Value>`, so it pages too; `returns { … }` types its items.
 ///
 /// Identical validators within one module share one type, named after their first use. Ids of `_storage` are
 /// `Id<`[`Storage`]`>`, the type [`Client::upload`] returns.

@@ -2,6 +2,7 @@
 //! when it counts the server as gone. A leaf module, so that the client can hold them.
 
 use crate::token::LiveTokens;
+use std::fmt;
 use std::time::Duration;
 
 /// How a client's WebSocket reconnects, and when a silent one is replaced. Set with
@@ -115,14 +116,15 @@ impl LiveSettings {
     }
 }
 
-/// The TLS settings of the socket, from the client's builder: the socket trusts what the HTTP calls trust.
+/// The TLS settings and the route of the socket, from the client's builder: the socket trusts what the HTTP
+/// calls trust, and goes through the proxy they go through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SocketTls {
     /// The PEMs given to `add_root_certificate_pem`.
     pub(crate) roots_pem: Vec<Vec<u8>>,
     pub(crate) built_in_roots: bool,
-    /// A proxy was set, which the socket cannot go through.
-    pub(crate) proxy: bool,
+    /// Directly, or through the proxy the client's calls use.
+    pub(crate) route: SocketRoute,
 }
 
 impl Default for SocketTls {
@@ -130,7 +132,80 @@ impl Default for SocketTls {
         SocketTls {
             roots_pem: Vec::new(),
             built_in_roots: true,
-            proxy: false,
+            route: SocketRoute::Direct,
+        }
+    }
+}
+
+/// How the socket reaches the deployment: decided once, when the client is built, by the rules reqwest
+/// applies to the client's calls to the deployment URL (reqwest reads the environment then too).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum SocketRoute {
+    /// No proxy for the deployment.
+    Direct,
+    /// Through the `http://` proxy at `host:port`, with a `CONNECT` tunnel.
+    Tunnel {
+        /// The proxy's `host:port`.
+        proxy: String,
+        /// The `Proxy-Authorization` the proxy URL's credentials make, if any.
+        authorization: Option<http::HeaderValue>,
+    },
+    /// Through a proxy the socket cannot use (`https://`, `socks5://`): live calls are refused.
+    Unsupported {
+        /// The proxy URL's scheme.
+        scheme: String,
+    },
+}
+
+impl SocketRoute {
+    /// The route to the deployment at `url`: through `proxy` (a URL given to the builder, for every
+    /// destination, as `reqwest::Proxy::all` makes it), else as the environment says, by reqwest's rules.
+    pub(crate) fn to(url: &str, proxy: Option<&str>) -> SocketRoute {
+        use hyper_util::client::proxy::matcher::Matcher;
+        let matcher = match proxy {
+            Some(proxy) => Matcher::builder().all(proxy.to_owned()).build(),
+            // What reqwest's client uses when it is given no proxy of its own.
+            None => Matcher::from_system(),
+        };
+        let Some(intercept) = url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| matcher.intercept(&uri))
+        else {
+            return SocketRoute::Direct;
+        };
+        let uri = intercept.uri();
+        match (uri.scheme_str(), uri.host()) {
+            (Some("http"), Some(host)) => SocketRoute::Tunnel {
+                proxy: format!("{host}:{}", uri.port_u16().unwrap_or(80)),
+                authorization: intercept.basic_auth().cloned(),
+            },
+            (scheme, _) => SocketRoute::Unsupported {
+                scheme: scheme.unwrap_or("unknown").to_owned(),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for SocketRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SocketRoute::Direct => f.write_str("Direct"),
+            SocketRoute::Tunnel {
+                proxy,
+                authorization,
+            } => f
+                .debug_struct("Tunnel")
+                .field("proxy", proxy)
+                .field(
+                    "authorization",
+                    &authorization.as_ref().map(|_| "[redacted]"),
+                )
+                .finish(),
+            SocketRoute::Unsupported { scheme } => f
+                .debug_struct("Unsupported")
+                .field("scheme", scheme)
+                .finish(),
         }
     }
 }

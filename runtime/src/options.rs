@@ -69,13 +69,15 @@ impl FetchOptions {
         }
     }
 
-    /// These options, with the token of the caller's scope ([`with_auth`](crate::with_auth)) as the
-    /// credential if they have none.
-    pub(crate) fn or_scoped_auth(mut self) -> FetchOptions {
-        if self.credential.is_none() {
-            self.credential = crate::caller::scoped_auth().map(Credential::Auth);
-        }
+    /// These options with `token`, a scope's (see `caller`), as their credential.
+    pub(crate) fn with_scoped_auth(mut self, token: Secret) -> FetchOptions {
+        self.credential = Some(Credential::Auth(token));
         self
+    }
+
+    /// Whether a credential (token or admin key) is set.
+    pub(crate) fn has_credential(&self) -> bool {
+        self.credential.is_some()
     }
 
     pub(crate) fn has_auth(&self) -> bool {

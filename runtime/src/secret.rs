@@ -108,3 +108,50 @@ impl IntoCredential for &Secret {
         self.expose().to_owned()
     }
 }
+/// The URL with any password replaced, for `Debug` and messages. A URL that does not parse loses all of its
+/// credentials, as where the password ends cannot be told.
+pub(crate) fn redact_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            parsed.as_str().trim_end_matches('/').to_owned()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(end)) if start + 3 <= end => {
+                format!("{}[redacted]{}", &url[..start + 3], &url[end..])
+            }
+            _ => url.to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_matches_only_itself() {
+        let secret = Secret::new("s3cret");
+        assert!(secret.matches(b"s3cret"));
+        // A difference anywhere, a prefix, an extension: refused, the last byte looked at as the first.
+        for wrong in [
+            &b"X3cret"[..],
+            b"s3creX",
+            b"s3cre",
+            b"s3crets",
+            b"",
+            b"S3CRET",
+        ] {
+            assert!(
+                !secret.matches(wrong),
+                "{:?}",
+                String::from_utf8_lossy(wrong)
+            );
+        }
+        // `SharedSecret::verify` refuses an empty configured secret before comparing (an unset env var).
+        assert!(Secret::new("").matches(b""));
+        assert_eq!(Secret::new("a"), Secret::new("a"));
+        assert_ne!(Secret::new("a"), Secret::new("b"));
+    }
+}

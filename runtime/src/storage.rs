@@ -1,6 +1,7 @@
 //! File storage: a file streamed to an upload URL for its storage id, and a stored file streamed back from the
 //! URL a query returned; URLs of another origin than the deployment's are refused.
 
+use crate::body;
 use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem};
 use crate::http_action::{transport, until_deadline};
@@ -23,9 +24,6 @@ use tokio::io::{AsyncRead, ReadBuf};
 /// declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Storage {}
-
-/// The most an upload's answer (`{"storageId": "…"}`, or an error) is read to.
-const MAX_UPLOAD_ANSWER_BYTES: usize = 64 * 1024;
 
 /// The size of the chunks a reader is streamed in.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
@@ -283,7 +281,7 @@ fn same_origin(client: &Client, url: &str, call: &HttpCall) -> Result<reqwest::U
     // The URL itself is never quoted: its query is the upload's credential.
     let parsed =
         reqwest::Url::parse(url.trim()).map_err(|_| invalid("the URL is not a valid URL"))?;
-    let deployment = reqwest::Url::parse(client.url())
+    let deployment = reqwest::Url::parse(client.full_url())
         .map_err(|_| invalid("the deployment URL is not a valid URL"))?;
     if parsed.origin() != deployment.origin() {
         return Err(Error::http(
@@ -456,20 +454,27 @@ async fn post_file(
         }
     };
     let status = response.status();
-    let mut answer = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport(call, e))? {
-        let room = MAX_UPLOAD_ANSWER_BYTES.saturating_sub(answer.len());
-        answer.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
+    // Read no further than an answer can be: an endless body is cut off, not read until the deadline.
+    let answer = body::read(&mut response, body::SMALL_BODY_BYTES)
+        .await
+        .map_err(|e| transport(call, e))?;
     if !status.is_success() {
         return Err(Error::http(
             call,
             HttpProblem::Status {
                 status,
-                body: excerpt(&answer),
+                body: excerpt(answer.bytes()),
             },
         ));
     }
+    let answer = match answer {
+        body::Read::Whole(answer) => answer,
+        body::Read::Cut(start) => {
+            let limit = body::SMALL_BODY_BYTES;
+            let message = format!("the answer is larger than {limit} bytes");
+            return Err(decode(call, message, &start));
+        }
+    };
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Stored {
@@ -628,6 +633,7 @@ async fn download(
     let call = HttpCall::Download;
     let url = same_origin(&client, &url, &call)?;
     let timeout = timeout_of(&client, timeout);
+    // `timeout` is at most `FOREVER` (`timeout_of`), which any instant can take.
     let deadline = tokio::time::Instant::now() + timeout;
     let sent = AtomicBool::new(false);
     let attempts = async {
@@ -636,15 +642,16 @@ async fn download(
             sent.store(true, Ordering::Relaxed);
             let (error, retry_after) = match client.reqwest().get(url.clone()).send().await {
                 Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
-                    let body = response.bytes().await.unwrap_or_default();
+                    // Only an excerpt is kept: what is past the small limit is never read.
+                    let read = body::read(&mut response, body::SMALL_BODY_BYTES).await;
                     let error = Error::http(
                         &call,
                         HttpProblem::Status {
                             status,
-                            body: excerpt(&body[..body.len().min(MAX_UPLOAD_ANSWER_BYTES)]),
+                            body: excerpt(read.as_ref().map_or(&[][..], body::Read::bytes)),
                         },
                     );
                     if !matches!(status.as_u16(), 429 | 502 | 503 | 504) {
@@ -657,7 +664,11 @@ async fn download(
             let Some(delay) = client.retry().delay(number, retry_after) else {
                 return Err(error);
             };
-            if tokio::time::Instant::now() + delay >= deadline {
+            // A `Retry-After` beyond the deadline (or beyond any instant) fails now rather than never.
+            if tokio::time::Instant::now()
+                .checked_add(delay)
+                .is_none_or(|at| at >= deadline)
+            {
                 return Err(error);
             }
             tracing::debug!(attempt = number, error = %error, "retrying the download");

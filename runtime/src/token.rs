@@ -50,7 +50,9 @@ fn expiry(jwt: &str) -> Option<SystemTime> {
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp")?.as_f64()?;
-    (exp.is_finite() && exp >= 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(exp))
+    // Checked: an `exp` past what a `Duration` or a `SystemTime` holds (1e19, 1e300) is unreadable, not a panic.
+    let since_epoch = Duration::try_from_secs_f64(exp).ok()?;
+    UNIX_EPOCH.checked_add(since_epoch)
 }
 
 /// Why no token could be had for a session.
@@ -145,7 +147,7 @@ impl<S: TokenSource> CachedTokens<S> {
                 let now = SystemTime::now();
                 let until = match token.expires_at {
                     Some(at) => at.checked_sub(self.refresh_before).unwrap_or(now),
-                    None => now + NO_EXPIRY_TTL,
+                    None => now.checked_add(NO_EXPIRY_TTL).unwrap_or(now),
                 };
                 *cached = Some((token.clone(), until));
                 Ok(token)
@@ -337,7 +339,8 @@ impl BetterAuth {
                 token_url: format!("{site}/api/auth/convex/token"),
             }),
             _ => Err(crate::Error::config(format!(
-                "`{site}` is not a valid site URL; expected something like https://happy-otter-123.convex.site"
+                "`{}` is not a valid site URL; expected something like https://happy-otter-123.convex.site",
+                crate::secret::redact_password(site)
             ))),
         }
     }
@@ -375,7 +378,7 @@ impl TokenSource for BetterAuth {
             // Without the URL: nothing of the session is in it, but the message stays short.
             reason: e.without_url().to_string(),
         };
-        let response = self
+        let mut response = self
             .http
             .get(&self.token_url)
             .header(COOKIE, session)
@@ -393,7 +396,21 @@ impl TokenSource for BetterAuth {
                 reason: format!("the token endpoint answered {status}"),
             });
         }
-        let body = response.bytes().await.map_err(unavailable)?;
+        // A token is a few KiB: an answer past the small limit is cut off, not read until memory runs out.
+        let body = match crate::body::read(&mut response, crate::body::SMALL_BODY_BYTES)
+            .await
+            .map_err(unavailable)?
+        {
+            crate::body::Read::Whole(body) => body,
+            crate::body::Read::Cut(_) => {
+                return Err(TokenError::Unavailable {
+                    reason: format!(
+                        "its answer is larger than {} bytes",
+                        crate::body::SMALL_BODY_BYTES
+                    ),
+                });
+            }
+        };
         match serde_json::from_slice::<Answer>(&body) {
             Ok(Answer { token: Some(token) }) if !token.is_empty() => Ok(Token::new(token)),
             _ => Err(TokenError::Refused {
@@ -431,6 +448,62 @@ mod tests {
             assert_eq!(Token::new(unreadable).expires_at(), None, "{unreadable}");
         }
         assert!(!format!("{token:?}").contains("sig"));
+    }
+
+    /// Sessions fetched at once, many requests each: every request gets its own session's token, never
+    /// another's, and each session is fetched once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_sessions_never_see_each_others_tokens() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct PerSession(Mutex<HashMap<String, usize>>, AtomicUsize);
+        impl TokenSource for PerSession {
+            fn session_of(&self, _headers: &HeaderMap) -> Option<String> {
+                None
+            }
+            async fn fetch(&self, session: &str) -> Result<Token, TokenError> {
+                *self
+                    .0
+                    .lock()
+                    .unwrap()
+                    .entry(session.to_owned())
+                    .or_default() += 1;
+                // Fetches of different sessions overlap, and finish in another order than they began.
+                let n = self.1.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis((n % 7) as u64)).await;
+                Ok(Token::new(jwt(&serde_json::json!({
+                    "sub": session,
+                    "exp": 4_000_000_000u64
+                }))))
+            }
+        }
+        let tokens = Arc::new(CachedTokens::new(PerSession(
+            Mutex::default(),
+            AtomicUsize::new(0),
+        )));
+        let tasks: Vec<_> = (0..400)
+            .map(|i| {
+                let tokens = tokens.clone();
+                tokio::spawn(async move {
+                    let session = format!("session-{}", i % 25);
+                    let token = tokens.token(&session).await.unwrap();
+                    (session, token)
+                })
+            })
+            .collect();
+        for task in tasks {
+            let (session, token) = task.await.unwrap();
+            let payload = token.expose().split('.').nth(1).unwrap();
+            let claims: serde_json::Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(claims["sub"], session.as_str());
+        }
+        let fetches = tokens.source.0.lock().unwrap().clone();
+        assert_eq!(fetches.len(), 25);
+        assert!(fetches.values().all(|&n| n == 1), "{fetches:?}");
     }
 
     #[test]

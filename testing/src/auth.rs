@@ -109,19 +109,19 @@ pub(crate) fn authenticate(
             );
         }
         // Admin keys may hold `:` themselves (`prod:happy-otter-123|…`): the identity follows the last one.
-        if let Some((key, encoded)) = key.rsplit_once(':') {
-            if key == admin_key {
-                return match acting_as(encoded) {
-                    Ok(identity) => (
-                        Auth::ActingAs(identity.clone()),
-                        Ok(Caller {
-                            identity: Some(identity),
-                            admin: true,
-                        }),
-                    ),
-                    Err(message) => (Auth::Invalid, Err(invalid(&message))),
-                };
-            }
+        if let Some((key, encoded)) = key.rsplit_once(':')
+            && key == admin_key
+        {
+            return match acting_as(encoded) {
+                Ok(identity) => (
+                    Auth::ActingAs(identity.clone()),
+                    Ok(Caller {
+                        identity: Some(identity),
+                        admin: true,
+                    }),
+                ),
+                Err(message) => (Auth::Invalid, Err(invalid(&message))),
+            };
         }
         return (
             Auth::Invalid,

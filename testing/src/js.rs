@@ -20,9 +20,22 @@
 //! # let _ = posts; Ok(()) }
 //! ```
 //!
-//! It needs Node.js 20.6 or later (`node` on `PATH`, or the executable named by `CONVEX_TEST_NODE`) and the
-//! Node server's npm packages, installed once with `npm ci --prefix <this crate's folder>/js` (the error
-//! says the exact command). `CONVEX_TEST_JS_DIR` points at a copy of the `js/` folder elsewhere.
+//! It needs Node.js 20.6 or later with npm (`node` on `PATH`, or the executable named by
+//! `CONVEX_TEST_NODE`). The Node server's npm packages (`convex`, `convex-test`, `tsx`, at the versions of
+//! its lockfile) install themselves: the first start runs `npm ci` once into a cache folder of its own,
+//! keyed by this crate's version and the lockfile (`$XDG_CACHE_HOME` or `~/.cache` followed by
+//! `convex-fetch-testing`, or [`CACHE_DIR_ENV`], or [`package_cache`](JsDeploymentBuilder::package_cache)),
+//! never into cargo's registry, and logs one line at `info` saying so. Many tests starting at once share
+//! that one install (a file lock orders them), and a killed install is started anew. Set
+//! [`NO_INSTALL_ENV`] to forbid installing (a hermetic CI); a server folder whose own `node_modules/`
+//! has the packages (a checkout after `npm ci --prefix testing/js`, or [`JS_DIR_ENV`] naming one) is used as
+//! it is.
+//!
+//! When the project around the `convex/` folder has its own `node_modules/convex` and
+//! `node_modules/convex-test` (as a Convex app following Convex's testing guide does), at versions
+//! compatible with the pinned ones and not older (`convex` 1.x from 1.48.0, `convex-test` 0.0.x from
+//! 0.0.71), the functions run with those, the `convex` the app deploys with; a `debug` log line says which
+//! were used.
 //!
 //! Requests reach the Node server through a front on its own port, which records them and applies
 //! [`set_latency`](JsDeployment::set_latency) and [`fail_next`](JsDeployment::fail_next) as
@@ -30,13 +43,16 @@
 //! [`JsDeployment`] lives: dropping it kills the process, and the server also exits when its stdin closes,
 //! so it does not outlive a test process that dies without dropping it.
 
+mod app_packages;
 mod error;
+mod install;
 mod launch;
 mod proxy;
 #[cfg(test)]
 mod tests;
 
 pub use error::{JsError, MIN_NODE_VERSION};
+pub use install::{CACHE_DIR_ENV, NO_INSTALL_ENV, NPM_ENV};
 
 use crate::conn::{Connection, KillableListener};
 use crate::lock;
@@ -66,6 +82,16 @@ pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The `url` field of a spec printed by [`function_spec`].
 pub const DEFAULT_SPEC_URL: &str = "http://127.0.0.1:3210";
 
+/// The folder to run the Node scripts of `dir` from (a folder with a `package.json` and a
+/// `package-lock.json`), with every dependency of its `package.json` resolvable: `dir` itself when its
+/// `node_modules/` has them, else a copy of it in the package cache, where the packages are installed from
+/// the lockfile the first time, as the [module documentation](self) says of the Node server's own.
+///
+/// Blocking: the first call may run `npm ci` for a minute or more.
+pub fn installed_copy(dir: impl AsRef<Path>) -> Result<PathBuf, JsError> {
+    install::prepare(dir.as_ref(), None, install::may_install())
+}
+
 /// A `convex/` folder's TypeScript functions served on `127.0.0.1` by Node.js and `convex-test`.
 ///
 /// Start one with [`JsDeployment::builder`]; it serves until dropped. See the [module
@@ -93,6 +119,7 @@ impl JsDeployment {
             max_recorded_calls: crate::DEFAULT_MAX_RECORDED_CALLS,
             node: None,
             js_dir: None,
+            package_cache: None,
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
         }
     }
@@ -170,6 +197,7 @@ pub struct JsDeploymentBuilder {
     max_recorded_calls: usize,
     node: Option<PathBuf>,
     js_dir: Option<PathBuf>,
+    package_cache: Option<PathBuf>,
     startup_timeout: Duration,
 }
 
@@ -223,6 +251,14 @@ impl JsDeploymentBuilder {
         self
     }
 
+    /// Where the Node server's npm packages are installed when its folder does not have them. Default:
+    /// [`CACHE_DIR_ENV`] if set, else `convex-fetch-testing` in the user's cache folder. See the [module
+    /// documentation](self) for when they are installed.
+    pub fn package_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.package_cache = Some(dir.into());
+        self
+    }
+
     /// How long the Node server is given to load the functions, run the [`run`](Self::run) functions and
     /// listen. Default [`DEFAULT_STARTUP_TIMEOUT`].
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
@@ -233,14 +269,25 @@ impl JsDeploymentBuilder {
     /// Checks Node.js, the Node server and the folder, starts the server and waits until it serves, on the
     /// current Tokio runtime. The deployment serves until the returned handle is dropped.
     pub async fn start(self) -> Result<JsDeployment, JsError> {
-        let locations = Locations::resolve(self.node, self.js_dir);
+        let mut locations = Locations::resolve(self.node, self.js_dir, self.package_cache);
         let convex_dir = locations.check(&self.convex_dir).await?;
         let mut args = Vec::new();
-        if let Some(key) = &self.admin_key {
-            args.extend(["--admin-key".to_owned(), key.clone()]);
+        // Secrets go in files only this user can read, not on the command line: every local user can read a
+        // process's arguments (`/proc/<pid>/cmdline`). Tokens may hold `=` too.
+        let admin_key = match &self.admin_key {
+            Some(key) => Some(SecretFile::write("admin-key", key)?),
+            None => None,
+        };
+        if let Some(file) = &admin_key {
+            args.extend(["--admin-key-file".to_owned(), file.0.display().to_string()]);
         }
-        // In a file rather than on the command line: tokens stay out of process listings, and may hold `=`.
-        let identities = IdentitiesFile::write(&self.tokens)?;
+        let identities = match self.tokens.is_empty() {
+            true => None,
+            false => Some(SecretFile::write(
+                "identities",
+                &serde_json::to_string(&self.tokens).unwrap_or_default(),
+            )?),
+        };
         if let Some(file) = &identities {
             args.extend(["--identities".to_owned(), file.0.display().to_string()]);
         }
@@ -252,7 +299,7 @@ impl JsDeploymentBuilder {
         }
         let (process, line) =
             launch::start(&locations, &convex_dir, &args, self.startup_timeout).await?;
-        drop(identities);
+        drop((admin_key, identities));
         let address = Address::parse(&line)?;
 
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -318,6 +365,7 @@ impl fmt::Debug for JsDeploymentBuilder {
             .field("redact_errors", &self.redact_errors)
             .field("node", &self.node)
             .field("js_dir", &self.js_dir)
+            .field("package_cache", &self.package_cache)
             .field("startup_timeout", &self.startup_timeout)
             .finish()
     }
@@ -333,10 +381,70 @@ pub async fn function_spec(convex_dir: impl AsRef<Path>) -> Result<String, JsErr
 
 /// [`function_spec`] with `url` as the spec's `url` field (the deployment URL it names).
 pub async fn function_spec_at(convex_dir: impl AsRef<Path>, url: &str) -> Result<String, JsError> {
-    let locations = Locations::resolve(None, None);
+    let mut locations = Locations::resolve(None, None, None);
     let convex_dir = locations.check(convex_dir.as_ref()).await?;
     let args = ["--spec".to_owned(), "--url".to_owned(), url.to_owned()];
     launch::output(&locations, &convex_dir, &args, DEFAULT_STARTUP_TIMEOUT).await
+}
+
+/// The environment variable that makes [`check_function_spec`] write the spec instead of comparing it.
+pub const UPDATE_SPEC_ENV: &str = "CONVEX_UPDATE_SPEC";
+
+/// Checks that the committed function spec `spec_file` is the spec the functions of `convex_dir` give today,
+/// as a test that keeps stubs checked against a current spec (`CONVEX_FUNCTION_SPEC`) and `api!` current.
+/// The `url` field is not compared: it names a deployment, not the functions.
+///
+/// With [`UPDATE_SPEC_ENV`] set (`CONVEX_UPDATE_SPEC=1 cargo test`), it writes the current spec to
+/// `spec_file` instead, keeping the file's `url` if it has one: the way to make the first spec, or to take
+/// a change in the functions.
+///
+/// ```no_run
+/// #[tokio::test]
+/// async fn the_function_spec_is_current() {
+///     convex_fetch_testing::js::check_function_spec("convex", "convex/function_spec.json")
+///         .await
+///         .unwrap();
+/// }
+/// ```
+pub async fn check_function_spec(
+    convex_dir: impl AsRef<Path>,
+    spec_file: impl AsRef<Path>,
+) -> Result<(), JsError> {
+    let spec_file = spec_file.as_ref();
+    let committed = std::fs::read_to_string(spec_file).ok();
+    let parsed = committed
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    let url = parsed
+        .as_ref()
+        .and_then(|spec| spec["url"].as_str())
+        .unwrap_or(DEFAULT_SPEC_URL)
+        .to_owned();
+    let current = function_spec_at(convex_dir.as_ref(), &url).await?;
+    if std::env::var_os(UPDATE_SPEC_ENV).is_some_and(|value| !value.is_empty() && value != "0") {
+        if committed.as_deref() != Some(current.as_str()) {
+            std::fs::write(spec_file, &current).map_err(|source| JsError::Io {
+                context: format!("writing `{}`", spec_file.display()),
+                source,
+            })?;
+        }
+        return Ok(());
+    }
+    let without_url = |mut spec: serde_json::Value| {
+        if let Some(object) = spec.as_object_mut() {
+            object.remove("url");
+        }
+        spec
+    };
+    let current_parsed: serde_json::Value =
+        serde_json::from_str(&current).map_err(|err| JsError::Handshake(err.to_string()))?;
+    if parsed.map(without_url) == Some(without_url(current_parsed)) {
+        return Ok(());
+    }
+    Err(JsError::StaleSpec {
+        file: spec_file.to_owned(),
+        dir: convex_dir.as_ref().to_owned(),
+    })
 }
 
 fn io_error(context: &str, source: std::io::Error) -> JsError {
@@ -372,28 +480,23 @@ impl Address {
     }
 }
 
-/// The tokens as a JSON file for `--identities`, removed when dropped (the server reads it at start).
-struct IdentitiesFile(PathBuf);
+/// A secret (the admin key, the tokens) in a file only this user can read, for the server to read at start;
+/// removed when dropped.
+struct SecretFile(PathBuf);
 
-impl IdentitiesFile {
-    fn write(
-        tokens: &HashMap<String, serde_json::Value>,
-    ) -> Result<Option<IdentitiesFile>, JsError> {
+impl SecretFile {
+    fn write(what: &str, text: &str) -> Result<SecretFile, JsError> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        if tokens.is_empty() {
-            return Ok(None);
-        }
         let name = format!(
-            "convex-fetch-testing-identities-{}-{}.json",
+            "convex-fetch-testing-{what}-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let path = std::env::temp_dir().join(name);
-        let text = serde_json::to_string(tokens).unwrap_or_default();
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        // Readable by this user only: it holds the tokens.
+        // Readable by this user only: it holds a secret.
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         // A file left by a process of the same id that died before removing its own is replaced.
@@ -407,11 +510,11 @@ impl IdentitiesFile {
         let written =
             file.and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
         written.map_err(|source| io_error(&format!("writing `{}`", path.display()), source))?;
-        Ok(Some(IdentitiesFile(path)))
+        Ok(SecretFile(path))
     }
 }
 
-impl Drop for IdentitiesFile {
+impl Drop for SecretFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }

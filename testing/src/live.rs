@@ -708,11 +708,11 @@ impl Session {
                     (Sent::Failed(text, data, log_lines), failed)
                 }
             };
-            if let Some(query) = self.queries.get_mut(&id) {
-                if query.last.as_ref() != Some(&sent) {
-                    query.last = Some(sent);
-                    modifications.push(modification);
-                }
+            if let Some(query) = self.queries.get_mut(&id)
+                && query.last.as_ref() != Some(&sent)
+            {
+                query.last = Some(sent);
+                modifications.push(modification);
             }
         }
         let end = Version {

@@ -92,7 +92,12 @@ impl Files {
             std::process::id(),
             self.random()
         ));
-        std::fs::create_dir_all(&dir)?;
+        // Readable by this user only: the files are what tests uploaded, perhaps private. Made new (not
+        // `create_dir_all`), so that a folder someone else made under the name is never used.
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir)?;
         // Another task may have won; the directory it made is the one kept.
         if self.dir.set(dir.clone()).is_err() {
             let _ = std::fs::remove_dir(&dir);
@@ -234,7 +239,13 @@ async fn store(files: &Files, id: &str, body: Body) -> Result<(PathBuf, u64), St
         .dir()
         .map_err(|e| format!("the test deployment cannot store files: {e}"))?;
     let path = dir.join(id);
-    let mut file = tokio::fs::File::create(&path)
+    let mut options = tokio::fs::OpenOptions::new();
+    // Readable by this user only, as the folder is; a new file, never one already there.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(&path)
         .await
         .map_err(|e| format!("the test deployment cannot store files: {e}"))?;
     let mut stream = body.into_data_stream();
@@ -292,4 +303,27 @@ async fn download(files: &Files, uuid: &str) -> Response {
         headers.insert(CONTENT_TYPE, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored file and its folder are readable by their owner only.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn stored_files_are_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let files = Files::default();
+        let (path, length) = store(&files, "some-id", Body::from("private"))
+            .await
+            .unwrap();
+        assert_eq!(length, 7);
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600, "the file");
+        assert_eq!(mode(path.parent().unwrap()), 0o700, "the folder");
+        drop(files);
+        assert!(!path.exists(), "removed with the deployment");
+    }
 }

@@ -3,34 +3,23 @@
 pub mod strategies;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::sync::OnceLock;
 
 /// `tests/js`: the Node scripts that drive the official Convex JS client.
 pub fn js_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("js")
 }
 
-/// Installs the pinned official JS client from the lockfile when it is missing. Never a skip: a machine that
-/// cannot install it fails here, saying how.
-pub fn ensure_js_client() {
-    let installed = js_dir().join("node_modules/convex/package.json");
-    if installed.is_file() {
-        return;
-    }
-    let npm = Command::new("npm")
-        .args([
-            "ci",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            "--prefix",
-        ])
-        .arg(js_dir())
-        .status();
-    assert!(
-        matches!(npm, Ok(status) if status.success()) && installed.is_file(),
-        "the official Convex JS client is not installed ({} is missing) and `npm ci --prefix tests/js` \
-         failed ({npm:?}); it needs Node.js 18 or later and the npm registry",
-        installed.display()
-    );
+/// The folder to run `tests/js`'s scripts from, with the pinned official JS client installed: `tests/js`
+/// itself after `npm ci --prefix tests/js`, else a copy in the package cache, installed once across test
+/// threads and binaries (see `convex_fetch_testing::js`). Never a skip: a machine that cannot install it
+/// fails here, saying how.
+pub fn js_client_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        convex_fetch_testing::js::installed_copy(js_dir()).unwrap_or_else(|err| {
+            panic!("the official Convex JS client (tests/js) could not be installed: {err}")
+        })
+    })
+    .clone()
 }

@@ -167,6 +167,43 @@ async fn generated_calls_of_real_specs_on_the_wire() {
     );
 }
 
+/// A paginated query without a returns validator (and no `returns` override) still pages: its output is a
+/// `PaginationResult` of values, so `paginate` takes it as generated.
+#[tokio::test]
+async fn an_untyped_paginated_query_pages_through_paginate() {
+    let deployment = TestDeployment::builder()
+        .query(
+            "messages:listWithTransformation",
+            |_ctx: Ctx, args: Value| async move {
+                let first = args["paginationOpts"]["cursor"].is_null();
+                Ok(json!({
+                    "page": [{ "body": if first { "ONE" } else { "TWO" } }],
+                    "isDone": !first,
+                    "continueCursor": "c",
+                }))
+            },
+        )
+        .start()
+        .await;
+    let client = deployment.client();
+    let mut items = paginate(1, move |opts| {
+        convex_demos_pagination::api::messages::list_with_transformation(opts).on(&client)
+    })
+    .items();
+    let mut bodies = Vec::new();
+    while let Some(item) = items.next_item().await {
+        let item: convex::value::Value = item.unwrap();
+        bodies.push(item);
+    }
+    assert_eq!(
+        bodies,
+        [
+            convex::value!({ body: "ONE" }),
+            convex::value!({ body: "TWO" })
+        ]
+    );
+}
+
 /// Every spec of the corpus is compiled above: a spec added to the folder without a module here fails.
 #[test]
 fn every_spec_of_the_corpus_is_compiled() {

@@ -118,6 +118,7 @@ fn runtime_modules_import_in_one_direction() {
             "live_settings",
             "options",
             "retry",
+            "secret",
         ]
         .contains(&m.as_str())
     }));

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
-use convex::axum::{BearerToken, SharedSecret, forward_auth};
+use convex::axum::{BearerToken, SharedSecret, forward_auth_to};
 use convex::{Client, Error};
 use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 use serde_json::{Value, json};
@@ -100,7 +100,10 @@ fn app(client: Client) -> Router {
         .route("/slow", get(slow))
         .route("/whoami", get(whoami))
         .route("/maybe", get(maybe))
-        .layer(middleware::from_fn(forward_auth))
+        .layer(middleware::from_fn_with_state(
+            client.clone(),
+            forward_auth_to,
+        ))
         .merge(cron)
         .with_state(client)
 }
@@ -246,7 +249,8 @@ async fn with_auth_scopes_a_token_outside_axum_too() {
     let deployment = deployment().await;
     let client = deployment.client();
     let me = || client.query::<_, Option<String>>("users:me", json!({}));
-    let inside = convex::with_auth("jwt-of-ada", async { me().await })
+    let inside = client
+        .with_auth("jwt-of-ada", async { me().await })
         .await
         .unwrap();
     assert_eq!(inside.as_deref(), Some("ada"));
@@ -257,7 +261,7 @@ mod sessions {
     use super::*;
     use axum::http::HeaderMap;
     use base64::Engine as _;
-    use convex::axum::forward_session;
+    use convex::axum::forward_session_to;
     use convex::token::{BetterAuth, CachedTokens};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -325,8 +329,8 @@ mod sessions {
         let app = Router::new()
             .route("/api/user/profile", get(profile))
             .route_layer(middleware::from_fn_with_state(
-                tokens,
-                forward_session::<BetterAuth>,
+                (deployment.client(), tokens),
+                forward_session_to::<BetterAuth>,
             ))
             .with_state(deployment.client());
         (serve(app).await, deployment)
@@ -404,5 +408,211 @@ mod sessions {
                 .0,
             StatusCode::BAD_GATEWAY
         );
+    }
+}
+
+/// A scoped credential goes only to the deployment it was opened for, and never replaces a credential of the
+/// call or of its client.
+mod scopes {
+    use super::*;
+    use convex::axum::forward_auth;
+    use convex::{FetchOptions, Untyped};
+    use convex_fetch_testing::{Auth, HttpActionRequest};
+    use futures_util::StreamExt;
+
+    /// A deployment that records who called it: ada's token is known; anything else it is sent is recorded.
+    async fn with_users_me(admin_key: Option<&str>) -> TestDeployment {
+        let mut builder = TestDeployment::builder()
+            .query("users:me", |ctx: Ctx, _args: Value| async move {
+                Ok(ctx.identity().and_then(|i| i.get("subject").cloned()))
+            })
+            .http_route("GET", "/who", |request: HttpActionRequest| async move {
+                axum::Json(request.identity().map(|i| i["subject"].clone()))
+            })
+            .token("jwt-of-ada", json!({ "subject": "ada" }));
+        if let Some(key) = admin_key {
+            builder = builder.admin_key(key);
+        }
+        builder.start().await
+    }
+
+    fn me(client: &Client) -> convex::Call<Untyped<Value, Option<String>>> {
+        client.query("users:me", json!({}))
+    }
+
+    /// Every way a call reaches `partner` from inside a scope that is not for it: a call through its client,
+    /// a `fetch_query` to its URL, an HTTP action, a live subscription. None may carry a credential.
+    async fn calls_to(partner: &TestDeployment) {
+        let client = partner.client();
+        assert_eq!(me(&client).await.unwrap(), None);
+        let fetched: Option<String> = convex::fetch_query(
+            partner.url(),
+            Untyped::query("users:me", json!({})),
+            FetchOptions::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(fetched, None);
+        let who: Value = client
+            .http_request(convex::Method::GET, "/who")
+            .await
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(who, Value::Null);
+        let mut live = me(&client).subscribe();
+        let first = tokio::time::timeout(Duration::from_secs(10), live.next())
+            .await
+            .expect("a first value")
+            .expect("the stream goes on");
+        assert_eq!(first.unwrap(), None);
+    }
+
+    /// What `partner` was sent: no call, HTTP request or sync message carried a token.
+    fn assert_no_credential_reached(partner: &TestDeployment) {
+        assert!(!partner.calls().is_empty());
+        for call in partner.calls() {
+            assert_eq!(call.auth, Auth::None, "{call:?}");
+        }
+        for request in partner.http_requests() {
+            assert_eq!(request.auth, Auth::None, "{request:?}");
+        }
+        let messages = partner.sync_messages();
+        assert!(!messages.is_empty());
+        for message in messages {
+            assert!(
+                !message.to_string().contains("jwt-of-ada") && message["type"] != "Authenticate",
+                "{message}"
+            );
+        }
+    }
+
+    /// The only test of this binary that installs a default client (it is process-wide).
+    #[tokio::test]
+    async fn with_auth_and_forward_auth_are_for_the_default_clients_deployment_only() {
+        let home = with_users_me(None).await;
+        let partner = with_users_me(None).await;
+        convex::set_default_client(home.client()).unwrap();
+
+        let (at_home, ()) = convex::with_auth("jwt-of-ada", async {
+            let at_home = convex::default_client()
+                .unwrap()
+                .query::<_, Option<String>>("users:me", json!({}))
+                .await;
+            calls_to(&partner).await;
+            (at_home, ())
+        })
+        .await;
+        assert_eq!(at_home.unwrap().as_deref(), Some("ada"));
+        assert_no_credential_reached(&partner);
+
+        // The middleware: a handler calling its own deployment and a partner's.
+        async fn both(State(partner): State<Client>) -> Result<Json<Value>, Error> {
+            let home: Option<String> = convex::default_client()?
+                .query("users:me", json!({}))
+                .await?;
+            let partner: Option<String> = partner.query("users:me", json!({})).await?;
+            Ok(Json(json!([home, partner])))
+        }
+        let app = Router::new()
+            .route("/both", get(both))
+            .layer(middleware::from_fn(forward_auth))
+            .with_state(partner.client());
+        let base = serve(app).await;
+        partner.clear_calls();
+        let response = reqwest::Client::new()
+            .get(format!("{base}/both"))
+            .bearer_auth("jwt-of-ada")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            json_of(response).await,
+            (StatusCode::OK, json!(["ada", null]))
+        );
+        assert_eq!(partner.calls()[0].auth, Auth::None);
+    }
+
+    #[tokio::test]
+    async fn a_clients_scope_reaches_only_that_clients_deployment() {
+        let home = with_users_me(None).await;
+        let partner = with_users_me(None).await;
+        let client = home.client();
+        let at_home = client
+            .with_auth("jwt-of-ada", async {
+                let at_home = me(&client).await;
+                calls_to(&partner).await;
+                at_home
+            })
+            .await;
+        assert_eq!(at_home.unwrap().as_deref(), Some("ada"));
+        assert_no_credential_reached(&partner);
+    }
+
+    #[tokio::test]
+    async fn a_credential_of_the_client_or_the_call_is_never_replaced_by_a_scope() {
+        let home = with_users_me(Some("home-admin-key")).await;
+        let admin = Client::builder(home.url())
+            .admin_key("home-admin-key")
+            .build()
+            .unwrap();
+        admin
+            .with_auth("jwt-of-ada", async {
+                assert_eq!(me(&admin).await.unwrap(), None);
+                let who = admin
+                    .http_request(convex::Method::GET, "/who")
+                    .await
+                    .unwrap();
+                assert_eq!(who.status(), StatusCode::OK);
+                let mut live = me(&admin).subscribe();
+                let first = tokio::time::timeout(Duration::from_secs(10), live.next())
+                    .await
+                    .expect("a first value")
+                    .expect("the stream goes on");
+                assert_eq!(first.unwrap(), None);
+                // A call's own credential wins too.
+                let anonymous = home.client();
+                let own = me(&anonymous).admin_key("home-admin-key").await.unwrap();
+                assert_eq!(own, None);
+            })
+            .await;
+        for call in home.calls() {
+            assert_eq!(call.auth, Auth::Admin, "{call:?}");
+        }
+        assert_eq!(home.http_requests()[0].auth, Auth::Admin);
+        let authenticate: Vec<Value> = home
+            .sync_messages()
+            .into_iter()
+            .filter(|m| m["type"] == "Authenticate")
+            .collect();
+        assert_eq!(authenticate.len(), 1, "{authenticate:?}");
+        assert_eq!(authenticate[0]["tokenType"], "Admin", "{authenticate:?}");
+        assert!(!authenticate[0].to_string().contains("jwt-of-ada"));
+    }
+}
+
+#[test]
+fn an_empty_shared_secret_matches_nothing_and_a_set_one_only_itself() {
+    let header = |value: Option<&str>| {
+        let mut headers = axum::http::HeaderMap::new();
+        if let Some(value) = value {
+            headers.insert("x-cron-secret", value.parse().unwrap());
+        }
+        headers
+    };
+    let unset = SharedSecret::cron("");
+    for given in [None, Some(""), Some("x")] {
+        assert!(!unset.verify(&header(given)), "{given:?}");
+    }
+    let set = SharedSecret::cron("s3cret");
+    assert!(set.verify(&header(Some("s3cret"))));
+    for given in [
+        None,
+        Some(""),
+        Some("s3cre"),
+        Some("s3crets"),
+        Some("S3cret"),
+    ] {
+        assert!(!set.verify(&header(given)), "{given:?}");
     }
 }

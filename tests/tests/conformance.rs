@@ -2,7 +2,8 @@
 //! `convex` pinned in `tests/js/package-lock.json`) drives a `TestDeployment`, and the same scenarios run
 //! through our Rust client, with the same expected outcomes.
 //!
-//! The JS half needs Node.js and `npm ci --prefix tests/js`; without them it fails (it never skips).
+//! The JS half needs Node.js with npm (the client installs itself once, see `js_client_dir`); without them it
+//! fails (it never skips).
 
 use convex::value::{self, Bytes, Int64};
 use convex::{Client, Error, FetchOptions, StatusCode, Untyped};
@@ -422,12 +423,12 @@ async fn start() -> TestDeployment {
 // ---------------------------------------------------------------------------------------------------------
 // The official JS client.
 
-use convex_fetch_tests::js_dir;
+use convex_fetch_tests::js_client_dir;
 
 /// Runs `node conformance.mjs <url> <token> <admin key>`, killing it after `JS_TIMEOUT`; returns its exit
 /// status, stdout and stderr.
 fn run_node(url: &str, admin_key: &str) -> (std::process::ExitStatus, String, String) {
-    let dir = js_dir();
+    let dir = js_client_dir();
     let mut child = Command::new("node")
         .arg(dir.join("conformance.mjs"))
         .args([url, TOKEN, admin_key])
@@ -436,9 +437,7 @@ fn run_node(url: &str, admin_key: &str) -> (std::process::ExitStatus, String, St
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("could not run `node` ({e}): install Node.js 18 or later, then `npm ci --prefix tests/js`")
-        });
+        .unwrap_or_else(|e| panic!("could not run `node` ({e}): install Node.js 20 or later"));
     let read = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut text = String::new();
@@ -475,7 +474,6 @@ fn run_node(url: &str, admin_key: &str) -> (std::process::ExitStatus, String, St
 async fn official_js_client_conformance() {
     // Never skipped: on a fresh clone the pinned JS client is installed from the lockfile; a machine that
     // cannot install it fails here, saying how.
-    convex_fetch_tests::ensure_js_client();
     let deployment = start().await;
     let url = deployment.url().to_owned();
     let admin_key = deployment.admin_key().to_owned();

@@ -1,25 +1,38 @@
 //! The committed `examples/convex/function_spec.json`, which `api!` reads to generate
 //! `examples::generated`, is the spec the TypeScript functions of `examples/convex` give today.
 
-/// The `url` the committed spec names.
-const SPEC_URL: &str = "https://happy-otter-123.convex.cloud";
-
+/// Through the helper users call for their own spec; it names the variable that rewrites the file.
 #[tokio::test]
 async fn the_committed_function_spec_is_the_functions_spec() {
-    let committed_path = concat!(
+    let committed = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/convex/function_spec.json"
     );
-    let committed = std::fs::read_to_string(committed_path).unwrap();
-    let current = convex_fetch_testing::js::function_spec_at(examples::local::CONVEX_DIR, SPEC_URL)
+    convex_fetch_testing::js::check_function_spec(examples::local::CONVEX_DIR, committed)
         .await
         .unwrap();
+}
+
+/// A stale spec is an error that says how to rewrite it.
+#[tokio::test]
+async fn a_stale_spec_is_an_error_that_says_how_to_rewrite_it() {
+    let dir = std::env::temp_dir().join(format!("convex-fetch-stale-spec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("function_spec.json");
+    std::fs::write(
+        &file,
+        r#"{"url": "https://x.convex.cloud", "functions": []}"#,
+    )
+    .unwrap();
+    let err = convex_fetch_testing::js::check_function_spec(examples::local::CONVEX_DIR, &file)
+        .await
+        .unwrap_err();
     assert!(
-        committed == current,
-        "examples/convex/function_spec.json is stale: the functions of examples/convex now give another \
-         spec. Regenerate it with `npm run spec:examples --prefix testing/js`, then rebuild: \
-         `examples::generated` follows it.\n--- committed\n{committed}\n--- current\n{current}"
+        matches!(err, convex_fetch_testing::JsError::StaleSpec { .. })
+            && err.to_string().contains("CONVEX_UPDATE_SPEC=1"),
+        "{err}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `examples/package.json`, which `npx convex deploy` installs from, pins the `convex` the tests run the

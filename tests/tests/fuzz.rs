@@ -572,3 +572,133 @@ proptest! {
         }
     }
 }
+
+/// A JWT (unsigned) whose claims are `claims`.
+fn jwt_with(claims: &Value) -> String {
+    use base64::Engine as _;
+    let part = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    format!(
+        "{}.{}.sig",
+        part(br#"{"alg":"none"}"#),
+        part(claims.to_string().as_bytes())
+    )
+}
+
+/// An `exp` claim as a server may send one: any float, the edges of what a `Duration` and a `SystemTime`
+/// hold, or not a number at all.
+fn any_exp() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<f64>().prop_map(|f| json!(f)),
+        any::<u64>().prop_map(|n| json!(n)),
+        any::<i64>().prop_map(|n| json!(n)),
+        prop_oneof![
+            Just(1e19),
+            Just(1e300),
+            Just(f64::MAX),
+            Just(9.2e18),
+            Just(u64::MAX as f64),
+            Just(i64::MAX as f64),
+            Just(-0.0),
+        ]
+        .prop_map(|f| json!(f)),
+        convexish(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A token's expiry is read from whatever `exp` its server put in it without panicking; one it cannot
+    /// place in time is no expiry, and one it can is exactly that many seconds after the epoch.
+    #[test]
+    fn any_exp_claim_makes_a_token(exp in any_exp()) {
+        let token = convex::token::Token::new(jwt_with(&json!({ "exp": exp })));
+        if let Some(at) = token.expires_at() {
+            let secs = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            let exp = exp.as_f64().unwrap();
+            prop_assert!((secs - exp).abs() <= exp.abs() * 1e-9 + 1e-6, "{secs} for {exp}");
+        }
+    }
+}
+
+/// The `Retry-After` the busy server sends next, set by each case.
+static RETRY_AFTER: Mutex<String> = Mutex::new(String::new());
+
+/// A server answering everything 503 with the `Retry-After` of [`RETRY_AFTER`], on its own runtime, and a
+/// client that retries with no cap on the wait but a short deadline.
+fn busy_server() -> &'static (tokio::runtime::Runtime, Client, String) {
+    static SERVER: OnceLock<(tokio::runtime::Runtime, Client, String)> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let app = axum::Router::new().fallback(|| async {
+            let retry_after = RETRY_AFTER.lock().unwrap().clone();
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", retry_after)],
+                "busy",
+            )
+        });
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        let client = Client::builder(&url)
+            .retry(
+                RetryPolicy::default()
+                    .max_attempts(3)
+                    .base_delay(Duration::from_millis(1))
+                    .max_delay(Duration::MAX),
+            )
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        (runtime, client, url)
+    })
+}
+
+/// A `Retry-After` as a server may send one: seconds of any size, past any `Duration`, or not a number.
+fn any_retry_after() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u64>().prop_map(|n| n.to_string()),
+        (0u64..3).prop_map(|n| n.to_string()),
+        Just(u64::MAX.to_string()),
+        Just("99999999999999999999999999".to_owned()),
+        Just("-1".to_owned()),
+        Just("1e300".to_owned()),
+        "[ -~]{0,24}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(Config { cases: config().cases.min(64), ..config() })]
+
+    /// Whatever `Retry-After` a busy server sends, a call, an HTTP action and a download end in their answer
+    /// or an error before their deadline, never a panic.
+    #[test]
+    fn any_retry_after_is_waited_or_refused_never_a_panic(retry_after in any_retry_after()) {
+        let (runtime, client, url) = busy_server();
+        *RETRY_AFTER.lock().unwrap() = retry_after.clone();
+        runtime.block_on(async {
+            let call = client.query::<_, Value>("busy:case", json!({})).await;
+            prop_assert!(
+                matches!(&call, Err(Error::Server { status, .. }) if status.as_u16() == 503)
+                    || matches!(&call, Err(Error::Timeout { .. })),
+                "{retry_after:?}: {call:?}"
+            );
+            let action = client.http_request(convex::Method::GET, "/busy").await;
+            prop_assert!(
+                matches!(&action, Ok(answer) if answer.status().as_u16() == 503)
+                    || matches!(&action, Err(Error::Http { .. })),
+                "{retry_after:?}: {action:?}"
+            );
+            let download = client.download(&format!("{url}/api/storage/x")).await;
+            prop_assert!(matches!(&download, Err(Error::Http { .. })), "{retry_after:?}: {download:?}");
+            Ok(())
+        })?;
+    }
+}

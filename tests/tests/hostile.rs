@@ -782,3 +782,176 @@ async fn a_path_with_line_breaks_travels_escaped_in_the_body() {
         "{err:?}"
     );
 }
+
+/// An endless chunked answer with this status: a head, then 16 KiB chunks for as long as the client reads.
+async fn endless(status: u16) -> String {
+    let data = "e".repeat(16 * 1024);
+    raw_server(Behaviour::Stream {
+        head: format!(
+            "HTTP/1.1 {status} Whatever\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+        )
+        .into_bytes(),
+        chunk: format!("{:x}\r\n{data}\r\n", data.len()).into_bytes(),
+        every: Duration::ZERO,
+    })
+    .await
+}
+
+/// Every body the crate reads stops at its limit: an endless one ends in a clear error, long before the
+/// deadline (which would report a timeout instead) and without holding what it sent.
+#[tokio::test]
+async fn every_reader_stops_an_endless_body_at_its_limit() {
+    const MIB: u64 = 1024 * 1024;
+    let capped = |url: &str| {
+        Client::builder(url)
+            .max_response_bytes(MIB as usize)
+            .max_file_bytes(MIB)
+            .retry(RetryPolicy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
+    };
+    let status_of = |err: &Error| match err {
+        Error::Http {
+            problem: convex::HttpProblem::Status { status, body, .. },
+            ..
+        } => {
+            assert!(body.len() < 2048, "an excerpt, not {} bytes", body.len());
+            status.as_u16()
+        }
+        other => panic!("expected a status error, got {other:?}"),
+    };
+
+    // A download's error answer: only an excerpt is read.
+    for status in [500, 503] {
+        let url = endless(status).await;
+        let err = capped(&url)
+            .download(&format!("{url}/api/storage/abc"))
+            .await
+            .unwrap_err();
+        assert_eq!(status_of(&err), status, "{err:?}");
+    }
+    // A download's file: cut at `max_file_bytes`.
+    let url = endless(200).await;
+    let file = capped(&url)
+        .download(&format!("{url}/api/storage/abc"))
+        .await
+        .unwrap();
+    let err = file.bytes().await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Http {
+                problem: convex::HttpProblem::TooLarge { limit: MIB, .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // An upload's answer, an error or a success without end.
+    let url = endless(500).await;
+    let upload_url = format!("{url}/api/storage/upload?token=t");
+    let err = capped(&url)
+        .upload(
+            async move { Ok(upload_url) },
+            b"file".to_vec(),
+            "text/plain",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&err), 500);
+    let url = endless(200).await;
+    let upload_url = format!("{url}/api/storage/upload?token=t");
+    let err = capped(&url)
+        .upload(
+            async move { Ok(upload_url) },
+            b"file".to_vec(),
+            "text/plain",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Http { problem: convex::HttpProblem::Decode { message, .. }, .. }
+            if message.contains("larger than 65536 bytes")),
+        "{err:?}"
+    );
+
+    // An HTTP action's answer: cut at `max_response_bytes`.
+    let url = endless(200).await;
+    let client = Client::builder(&url)
+        .max_response_bytes(MIB as usize)
+        .site_url(&url)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client
+        .http_request(convex::Method::GET, "/anything")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Http {
+                problem: convex::HttpProblem::TooLarge { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Better Auth's token endpoint: a token is small.
+    use convex::token::{BetterAuth, TokenError, TokenSource};
+    let url = endless(200).await;
+    let err = BetterAuth::new(&url)
+        .unwrap()
+        .fetch("better-auth.session_token=s")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, TokenError::Unavailable { reason } if reason.contains("larger than 65536 bytes")),
+        "{err:?}"
+    );
+}
+
+/// A server's numbers past what a `Duration`, an `Instant` or a `SystemTime` holds are errors or ignored,
+/// never a panic: a `Retry-After` of `u64::MAX` seconds under a `max_delay` of `Duration::MAX`, for calls,
+/// HTTP actions and downloads.
+#[tokio::test]
+async fn a_huge_retry_after_is_not_a_panic() {
+    let answer = |status: u16| {
+        format!(
+            "HTTP/1.1 {status} Whatever\r\ncontent-type: text/plain\r\nretry-after: {}\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy",
+            u64::MAX
+        )
+        .into_bytes()
+    };
+    let url = raw_server(Behaviour::Answer(answer(503))).await;
+    let client = Client::builder(&url)
+        .retry(RetryPolicy::default().max_delay(Duration::MAX))
+        .site_url(&url)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let err = client
+        .download(&format!("{url}/api/storage/abc"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Http { problem: convex::HttpProblem::Status { status, .. }, .. } if status.as_u16() == 503),
+        "{err:?}"
+    );
+    let err = client
+        .query::<_, Value>("hostile:case", json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Server { status, .. } if status.as_u16() == 503),
+        "{err:?}"
+    );
+    let answer = client
+        .http_request(convex::Method::GET, "/anything")
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 503);
+}

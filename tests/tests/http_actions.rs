@@ -131,7 +131,9 @@ async fn the_credential_comes_from_the_call_the_scope_or_the_client() {
         user(anonymous.http(GET_POSTS).auth("jwt-ada").await.unwrap()),
         "ada"
     );
-    let scoped = convex::with_auth("jwt-bob", anonymous.http(GET_POSTS).into_future()).await;
+    let scoped = anonymous
+        .with_auth("jwt-bob", anonymous.http(GET_POSTS).into_future())
+        .await;
     assert_eq!(user(scoped.unwrap()), "bob");
 
     let default_ada = Client::builder(deployment.url())
@@ -205,6 +207,70 @@ async fn a_prefix_route_takes_the_rest_of_its_path() {
     }
     // Only the two good requests reached the deployment.
     assert_eq!(deployment.http_requests().len(), 2);
+}
+
+/// A subpath is text: each segment percent-encoded, `%` and `\` included; a dot segment, however disguised
+/// (percent-encoded, encoded twice, after a backslash), is refused before anything is sent, with the token.
+#[tokio::test]
+async fn a_subpath_cannot_climb_out_of_its_prefix_however_it_is_written() {
+    let deployment = deployment().await;
+    let client = deployment.client();
+    for escape in [
+        ".%2e/admin",
+        "%2e./admin",
+        "%2e%2e/admin",
+        "%2E%2E/admin",
+        "..\\..\\api\\admin",
+        "a\\..\\..\\admin",
+        "..%2fadmin",
+        "..%5c..%5capi%5cadmin",
+        "%252e%252e/admin",
+        "%25252e%25252e/%25252e%25252e/admin",
+        "a/../../admin",
+        "./admin",
+        "..",
+    ] {
+        let err = client
+            .http(GET_FILES)
+            .subpath(escape)
+            .auth("jwt-ada")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(problem(&err), HttpProblem::Invalid { message, .. } if message.contains("could leave the prefix")),
+            "{escape}: {err}"
+        );
+        // A whole path written with the same escapes is refused too.
+        let whole = format!("/files/{escape}");
+        let err = client
+            .http_request(Method::GET, whole.as_str())
+            .auth("jwt-ada")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(problem(&err), HttpProblem::Invalid { .. }),
+            "{whole}: {err}"
+        );
+    }
+    assert!(deployment.http_requests().is_empty(), "nothing was sent");
+
+    // What is not an escape is encoded to read back as written.
+    for (text, sent) in [
+        ("50% off.pdf", "/files/50%25%20off.pdf"),
+        ("a?b#c", "/files/a%3Fb%23c"),
+        ("back\\slash", "/files/back%5Cslash"),
+        ("a..b/...", "/files/a..b/..."),
+        ("50%2", "/files/50%252"),
+    ] {
+        let seen: Value = client
+            .http(GET_FILES)
+            .subpath(text)
+            .await
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(seen["path"], sent, "{text}");
+    }
 }
 
 #[tokio::test]

@@ -241,18 +241,23 @@ async fn the_calls_token_authenticates_the_socket_and_a_refused_one_is_a_typed_e
     );
     assert_eq!(err.status_code(), convex::StatusCode::UNAUTHORIZED);
     assert!(!format!("{err:?} {err}").contains("not-a-token"));
-    let states = refused.connection_state().unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let state = states.borrow().clone();
-    assert!(
-        matches!(&state, ConnectionState::Reconnecting { reason, .. } if reason.contains("refused")),
-        "{state:?}"
-    );
+    // The connection retries at once and with a growing backoff: the refusal shows as the reason it waits,
+    // between attempts.
+    let mut states = refused.connection_state().unwrap();
+    let waited = tokio::time::timeout(
+        Duration::from_secs(10),
+        states.wait_for(|state| {
+            matches!(state, ConnectionState::Reconnecting { reason, .. } if reason.contains("refused"))
+        }),
+    )
+    .await
+    .map(|state| state.is_ok());
+    assert_eq!(waited, Ok(true), "{:?}", states.borrow().clone());
     let _ = deployment.http_requests();
 }
 
 #[tokio::test]
-async fn a_scoped_token_wins_over_the_clients_default_as_for_calls() {
+async fn a_scoped_token_never_replaces_the_clients_own_credential_as_for_calls() {
     let deployment = TestDeployment::builder()
         .query("auth:whoami", |ctx: Ctx, _: Value| async move {
             Ok(ctx.identity().map(|i| i["subject"].clone()))
@@ -261,17 +266,23 @@ async fn a_scoped_token_wins_over_the_clients_default_as_for_calls() {
         .token("jwt-of-bob", json!({ "subject": "bob" }))
         .start()
         .await;
-    let client = Client::builder(deployment.url())
+    let bob = Client::builder(deployment.url())
         .auth("jwt-of-bob")
         .build()
         .unwrap();
-    let whoami = || client.query::<_, Option<String>>("auth:whoami", json!({}));
-    let mut as_ada = convex::with_auth("jwt-of-ada", async { whoami().subscribe() }).await;
+    let whoami = |client: &Client| client.query::<_, Option<String>>("auth:whoami", json!({}));
+    let mut in_scope = bob
+        .with_auth("jwt-of-ada", async { whoami(&bob).subscribe() })
+        .await;
+    assert_eq!(next(&mut in_scope).await.unwrap().as_deref(), Some("bob"));
+    let over_http = bob.with_auth("jwt-of-ada", whoami(&bob)).await.unwrap();
+    assert_eq!(over_http.as_deref(), Some("bob"));
+    // A client without a credential of its own takes the scope's.
+    let anonymous = deployment.client();
+    let mut as_ada = anonymous
+        .with_auth("jwt-of-ada", async { whoami(&anonymous).subscribe() })
+        .await;
     assert_eq!(next(&mut as_ada).await.unwrap().as_deref(), Some("ada"));
-    let over_http = convex::with_auth("jwt-of-ada", whoami()).await.unwrap();
-    assert_eq!(over_http.as_deref(), Some("ada"));
-    let mut as_bob = whoami().subscribe();
-    assert_eq!(next(&mut as_bob).await.unwrap().as_deref(), Some("bob"));
 }
 
 #[tokio::test]
@@ -581,6 +592,36 @@ async fn a_token_source_is_refreshed_before_expiry_on_the_open_socket() {
     .await
     .expect("a reconnect with a fetched token");
     assert!(!format!("{whoami:?} {source:?}").contains(&tokens[0]));
+}
+
+/// A token whose `exp` is past what a `SystemTime` or an `Instant` holds (or at their edge) authenticates the
+/// socket: the worker neither panics reading it nor computing when to refresh it.
+#[tokio::test]
+async fn a_token_expiring_beyond_any_instant_is_used_not_a_panic() {
+    use convex::token::{LiveTokens, Token};
+    for exp in [1e19, 1e300, 9.2e18, f64::MAX] {
+        let token = jwt("ada", exp);
+        let deployment = TestDeployment::builder()
+            .query("auth:whoami", |ctx: Ctx, _: Value| async move {
+                Ok(ctx.identity().map(|i| i["subject"].clone()))
+            })
+            .token(token.clone(), json!({ "subject": "ada" }))
+            .start()
+            .await;
+        let source = LiveTokens::from_fn(move |_fresh| {
+            let token = token.clone();
+            async move { Ok(Token::new(token)) }
+        });
+        let client = deployment.client();
+        let mut whoami = client
+            .query::<_, Option<String>>("auth:whoami", json!({}))
+            .subscribe_with_tokens(&source);
+        assert_eq!(
+            next(&mut whoami).await.unwrap().as_deref(),
+            Some("ada"),
+            "exp {exp}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -962,9 +1003,10 @@ async fn the_socket_trusts_what_the_clients_calls_trust_and_refuses_a_proxy() {
         assert_eq!(after.len(), before.len() + 1, "{after:?}");
     }
 
-    // A proxy the socket cannot use is a clear error, not a connection around it.
+    // A proxy the socket cannot use is a clear error, not a connection around it (an `http://` proxy carries
+    // the socket: tests/live_proxy.rs).
     let proxied = Client::builder(deployment.url())
-        .proxy("http://127.0.0.1:9")
+        .proxy("socks5://127.0.0.1:9")
         .build()
         .unwrap();
     let err = next(&mut list(&proxied).subscribe()).await.unwrap_err();

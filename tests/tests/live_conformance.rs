@@ -78,16 +78,15 @@ fn dropper(deployment: &Arc<TestDeployment>, drop: Arc<Notify>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn official_js_client_runs_live_queries_against_the_test_deployment() {
-    convex_fetch_tests::ensure_js_client();
     let drop = Arc::new(Notify::new());
     let deployment = start(drop.clone()).await;
     dropper(&deployment, drop);
     let url = deployment.url().to_owned();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg(convex_fetch_tests::js_dir().join("live.mjs"))
+            .arg(convex_fetch_tests::js_client_dir().join("live.mjs"))
             .args([&url, TOKEN])
-            .current_dir(convex_fetch_tests::js_dir())
+            .current_dir(convex_fetch_tests::js_client_dir())
             .output()
     })
     .await

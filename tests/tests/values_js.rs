@@ -7,7 +7,8 @@
 //! `"10"`) before the others where Convex's order is by name. Both read back as the same value, whose
 //! encoding by this crate is then byte for byte ours.
 //!
-//! Needs Node.js and `npm ci --prefix tests/js`; without them it fails (it never skips).
+//! Needs Node.js with npm (the client installs itself once, see `js_client_dir`); without them it fails (it
+//! never skips).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -21,8 +22,8 @@ use proptest::test_runner::TestRunner;
 /// How many arbitrary values go through the JS client.
 const ARBITRARY: usize = 400;
 
+use convex_fetch_tests::js_client_dir;
 use convex_fetch_tests::strategies::convex_value;
-use convex_fetch_tests::{ensure_js_client, js_dir};
 
 /// What the JS client made of one input line.
 #[derive(Debug, serde::Deserialize)]
@@ -35,8 +36,7 @@ struct Answer {
 
 /// Sends one wire value a line to `node values.mjs`, returning its answer for each.
 fn through_js(lines: &[String]) -> Vec<Answer> {
-    ensure_js_client();
-    let dir = js_dir();
+    let dir = js_client_dir();
     let mut child = Command::new("node")
         .arg(dir.join("values.mjs"))
         .current_dir(&dir)
@@ -44,9 +44,7 @@ fn through_js(lines: &[String]) -> Vec<Answer> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("could not run `node` ({e}): install Node.js 18 or later, then `npm ci --prefix tests/js`")
-        });
+        .unwrap_or_else(|e| panic!("could not run `node` ({e}): install Node.js 20 or later"));
     let mut stdin = child.stdin.take().expect("stdin is piped");
     let input = lines.join("\n") + "\n";
     // Written from another thread, so that a full stdout pipe cannot stall both sides.

@@ -6,7 +6,7 @@
 //! errors at the file's literal naming the JSON path.
 
 mod names;
-mod spec;
+pub(crate) mod spec;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -374,6 +374,10 @@ fn stub(
     let base = names::type_name(&function.export);
     let output = match (returns, &function.returns) {
         (Some(ty), _) => quote!(#ty),
+        // `paginate` needs a page, so a paginated query without a returns validator gets one of values.
+        (None, None) if types::takes_pagination_options(function) => {
+            quote!(#krate::pagination::PaginationResult<#krate::value::Value>)
+        }
         (None, None) => quote!(#krate::value::Value),
         (None, Some(spec::Validator::Null)) => quote!(()),
         (None, Some(v)) => types.rust_type(v, &format!("{base}Output"), "returns", Side::Output),

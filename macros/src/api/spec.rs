@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::grammar::FunctionPath;
-use crate::stub::Kind;
+use crate::kind::Kind;
 
 pub(crate) struct Spec {
     pub(crate) functions: Vec<Function>,

@@ -616,6 +616,16 @@ fn tag_value<'a>(fields: &'a [Field], tag: &str) -> Option<&'a str> {
     })
 }
 
+/// A query whose args hold `paginationOpts: paginationOptsValidator`: what `usePaginatedQuery` and
+/// `pagination::paginate` call.
+pub(crate) fn takes_pagination_options(function: &super::spec::Function) -> bool {
+    function.kind == crate::kind::Kind::Query
+        && function.args.iter().flatten().any(|field| {
+            field.name == "paginationOpts"
+                && matches!(&field.ty, Validator::Object(fields) if is_pagination_options(fields))
+        })
+}
+
 /// `paginationOptsValidator`: `{numItems, cursor, …}` with nothing the runtime's options do not hold.
 fn is_pagination_options(fields: &[Field]) -> bool {
     let has = |name: &str| fields.iter().any(|f| f.name == name && !f.optional);

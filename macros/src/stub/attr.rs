@@ -15,13 +15,17 @@ pub(crate) struct StubAttr {
     /// `derive(…)`: traits derived on the args struct besides its own `Serialize`.
     pub(crate) derives: Vec<syn::Path>,
     pub(crate) krate: Option<syn::Path>,
+    /// `spec = "…"`: the function spec to check this stub against, instead of `CONVEX_FUNCTION_SPEC`'s.
+    pub(crate) spec: Option<LitStr>,
+    /// `unchecked`: not checked against the function spec (a function not deployed yet).
+    pub(crate) unchecked: bool,
     pub(crate) errors: Errors,
     /// Whether the whole attribute was read: if not, a missing path may be in what was not.
     pub(crate) complete: bool,
 }
 
-const OPTIONS: &str =
-    "`rename_all = \"…\"`, `name = ArgsType`, `derive(Debug, …)` or `crate = \"path\"`";
+const OPTIONS: &str = "`rename_all = \"…\"`, `name = ArgsType`, `derive(Debug, …)`, `spec = \"…\"`, \
+     `unchecked` or `crate = \"path\"`";
 
 impl Parse for StubAttr {
     /// Never fails: an error that stops the parse is recorded with the others, and the rest is skipped, so
@@ -33,6 +37,8 @@ impl Parse for StubAttr {
             name: None,
             derives: Vec::new(),
             krate: None,
+            spec: None,
+            unchecked: false,
             errors: Errors::default(),
             complete: true,
         };
@@ -74,7 +80,7 @@ fn unquoted_path(first: &Ident, input: ParseStream<'_>) -> syn::Error {
 /// A word without a value: an option missing its `= …`, or a flag this attribute does not have.
 fn bare_flag(key: &Ident) -> String {
     match key.to_string().as_str() {
-        known @ ("rename_all" | "name" | "crate") => {
+        known @ ("rename_all" | "name" | "crate" | "spec") => {
             format!("`{known}` needs a value: expected {OPTIONS}")
         }
         "internal" => {
@@ -114,6 +120,8 @@ impl StubAttr {
                 };
                 if key == "derive" {
                     attr.derive(&key, input)?;
+                } else if key == "unchecked" && (input.is_empty() || input.peek(Token![,])) {
+                    attr.unchecked = true;
                 } else if input.peek(Token![:]) || input.peek(Token![/]) {
                     return Err(unquoted_path(&key, input));
                 } else if input.peek(Token![=]) {
@@ -140,6 +148,8 @@ impl StubAttr {
             name: None,
             derives: Vec::new(),
             krate: None,
+            spec: None,
+            unchecked: false,
             errors,
             complete: false,
         }
@@ -183,6 +193,7 @@ impl StubAttr {
                 }
             }
             "name" => self.name = Some(input.parse()?),
+            "spec" => self.spec = Some(input.parse()?),
             "crate" => {
                 let lit: LitStr = input.parse()?;
                 match crate::crate_path::parse(&lit) {

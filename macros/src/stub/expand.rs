@@ -5,7 +5,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 
-use super::model::{FallbackInput, Kind, Stub};
+use super::model::{FallbackInput, Stub};
+use crate::kind::Kind;
 
 pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
     let Stub {
@@ -19,6 +20,7 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
         params,
         output,
         fallback,
+        tracking,
     } = stub;
     let private = quote!(#krate::__private);
     let word = kind.word();
@@ -140,6 +142,7 @@ pub(crate) fn expand(stub: &Stub, krate: &TokenStream) -> TokenStream {
             const KIND: #private::FunctionKind = #private::FunctionKind::#kind_variant;
             #output
             fn path(&self) -> &str {
+                #tracking
                 #path
             }
         }

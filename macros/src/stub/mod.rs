@@ -9,7 +9,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) use expand::expand;
-pub(crate) use model::{Kind, Stub};
+pub(crate) use model::Stub;
+
+use crate::kind::Kind;
 
 /// The expansion; with errors, the errors and beside them what can still be expanded (the function and its
 /// args struct), so that the stub's uses do not add errors of their own and editors keep completing it.

@@ -7,33 +7,9 @@ use syn::{Attribute, FnArg, Ident, LitStr, Pat, ReturnType, Signature, Type, Vis
 use super::attr::StubAttr;
 use crate::case::{RenameRule, type_name};
 use crate::errors::Errors;
-use crate::grammar;
-
-#[derive(Clone, Copy)]
-pub(crate) enum Kind {
-    Query,
-    Mutation,
-    Action,
-}
-
-impl Kind {
-    /// What the args struct's name ends with: `list_posts` → `ListPostsQuery`.
-    pub(crate) fn suffix(self) -> &'static str {
-        match self {
-            Kind::Query => "Query",
-            Kind::Mutation => "Mutation",
-            Kind::Action => "Action",
-        }
-    }
-
-    pub(crate) fn word(self) -> &'static str {
-        match self {
-            Kind::Query => "query",
-            Kind::Mutation => "mutation",
-            Kind::Action => "action",
-        }
-    }
-}
+use crate::grammar::{self, FunctionPath};
+use crate::kind::Kind;
+use crate::spec_check;
 
 /// A bodyless `async fn` as the user wrote it.
 pub(crate) struct StubFn {
@@ -87,6 +63,9 @@ pub(crate) struct Stub {
     pub(crate) output: Option<Type>,
     /// Set only beside errors: the function's signature as the user wrote it.
     pub(crate) fallback: Option<Fallback>,
+    /// What makes the crate recompile when the function spec it was checked against changes: items for a
+    /// function body, the one place a stub's expansion may put them wherever the stub stands.
+    pub(crate) tracking: proc_macro2::TokenStream,
 }
 
 /// What a stub with errors still expands to, beside the errors: the function with the user's parameters and
@@ -121,6 +100,8 @@ impl Stub {
             name,
             derives,
             krate,
+            spec,
+            unchecked,
             mut errors,
             complete,
         } = attr;
@@ -184,6 +165,20 @@ impl Stub {
                 LitStr::new("", Span::call_site())
             }
         };
+        let mut attrs = attrs;
+        let tracking = if unchecked || path.value().is_empty() {
+            proc_macro2::TokenStream::new()
+        } else {
+            check_against_spec(
+                kind,
+                &path,
+                spec.as_ref(),
+                sig,
+                &params,
+                &mut attrs,
+                &mut errors,
+            )
+        };
         let errors = errors.finish();
         // The kind as a suffix keeps the name off the user's own types (`fn post` beside `struct Post`).
         let args_ident = name.unwrap_or_else(|| {
@@ -228,6 +223,7 @@ impl Stub {
             params,
             output,
             fallback,
+            tracking,
         };
         Validated {
             stub: Some(stub),
@@ -235,6 +231,47 @@ impl Stub {
             errors,
         }
     }
+}
+
+/// Checks the stub against the crate's function spec, if it has one; notes in the docs that an internal
+/// function needs the admin key. Returns the spec's tracking tokens.
+fn check_against_spec(
+    kind: Kind,
+    path: &LitStr,
+    spec: Option<&LitStr>,
+    sig: &Signature,
+    params: &[Param],
+    attrs: &mut Vec<Attribute>,
+    errors: &mut Errors,
+) -> proc_macro2::TokenStream {
+    if FunctionPath::parse(&path.value()).is_err() {
+        return proc_macro2::TokenStream::new();
+    }
+    let conditional = attrs.iter().any(|a| a.path().is_ident("cfg"));
+    let loaded = match spec_check::load(spec, conditional) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            errors.push(e);
+            return proc_macro2::TokenStream::new();
+        }
+    };
+    if let Some(index) = &loaded.index {
+        let args: Vec<spec_check::Arg<'_>> = params
+            .iter()
+            .map(|p| spec_check::Arg {
+                ident: &p.ident,
+                wire: &p.wire,
+                ty: option_inner(&p.ty).unwrap_or(&p.ty),
+                optional: p.optional,
+            })
+            .collect();
+        let internal =
+            spec_check::check_stub(index, kind, path, &sig.ident, &args, &sig.output, errors);
+        if internal {
+            attrs.push(syn::parse_quote!(#[doc = "\n\nInternal in the function spec: it answers only calls made with the admin key (`.admin_key(…)`)."]));
+        }
+    }
+    loaded.tracking
 }
 
 impl Param {
@@ -432,4 +469,19 @@ fn is_option(ty: &Type) -> bool {
         && p.path.segments.last().is_some_and(|s| {
             s.ident == "Option" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
         })
+}
+
+/// `T` of an `Option<T>` as written.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    if !is_option(ty) {
+        return None;
+    }
+    let Type::Path(p) = ty else { return None };
+    match &p.path.segments.last()?.arguments {
+        syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+            syn::GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
 }

@@ -9,6 +9,7 @@
 mod protocol;
 mod query_set;
 mod random;
+mod socket;
 mod subscription;
 mod worker;
 
@@ -19,6 +20,7 @@ use crate::call::Call;
 use crate::client::Client;
 use crate::error::{Error, FunctionName};
 use crate::function::{ConvexFunction, Query};
+use crate::live_settings::SocketRoute;
 use crate::options::FetchOptions;
 use protocol::Credential;
 use std::collections::HashMap;
@@ -356,7 +358,7 @@ impl fmt::Debug for HubState {
 impl Hub {
     fn new(client: &Client) -> Arc<Hub> {
         Arc::new_cyclic(|this| Hub {
-            url: SocketUrl::of(client.url()),
+            url: SocketUrl::of(client.full_url()),
             settings: client.live_settings().clone(),
             socket_tls: client.socket_tls().clone(),
             this: this.clone(),
@@ -458,14 +460,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The client's live connection for `auth`, made on first use. A client with a proxy has none: the socket
-/// cannot go through it, and connecting around a proxy the application set could break its network policy.
+/// The client's live connection for `auth`, made on first use. A client whose calls go through a proxy the
+/// socket cannot tunnel through has none: connecting around a proxy (the builder's or the environment's)
+/// could break the application's network policy.
 fn connect(client: &Client, auth: Auth) -> Result<Arc<Connection>, Error> {
-    if client.socket_tls().proxy {
-        return Err(Error::config(
-            "live queries cannot go through the client's `proxy`: the WebSocket connects directly. Build \
-             a client without `proxy` for subscriptions and socket calls",
-        ));
+    if let SocketRoute::Unsupported { scheme } = &client.socket_tls().route {
+        return Err(Error::config(format!(
+            "live queries cannot go through the proxy the client's calls use (`{scheme}://`, from `proxy` or \
+             the environment's HTTPS_PROXY/HTTP_PROXY/ALL_PROXY): the WebSocket can only tunnel through an \
+             `http://` proxy, and never connects around one. Use an `http://` proxy, or exempt the \
+             deployment with NO_PROXY"
+        )));
     }
     Ok(hub(client).connection(auth))
 }

@@ -18,6 +18,12 @@ pub(crate) fn unit() -> f64 {
     (next() >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// A WebSocket frame's masking key: unpredictable to a proxy on the way, as RFC 6455 asks.
+pub(crate) fn mask() -> [u8; 4] {
+    let [a, b, c, d, ..] = next().to_le_bytes();
+    [a, b, c, d]
+}
+
 /// A random (version 4) UUID, hyphenated, as the protocol's `sessionId` must be.
 pub(crate) fn uuid_v4() -> String {
     let mut bytes = [0u8; 16];

@@ -11,6 +11,7 @@ use super::protocol::{
     self, Credential, Modification, QueryModification, Response, ServerMessage, StateVersion,
     Transition,
 };
+use super::socket;
 use crate::live_settings::{LiveSettings, SocketTls};
 use crate::token::{LiveTokens, TokenError};
 use futures_util::{SinkExt, StreamExt};
@@ -615,23 +616,45 @@ impl Worker {
                 tls
             }
         };
-        let connect = tokio_tungstenite::connect_async_tls_with_config(
-            request,
-            Some(config),
-            true,
-            Some(tokio_tungstenite::Connector::Rustls(tls)),
-        );
-        let socket = match tokio::time::timeout(self.settings.connect_timeout, connect).await {
+        // The TCP connection goes where the client's calls go (directly or through their proxy), then TLS and
+        // the WebSocket handshake on it.
+        let host = request
+            .uri()
+            .host()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let port = request
+            .uri()
+            .port_u16()
+            .unwrap_or(match request.uri().scheme_str() {
+                Some("wss") => 443,
+                _ => 80,
+            });
+        let route = &self.socket_tls.route;
+        let connect = async {
+            let stream = socket::open(route, &host, port)
+                .await
+                .map_err(|reason| self.lost(reason))?;
+            tokio_tungstenite::client_async_tls_with_config(
+                request,
+                stream,
+                Some(config),
+                Some(tokio_tungstenite::Connector::Rustls(tls)),
+            )
+            .await
+            .map_err(|e| self.not_opened(e))
+        };
+        let mut socket = match tokio::time::timeout(self.settings.connect_timeout, connect).await {
             Err(_) => {
                 return Err(self.lost(format!(
                     "opening the WebSocket took over {:?}",
                     self.settings.connect_timeout
                 )));
             }
-            Ok(Err(e)) => return Err(self.not_opened(e)),
+            Ok(Err(lost)) => return Err(lost),
             Ok(Ok((socket, _response))) => socket,
         };
-        let (mut sink, mut stream) = socket.split();
 
         // A new socket starts at version 0 on both sides.
         self.remote = StateVersion::default();
@@ -646,8 +669,10 @@ impl Worker {
                 .map_or(0, |d| d.as_millis() as u64),
         )];
         self.connection_count += 1;
+        // Sent past tungstenite's trace log, after `Connect`.
+        let mut secret = None;
         if let Some(credential) = &self.credential {
-            preamble.push(protocol::authenticate(0, credential));
+            secret = Some(protocol::authenticate(0, credential));
             self.identity = 1;
         }
         let adds: Vec<Modification<'_>> = self
@@ -663,8 +688,16 @@ impl Worker {
         preamble.push(protocol::modify_query_set(0, 1, &adds));
         self.query_set = 1;
         preamble.extend(self.unsent_requests());
-        for text in preamble {
-            sink.send(Message::text(text))
+        for (i, text) in preamble.into_iter().enumerate() {
+            if i == 1 {
+                if let Some(secret) = secret.take() {
+                    socket::send_secret(&mut socket, &secret)
+                        .await
+                        .map_err(client_lost)?;
+                }
+            }
+            socket
+                .send(Message::text(text))
                 .await
                 .map_err(|e| client_lost(format!("sending failed: {e}")))?;
         }
@@ -688,13 +721,13 @@ impl Worker {
                     idle_since = None;
                     match self.retire() {
                         None => {
-                            let _ = sink.close().await;
+                            let _ = socket.close(None).await;
                             return Ok(());
                         }
                         Some(command) => {
                             let out = self.apply_all(vec![command]);
                             for text in out {
-                                sink.send(Message::text(text))
+                                socket.send(Message::text(text))
                                     .await
                                     .map_err(|e| client_lost(format!("sending failed: {e}")))?;
                             }
@@ -711,7 +744,7 @@ impl Worker {
                         Err(lost) => {
                             // The socket's token is still good for a while: try again later.
                             tracing::warn!(target: "convex_fetch::live", "refreshing the token failed: {}", lost.reason);
-                            refresh = Some(tokio::time::Instant::now() + self.settings.initial_backoff.max(MIN_REFRESH_WAIT));
+                            refresh = after(self.settings.initial_backoff.max(MIN_REFRESH_WAIT));
                             continue;
                         }
                     };
@@ -719,7 +752,7 @@ impl Worker {
                     if self.credential.as_ref() == Some(&credential) {
                         // The source gave the same token: ask again later, while it is still valid.
                         refresh = token.expires_at().and_then(|at| at.duration_since(SystemTime::now()).ok())
-                            .map(|left| tokio::time::Instant::now() + (left / 2).max(MIN_REFRESH_WAIT));
+                            .and_then(|left| after((left / 2).max(MIN_REFRESH_WAIT)));
                         continue;
                     }
                     // Re-authenticates the open socket: its queries re-run under the new identity.
@@ -728,14 +761,12 @@ impl Worker {
                     self.credential = Some(credential);
                     self.expires_at = token.expires_at();
                     tracing::debug!(target: "convex_fetch::live", identity = self.identity, "re-authenticated the live connection with a fresh token");
-                    sink.send(Message::text(text))
-                        .await
-                        .map_err(|e| client_lost(format!("sending failed: {e}")))?;
+                    socket::send_secret(&mut socket, &text).await.map_err(client_lost)?;
                     refresh = self.refresh_deadline();
                 }
                 command = self.commands.recv() => {
                     let Some(command) = command else {
-                        let _ = sink.close().await;
+                        let _ = socket.close(None).await;
                         return Ok(());
                     };
                     // With those queued behind it: subscriptions opened together share a message.
@@ -748,12 +779,12 @@ impl Worker {
                     }
                     let out = self.apply_all(commands);
                     for text in out {
-                        sink.send(Message::text(text))
+                        socket.send(Message::text(text))
                             .await
                             .map_err(|e| client_lost(format!("sending failed: {e}")))?;
                     }
                 }
-                frame = stream.next() => {
+                frame = socket.next() => {
                     last_frame = Instant::now();
                     match frame {
                         None => return Err(self.lost("the server closed the connection".to_owned())),
@@ -872,7 +903,7 @@ impl Worker {
             .duration_since(SystemTime::now())
             .unwrap_or_default();
         let wait = left.saturating_sub(REFRESH_LEAD.min(left / 2));
-        Some(tokio::time::Instant::now() + wait.max(MIN_REFRESH_WAIT))
+        after(wait.max(MIN_REFRESH_WAIT))
     }
 
     /// The credential was refused: every query yields it, requests sent on this socket only fail with it,
@@ -1167,7 +1198,7 @@ fn canonical_path(path: &str) -> String {
 /// HTTP calls trust (the webpki roots unless turned off, and the certificates added to the builder).
 fn tls_config(settings: &SocketTls) -> Result<Arc<rustls::ClientConfig>, String> {
     static DEFAULT: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    if *settings == SocketTls::default() {
+    if settings.roots_pem.is_empty() && settings.built_in_roots {
         return DEFAULT.get_or_init(|| build_tls(settings)).clone();
     }
     build_tls(settings)
@@ -1194,6 +1225,12 @@ fn build_tls(settings: &SocketTls) -> Result<Arc<rustls::ClientConfig>, String> 
         .with_safe_default_protocol_versions()
         .map(|builder| Arc::new(builder.with_root_certificates(roots).with_no_client_auth()))
         .map_err(|e| format!("TLS could not be set up: {e}"))
+}
+
+/// The instant `wait` from now, or `None` (never) for a wait past any instant: a token whose `exp` is
+/// centuries away is refreshed never, not a panic.
+fn after(wait: Duration) -> Option<tokio::time::Instant> {
+    tokio::time::Instant::now().checked_add(wait)
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub(super) async fn post(
     let http = client.reqwest();
     let builder = match client.function_url(request.endpoint) {
         Some(url) => http.post(url.clone()),
-        None => http.post(format!("{}{}", client.url(), request.endpoint)),
+        None => http.post(format!("{}{}", client.full_url(), request.endpoint)),
     };
     // The body is shared, not copied, by each attempt.
     let mut builder = builder

@@ -19,7 +19,7 @@ pub(crate) async fn call<O: DeserializeOwned>(
     request: Request,
     options: FetchOptions,
 ) -> Result<O, Error> {
-    let options = options.or_scoped_auth().or(client.defaults());
+    let options = crate::caller::call_options(client, options);
     let verbose = options.is_verbose();
     if verbose {
         verbose_start(&request, options.has_auth());

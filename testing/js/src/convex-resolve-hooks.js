@@ -1,9 +1,10 @@
 // Module resolution hooks (registered with `node:module`'s `register`, once per functions folder),
 // so that Node loads a `convex/` folder the way Convex's bundler (esbuild) reads it:
 //
-// - every import of `convex` or `convex/...` resolves to this package's pinned copy, wherever the
-//   importing file lives: the folder usually has no `node_modules` of its own, and `convex-test` must
-//   run the functions against the very copy of `convex` it uses itself;
+// - every import of `convex`, `convex/...` or `convex-test` resolves to one copy, wherever the
+//   importing file lives: this package's pinned one, or the app's own when the launcher chose it (`base`).
+//   The folder usually has no `node_modules` of its own, and `convex-test` must run the functions
+//   against the very copy of `convex` it uses itself;
 // - a relative import without an extension (`./schema`) finds `schema.tsx`, `schema.ts`, `schema.jsx`,
 //   `schema.js` or a folder's `index` file, in esbuild's order;
 // - every file of the folder is an ES module, as Convex bundles it, whatever the nearest
@@ -57,7 +58,7 @@ function withExtension(specifier, parentURL) {
 }
 
 export async function resolve(specifier, context, nextResolve) {
-  if (specifier === "convex" || specifier.startsWith("convex/")) {
+  if (specifier === "convex" || specifier.startsWith("convex/") || specifier === "convex-test") {
     return nextResolve(specifier, { ...context, parentURL: base });
   }
   const resolved = await nextResolve(withExtension(specifier, context.parentURL), context);

@@ -28,8 +28,11 @@ const ENTRY_POINT_EXTENSIONS = [".js", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".
 let tsxRegistered = false;
 const foldersRegistered = new Set();
 
-/** TypeScript through tsx; the folder's files as ES modules, importing this package's `convex`. */
-function registerLoaders(dir) {
+/**
+ * TypeScript through tsx; the folder's files as ES modules, importing this package's `convex` and
+ * `convex-test`, or those of the project folder `packages` when given.
+ */
+function registerLoaders(dir, packages) {
   if (!tsxRegistered) {
     registerTsx();
     tsxRegistered = true;
@@ -38,7 +41,11 @@ function registerLoaders(dir) {
   const folder = pathToFileURL(dir).href;
   if (!foldersRegistered.has(folder)) {
     register("./convex-resolve-hooks.js", import.meta.url, {
-      data: { base: import.meta.url, folder },
+      data: {
+        // Resolving from a file of the folder finds its `node_modules`; the file need not exist.
+        base: packages === undefined ? import.meta.url : pathToFileURL(path.join(path.resolve(packages), "index.js")).href,
+        folder,
+      },
     });
     foldersRegistered.add(folder);
   }
@@ -122,7 +129,7 @@ function kindOf(value) {
  * `{ module, exportName, kind, visibility, func }`, and `router` is the default export of `http`, if any.
  * Rejects with a `LoadError` naming the file that failed.
  */
-export async function loadFunctions(dir) {
+export async function loadFunctions(dir, { packages } = {}) {
   const absolute = path.resolve(dir);
   if (!existsSync(absolute)) {
     throw new LoadError(undefined, "no such folder");
@@ -130,7 +137,7 @@ export async function loadFunctions(dir) {
   if (!statSync(absolute).isDirectory()) {
     throw new LoadError(undefined, "not a folder");
   }
-  registerLoaders(absolute);
+  registerLoaders(absolute, packages);
   let schema;
   for (const name of ["schema.ts", "schema.js"]) {
     if (existsSync(path.join(absolute, name))) {

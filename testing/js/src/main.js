@@ -14,10 +14,14 @@ of stdout is {"url":…,"siteUrl":…,"adminKey":…}; the server runs until std
   --port <n>             the API's port (default: any free port)
   --site-port <n>        the HTTP actions' port (default: any free port)
   --admin-key <key>      the admin key to accept (default: a random one, in the first line)
+  --admin-key-file <f>   read the admin key from this file instead (kept out of the process's arguments,
+                         which every local user can read)
   --identities <file>    a JSON object mapping bearer tokens to user identities
   --token <token>=<json> one more bearer token and its identity (repeatable)
   --run <function>       run this function as admin with args {} before serving (repeatable)
   --redact               answer failures as production does: no message, no stack, no log lines
+  --packages <folder>    a project folder whose node_modules holds the convex and convex-test to run the
+                         functions with (default: this server's own)
   --spec                 print the function spec (npx convex function-spec) instead of serving
   --url <url>            with --spec: the deployment URL the spec names (default http://127.0.0.1:3210)
   --out <file>           with --spec: write the spec to this file instead of stdout
@@ -47,10 +51,12 @@ function parseCommandLine(argv) {
         port: { type: "string" },
         "site-port": { type: "string" },
         "admin-key": { type: "string" },
+        "admin-key-file": { type: "string" },
         identities: { type: "string" },
         token: { type: "string", multiple: true },
         run: { type: "string", multiple: true },
         redact: { type: "boolean" },
+        packages: { type: "string" },
         spec: { type: "boolean" },
         url: { type: "string" },
         out: { type: "string" },
@@ -76,11 +82,21 @@ function parseCommandLine(argv) {
       usage(`--${name} must be a port number, not ${text}`);
     return n;
   };
+  let adminKey = values["admin-key"];
+  if (values["admin-key-file"] !== undefined) {
+    if (adminKey !== undefined) usage("give --admin-key or --admin-key-file, not both");
+    try {
+      adminKey = readFileSync(values["admin-key-file"], "utf8").replace(/\r?\n$/, "");
+    } catch (error) {
+      usage(`--admin-key-file ${values["admin-key-file"]}: ${error.message}`);
+    }
+    if (adminKey === "") usage(`--admin-key-file ${values["admin-key-file"]}: the file is empty`);
+  }
   return {
     dir: positionals[0],
     port: port("port"),
     sitePort: port("site-port"),
-    adminKey: values["admin-key"],
+    adminKey,
     identities: values.identities,
     tokens: values.token ?? [],
     run: values.run ?? [],
@@ -88,6 +104,7 @@ function parseCommandLine(argv) {
     spec: values.spec === true,
     url: values.url ?? "http://127.0.0.1:3210",
     out: values.out,
+    packages: values.packages,
   };
 }
 
@@ -135,10 +152,10 @@ function checkNode() {
   }
 }
 
-async function load(dir) {
+async function load(dir, packages) {
   const { loadFunctions } = await import("./load.js");
   try {
-    return await loadFunctions(dir);
+    return await loadFunctions(dir, { packages });
   } catch (error) {
     if (error?.name === "LoadError") {
       fail(EXIT_FAILURE, `could not load the Convex functions in ${dir}: ${error.message}`);
@@ -149,7 +166,7 @@ async function load(dir) {
 
 async function printSpec(options) {
   const { functionSpec, formatSpec } = await import("./spec.js");
-  const loaded = await load(options.dir);
+  const loaded = await load(options.dir, options.packages);
   const text = formatSpec(functionSpec(loaded, options.url));
   if (options.out === undefined) {
     process.stdout.write(text);
@@ -163,7 +180,7 @@ async function serve(options) {
   const { installConsole } = await import("./logs.js");
   // Before any module runs: whatever functions print must not reach stdout.
   installConsole();
-  const loaded = await load(options.dir);
+  const loaded = await load(options.dir, options.packages);
   const { Deployment } = await import("./deployment.js");
   const { parseFunctionPath } = await import("./paths.js");
   const { apiServer, listen, siteServer } = await import("./server.js");
@@ -193,6 +210,10 @@ async function serve(options) {
   // The parent reads this line; it keeps the pipe open for as long as it wants the server.
   process.stdout.write(`${JSON.stringify({ url, siteUrl, adminKey: serverOptions.adminKey })}\n`);
   const stop = () => process.exit(0);
+  // Stdin's end is seen only by the event loop; the watchdog's thread also sees a parent that died while a
+  // function keeps the loop busy.
+  const { dieWithParent } = await import("./watchdog.js");
+  dieWithParent();
   process.stdin.on("end", stop);
   process.stdin.on("close", stop);
   process.stdin.on("error", stop);

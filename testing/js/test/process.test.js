@@ -2,6 +2,8 @@
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { FIXTURES, run, start } from "./support.js";
@@ -17,6 +19,26 @@ test("the first stdout line holds the URLs and admin key; closing stdin stops th
   const [code] = await exit;
   assert.equal(code, 0);
   await assert.rejects(fetch(`${server.url}/api/query_ts`, { method: "POST" }));
+});
+
+test("--admin-key-file reads the key from a file, so that it is not among the arguments", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "admin-key-"));
+  const file = path.join(dir, "key");
+  writeFileSync(file, "k-from-file\n", { mode: 0o600 });
+  try {
+    const server = await start({ dir: path.join(FIXTURES, "app"), args: ["--admin-key-file", file] });
+    try {
+      assert.equal(server.adminKey, "k-from-file");
+      assert.ok(!server.child.spawnargs.join(" ").includes("k-from-file"));
+    } finally {
+      await server.stop();
+    }
+    const both = await run([path.join(FIXTURES, "app"), "--admin-key", "k", "--admin-key-file", file]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--admin-key or --admin-key-file, not both/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("without --admin-key a random key is chosen and printed", async () => {

@@ -50,15 +50,43 @@ pub enum JsError {
         /// The `main.js` looked for.
         main: PathBuf,
     },
-    /// The Node server's npm packages (`convex`, `convex-test`, …) are not installed.
+    /// The Node server's npm packages (`convex`, `convex-test`, …) are not installed, and installing them
+    /// is forbidden by [`NO_INSTALL_ENV`](super::NO_INSTALL_ENV).
     #[error(
-        "the Node server's npm packages are not installed ({missing} is missing): run `{command}`"
+        "the Node server's npm packages are not installed ({missing} is missing) and {} forbids installing \
+         them: run `{command}`",
+        super::NO_INSTALL_ENV
     )]
     PackagesMissing {
         /// The first package found missing.
         missing: String,
         /// The command that installs them: `npm ci --prefix <folder>`.
         command: String,
+    },
+    /// The npm packages could not be installed into the cache (see [`CACHE_DIR_ENV`](super::CACHE_DIR_ENV)):
+    /// npm is missing, the registry cannot be reached, or the cache cannot be written.
+    #[error(
+        "the npm packages of convex-fetch-testing's Node server could not be installed into `{}`: {message}",
+        dir.display()
+    )]
+    InstallFailed {
+        /// The folder they were to be installed into.
+        dir: PathBuf,
+        /// What went wrong, with the end of npm's output when npm ran.
+        message: String,
+    },
+    /// [`check_function_spec`](super::check_function_spec): the committed spec is missing, or is not the
+    /// spec of the functions today.
+    #[error(
+        "`{}` is not the function spec of the functions in `{}` (missing or stale): run the test again with \
+         {}=1 to write it, then review and commit it",
+        file.display(), dir.display(), super::UPDATE_SPEC_ENV
+    )]
+    StaleSpec {
+        /// The committed spec.
+        file: PathBuf,
+        /// The functions folder.
+        dir: PathBuf,
     },
     /// The `convex/` folder does not exist or is not a folder.
     #[error("the Convex functions folder `{}` does not exist or is not a folder", dir.display())]

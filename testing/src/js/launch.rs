@@ -22,11 +22,20 @@ pub(crate) struct Locations {
     pub(crate) node: PathBuf,
     /// The folder holding the Node server's `package.json`, `src/` and `node_modules/`.
     pub(crate) js_dir: PathBuf,
+    /// Where the server's packages are installed when `js_dir` lacks them (default: the user's cache).
+    pub(crate) package_cache: Option<PathBuf>,
+    /// The app's project folder whose `convex` and `convex-test` the functions run with, found by
+    /// [`check`](Self::check).
+    app_packages: Option<PathBuf>,
 }
 
 impl Locations {
     /// The configured paths, else the environment variables, else `node` and the crate's own `js/`.
-    pub(crate) fn resolve(node: Option<PathBuf>, js_dir: Option<PathBuf>) -> Locations {
+    pub(crate) fn resolve(
+        node: Option<PathBuf>,
+        js_dir: Option<PathBuf>,
+        package_cache: Option<PathBuf>,
+    ) -> Locations {
         let from_env = |name: &str| {
             std::env::var_os(name)
                 .filter(|value| !value.is_empty())
@@ -39,6 +48,8 @@ impl Locations {
             js_dir: js_dir
                 .or_else(|| from_env(super::JS_DIR_ENV))
                 .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("js")),
+            package_cache,
+            app_packages: None,
         }
     }
 
@@ -46,24 +57,37 @@ impl Locations {
         self.js_dir.join("src").join("main.js")
     }
 
-    /// Checks Node's version, the server's files and its packages, and the functions folder; returns the
-    /// folder made absolute, the form the server's messages name it in.
-    pub(crate) async fn check(&self, convex_dir: &Path) -> Result<PathBuf, JsError> {
+    /// Checks Node's version, the server's files and the functions folder, and makes the server's packages
+    /// resolvable (installing them on the first run, see [`install`](super::install)), after which
+    /// `js_dir` is the folder the server runs from; returns the functions folder made absolute, the form
+    /// the server's messages name it in.
+    pub(crate) async fn check(&mut self, convex_dir: &Path) -> Result<PathBuf, JsError> {
         self.check_node().await?;
         let main = self.main_js();
         if !main.is_file() {
             return Err(JsError::ServerMissing { main });
         }
-        self.check_packages()?;
+        let (js_dir, cache) = (self.js_dir.clone(), self.package_cache.clone());
+        let may_install = super::install::may_install();
+        self.js_dir = tokio::task::spawn_blocking(move || {
+            super::install::prepare(&js_dir, cache.as_deref(), may_install)
+        })
+        .await
+        .map_err(|err| JsError::Io {
+            context: "preparing the Node server's packages".to_owned(),
+            source: std::io::Error::other(err),
+        })??;
         if !convex_dir.is_dir() {
             return Err(JsError::MissingConvexDir {
                 dir: convex_dir.to_owned(),
             });
         }
-        std::path::absolute(convex_dir).map_err(|source| JsError::Io {
+        let convex_dir = std::path::absolute(convex_dir).map_err(|source| JsError::Io {
             context: format!("resolving `{}`", convex_dir.display()),
             source,
-        })
+        })?;
+        self.app_packages = super::app_packages::find(&convex_dir, &self.js_dir);
+        Ok(convex_dir)
     }
 
     async fn check_node(&self) -> Result<(), JsError> {
@@ -105,34 +129,6 @@ impl Locations {
         }
     }
 
-    /// Every dependency of the server's `package.json` has its folder under `node_modules/`.
-    fn check_packages(&self) -> Result<(), JsError> {
-        let manifest = self.js_dir.join("package.json");
-        let text = std::fs::read_to_string(&manifest).map_err(|source| JsError::Io {
-            context: format!("reading `{}`", manifest.display()),
-            source,
-        })?;
-        let parsed: serde_json::Value = serde_json::from_str(&text).map_err(|err| JsError::Io {
-            context: format!("reading `{}`", manifest.display()),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, err),
-        })?;
-        let dependencies = parsed["dependencies"].as_object().into_iter().flatten();
-        for (name, _) in dependencies {
-            let installed = self
-                .js_dir
-                .join("node_modules")
-                .join(name)
-                .join("package.json");
-            if !installed.is_file() {
-                return Err(JsError::PackagesMissing {
-                    missing: name.clone(),
-                    command: format!("npm ci --prefix {}", self.js_dir.display()),
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// The command running `main.js` on `convex_dir` with `args`, its stdout and stderr piped.
     pub(crate) fn command(&self, convex_dir: &Path, args: &[String]) -> Command {
         let mut command = Command::new(&self.node);
@@ -140,6 +136,11 @@ impl Locations {
             .arg(self.main_js())
             .arg(convex_dir)
             .args(args)
+            .args(
+                self.app_packages
+                    .iter()
+                    .flat_map(|dir| [Path::new("--packages"), dir]),
+            )
             .current_dir(&self.js_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,5 +1,6 @@
 //! The JS deployment against the examples' functions and the Node server's fixtures. These need Node.js
-//! and `npm ci --prefix testing/js`; without them they fail with the error that says so.
+//! with npm and the npm registry (or npm's cache) for the first install of the server's packages; without
+//! them they fail with the error that says so.
 
 use super::*;
 use crate::{Auth, Fault};
@@ -307,24 +308,33 @@ async fn an_old_node_is_named_with_its_version() {
     );
 }
 
-#[tokio::test]
-async fn missing_packages_name_the_install_command() {
-    let dir = TempDir::new("no-packages");
+/// A copy of the Node server's folder without its packages: what cargo's registry holds.
+fn server_without_packages(dir: &Path) {
     let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
-    std::fs::create_dir_all(dir.0.join("src")).unwrap();
-    std::fs::copy(js.join("package.json"), dir.0.join("package.json")).unwrap();
-    std::fs::copy(js.join("src/main.js"), dir.0.join("src/main.js")).unwrap();
-    let err = JsDeployment::builder(examples_dir())
-        .js_dir(&dir.0)
-        .start()
-        .await
-        .unwrap_err();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(js.join(file), dir.join(file)).unwrap();
+    }
+    for entry in std::fs::read_dir(js.join("src")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join("src").join(entry.file_name())).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_forbidden_install_names_the_command() {
+    let dir = TempDir::new("no-packages");
+    server_without_packages(&dir.0);
+    let cache = TempDir::new("no-packages-cache");
+    let err = install::prepare(&dir.0, Some(&cache.0), false).unwrap_err();
     assert!(matches!(err, JsError::PackagesMissing { .. }), "{err:?}");
     let message = err.to_string();
     assert!(
-        message.contains(&format!("npm ci --prefix {}", dir.0.display())),
+        message.contains(&format!("npm ci --prefix {}", dir.0.display()))
+            && message.contains(NO_INSTALL_ENV),
         "{message}"
     );
+    assert_eq!(std::fs::read_dir(&cache.0).unwrap().count(), 0);
 
     let err = JsDeployment::builder(examples_dir())
         .js_dir(dir.0.join("elsewhere"))
@@ -332,6 +342,221 @@ async fn missing_packages_name_the_install_command() {
         .await
         .unwrap_err();
     assert!(matches!(err, JsError::ServerMissing { .. }), "{err:?}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_missing_npm_says_what_to_do() {
+    let dir = TempDir::new("no-npm");
+    server_without_packages(&dir.0);
+    let err = install::npm_ci_with(&dir.0, Path::new("/nonexistent/npm")).unwrap_err();
+    assert!(
+        err.contains("npm was not found") && err.contains(JS_DIR_ENV),
+        "{err}"
+    );
+}
+
+/// Eight deployments started at once on an empty cache: one `npm ci`, and every one serves.
+#[tokio::test]
+async fn eight_deployments_on_an_empty_cache_share_one_install() {
+    let dir = TempDir::new("eight-server");
+    server_without_packages(&dir.0);
+    let cache = TempDir::new("eight-cache");
+    let starts = (0..8).map(|_| {
+        JsDeployment::builder(examples_dir())
+            .run("init")
+            .js_dir(&dir.0)
+            .package_cache(&cache.0)
+            .start()
+    });
+    let deployments = futures_util::future::join_all(starts).await;
+    for deployment in deployments {
+        let deployment = deployment.unwrap();
+        let posts: Value = deployment
+            .client()
+            .query("posts:list", json!({}))
+            .await
+            .unwrap();
+        assert!(
+            posts.as_array().is_some_and(|posts| !posts.is_empty()),
+            "{posts}"
+        );
+    }
+    let installs = crate::lock(&install::INSTALLS)
+        .iter()
+        .filter(|installed| installed.starts_with(&cache.0))
+        .count();
+    assert_eq!(installs, 1);
+    let names: Vec<String> = std::fs::read_dir(&cache.0)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|name| name.contains(".partial-")),
+        "{names:?}"
+    );
+    // The server's folder was not written to.
+    assert!(!dir.0.join("node_modules").exists());
+}
+
+/// A project with a `convex/` folder whose one query says whether the app's own `convex-test` runs it, and
+/// a `node_modules` with the real `convex` and a `convex-test` at `version` that re-exports the real one
+/// and marks itself.
+#[cfg(unix)]
+fn app_with_own_packages(root: &Path, version: &str) -> PathBuf {
+    let server = install::prepare(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("js"),
+        None,
+        true,
+    )
+    .unwrap();
+    let real = server
+        .ancestors()
+        .map(|dir| dir.join("node_modules"))
+        .find(|modules| modules.join("convex-test").is_dir())
+        .unwrap();
+    let convex = root.join("convex");
+    std::fs::create_dir_all(&convex).unwrap();
+    std::fs::write(
+        convex.join("probe.ts"),
+        "import { queryGeneric } from \"convex/server\";\n\
+         export const which = queryGeneric({ args: {}, handler: async () => \
+         (globalThis as any).__convexTestOfTheApp === true });\n",
+    )
+    .unwrap();
+    let modules = root.join("node_modules");
+    std::fs::create_dir_all(modules.join("convex-test")).unwrap();
+    std::os::unix::fs::symlink(real.join("convex"), modules.join("convex")).unwrap();
+    std::fs::write(
+        modules.join("convex-test/package.json"),
+        json!({ "name": "convex-test", "version": version, "type": "module", "exports": "./index.js" })
+            .to_string(),
+    )
+    .unwrap();
+    let entry = real.join("convex-test");
+    std::fs::write(
+        modules.join("convex-test/index.js"),
+        format!(
+            "globalThis.__convexTestOfTheApp = true;\nexport * from {:?};\n",
+            url_of_package(&entry)
+        ),
+    )
+    .unwrap();
+    convex
+}
+
+/// The file URL of a package's main module, from its `package.json`.
+#[cfg(unix)]
+fn url_of_package(dir: &Path) -> String {
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap()).unwrap();
+    let main = manifest["exports"]["."]["import"]
+        .as_str()
+        .or_else(|| manifest["exports"]["."]["default"].as_str())
+        .or_else(|| manifest["module"].as_str())
+        .or_else(|| manifest["main"].as_str())
+        .unwrap_or("index.js");
+    format!("file://{}", dir.join(main).display())
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_apps_own_convex_test_runs_the_functions_when_its_version_is_supported() {
+    for (version, used) in [("0.0.99", true), ("0.0.5", false), ("0.1.0", false)] {
+        let root = TempDir::new(&format!("own-packages-{version}"));
+        let convex = app_with_own_packages(&root.0, version);
+        let deployment = JsDeployment::builder(&convex).start().await.unwrap();
+        let which: bool = deployment
+            .client()
+            .query("probe:which", json!({}))
+            .await
+            .unwrap();
+        assert_eq!(which, used, "convex-test {version}");
+    }
+}
+
+/// The environment variable that makes [`install_in_a_child`] install (into its value, a cache folder).
+const CHILD_CACHE_ENV: &str = "CONVEX_TEST_CHILD_INSTALL_CACHE";
+
+/// Run by [`an_install_killed_halfway_is_started_anew`] in a process of its own, which it kills.
+#[test]
+#[ignore = "run as a child process by an_install_killed_halfway_is_started_anew"]
+fn install_in_a_child() {
+    let Some(cache) = std::env::var_os(CHILD_CACHE_ENV) else {
+        return;
+    };
+    let server = PathBuf::from(std::env::var_os("CONVEX_TEST_CHILD_SERVER").unwrap());
+    install::prepare(&server, Some(Path::new(&cache)), true).unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_install_killed_halfway_is_started_anew() {
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new("killed-server");
+    server_without_packages(&dir.0);
+    let cache = TempDir::new("killed-cache");
+    // In a process group of its own, so that npm dies with it as it would with a killed terminal.
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["js::tests::install_in_a_child", "--exact", "--ignored"])
+        .env(CHILD_CACHE_ENV, &cache.0)
+        .env("CONVEX_TEST_CHILD_SERVER", &dir.0)
+        .stdout(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // Halfway: npm has begun writing node_modules into the partial folder.
+    let started = Instant::now();
+    let partial_modules = || {
+        std::fs::read_dir(&cache.0).unwrap().flatten().any(|entry| {
+            entry.file_name().to_string_lossy().contains(".partial-")
+                && entry.path().join("node_modules").is_dir()
+        })
+    };
+    while !partial_modules() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the install ended before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "npm never began"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // `-s KILL -- -<group>`: procps' `kill -KILL -<group>` reads the group as a signal option.
+    let killed = std::process::Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap();
+    // Nothing looks installed, and the next start installs anew.
+    let installed: Vec<_> = std::fs::read_dir(&cache.0)
+        .unwrap()
+        .flatten()
+        .filter(|entry| entry.path().is_dir() && !entry.file_name().to_string_lossy().contains('.'))
+        .collect();
+    assert!(installed.is_empty(), "{installed:?}");
+    let deployment = JsDeployment::builder(examples_dir())
+        .js_dir(&dir.0)
+        .package_cache(&cache.0)
+        .start()
+        .await
+        .unwrap();
+    let _: Value = deployment
+        .client()
+        .query("posts:list", json!({}))
+        .await
+        .unwrap();
+    let names: Vec<String> = std::fs::read_dir(&cache.0)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|name| name.contains(".partial-")),
+        "{names:?}"
+    );
 }
 
 #[cfg(unix)]
@@ -416,4 +641,44 @@ async fn live_queries_get_the_404_of_the_missing_sync_endpoint_as_an_error_item(
         ),
         "{call:?}"
     );
+}
+
+/// The admin key reaches the server in a file only this user can read, never among its arguments (which
+/// every local user can read in `/proc/<pid>/cmdline`); so do the tokens.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_admin_key_and_tokens_are_not_on_the_command_line() {
+    let dir = TempDir::new("secret-args");
+    let out = dir.0.display().to_string();
+    let node = dir.fake_node(&format!(
+        r#"if [ "$1" = --version ]; then echo v20.6.0; exit 0; fi
+echo "$@" > {out}/args
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --admin-key-file) cat "$2" > {out}/key; stat -c %a "$2" > {out}/key-mode ;;
+    --identities) stat -c %a "$2" > {out}/identities-mode ;;
+  esac
+  shift
+done
+echo '{{"url":"http://127.0.0.1:9","siteUrl":"http://127.0.0.1:9","adminKey":"k"}}'
+exec sleep 30"#
+    ));
+    let deployment = JsDeployment::builder(examples_dir())
+        .node(&node)
+        .admin_key("secret-admin-key-123")
+        .token("secret-token-456", json!({ "subject": "u" }))
+        .start()
+        .await
+        .unwrap();
+    let read = |name: &str| std::fs::read_to_string(dir.0.join(name)).unwrap();
+    let args = read("args");
+    assert!(args.contains("--admin-key-file"), "{args}");
+    assert!(
+        !args.contains("secret-admin-key-123") && !args.contains("secret-token-456"),
+        "{args}"
+    );
+    assert_eq!(read("key"), "secret-admin-key-123");
+    assert_eq!(read("key-mode").trim(), "600");
+    assert_eq!(read("identities-mode").trim(), "600");
+    drop(deployment);
 }
