@@ -290,7 +290,9 @@ impl Error {
             Error::SnapshotExpired { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Live { problem, .. } => match problem {
                 LiveProblem::AuthRefused { .. } => StatusCode::UNAUTHORIZED,
-                LiveProblem::MayHaveRun | LiveProblem::Fatal { .. } => StatusCode::BAD_GATEWAY,
+                LiveProblem::MayHaveRun
+                | LiveProblem::Fatal { .. }
+                | LiveProblem::SocketRefused { .. } => StatusCode::BAD_GATEWAY,
                 LiveProblem::Stopped => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Error::Http { problem, .. } => match problem {
@@ -320,8 +322,12 @@ impl Error {
             Error::InvalidArgs { .. } | Error::Config { .. } => true,
             Error::Server { status, code, .. } => not_run(status.as_u16(), code),
             Error::Function { .. } | Error::Decode { .. } | Error::SnapshotExpired { .. } => false,
-            // A refused `Authenticate` comes before anything the socket runs.
-            Error::Live { problem, .. } => matches!(problem, LiveProblem::AuthRefused { .. }),
+            // A refused `Authenticate` comes before anything the socket runs; a refused upgrade opens no
+            // socket at all (a call sent on an earlier socket fails with `MayHaveRun` instead).
+            Error::Live { problem, .. } => matches!(
+                problem,
+                LiveProblem::AuthRefused { .. } | LiveProblem::SocketRefused { .. }
+            ),
             Error::Http { problem, .. } => match problem {
                 HttpProblem::Transport { sent, .. } | HttpProblem::Timeout { sent, .. } => !sent,
                 HttpProblem::ForeignOrigin { .. } | HttpProblem::Invalid { .. } => true,
@@ -350,11 +356,25 @@ pub enum LiveProblem {
     #[error("the connection was lost while the call was in flight: it may have run")]
     MayHaveRun,
     /// The deployment ended the connection with a `FatalError`, a fault of the client it does not expect to
-    /// go away by itself. The client reconnects, after its longest backoff.
+    /// go away by itself. Every stream and pending socket call of the connection gets it; the client
+    /// reconnects, its waits drawn below `max_backoff` from the start.
     #[error("the deployment closed the connection with a fatal error: {message}")]
     #[non_exhaustive]
     Fatal {
         /// The deployment's message.
+        message: String,
+    },
+    /// The deployment refused the WebSocket itself: it answered the upgrade with a client-error status, 404
+    /// when the URL serves no `/api/sync` (a wrong URL or path prefix, a server without live queries), 401
+    /// or 403 when something in front of it does not let the socket through. Retrying the same request
+    /// will not help by itself; the client still reconnects with its growing backoff, and a subscription
+    /// yields values again once a socket is accepted.
+    #[error("the deployment refused the WebSocket with HTTP {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    #[non_exhaustive]
+    SocketRefused {
+        /// The status of the upgrade's answer.
+        status: StatusCode,
+        /// The start of the answer's body, if any.
         message: String,
     },
     /// The connection's task stopped (the runtime is shutting down).

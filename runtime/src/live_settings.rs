@@ -22,6 +22,7 @@ pub struct LiveSettings {
     pub(crate) max_backoff: Duration,
     pub(crate) silence_timeout: Duration,
     pub(crate) connect_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     pub(crate) tokens: Option<LiveTokens>,
     pub(crate) max_message_bytes: usize,
 }
@@ -29,11 +30,14 @@ pub struct LiveSettings {
 impl Default for LiveSettings {
     fn default() -> Self {
         LiveSettings {
-            initial_backoff: Duration::from_secs(1),
+            // A lost healthy socket is replaced at once, as the official Rust client does; the growth and
+            // the full jitter spread a crowd of clients out if that fails (see `initial_backoff`).
+            initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(16),
             // The server pings every 5 s and sends a JSON `Ping` after 15 s of silence.
             silence_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(5),
             tokens: None,
             // tungstenite's default, as the backend's.
             max_message_bytes: 64 << 20,
@@ -42,15 +46,30 @@ impl Default for LiveSettings {
 }
 
 impl LiveSettings {
-    /// The wait before the first reconnect after a connection is lost; it doubles with each failed attempt,
-    /// up to [`max_backoff`](Self::max_backoff), and each wait is moved by up to half of itself at random so
-    /// that many clients do not reconnect at once. Default 1 s.
+    /// The longest wait before the first reconnect after a healthy socket is lost. Default 100 ms.
+    ///
+    /// The wait before the `n`th attempt in a row is drawn at random between zero and
+    /// `initial_backoff × 2ⁿ⁻¹`, capped at [`max_backoff`](Self::max_backoff) ("full jitter"). Every failed
+    /// attempt counts: a refused upgrade (a 404, a 401), a socket that did not open, and one that opened but
+    /// was lost before the deployment answered it with a Transition. The count starts over only once a
+    /// socket has been answered.
+    ///
+    /// Why this shape: a socket dropped under a healthy deployment (a deploy, a load balancer recycling
+    /// connections) comes back at once, within 100 ms by default, so subscriptions are live again without a
+    /// visible pause (the official Rust client draws its waits the same way, from 100 ms; the JavaScript
+    /// client waits 1 s ± 50 % after a close by the server). A crowd of clients dropped together spreads its
+    /// first attempts over that window rather than arriving at one instant; if the deployment is
+    /// struggling those attempts fail, each client's window doubles and the whole range below it stays in
+    /// use, so the load falls with every round instead of coming back in synchronized waves. A close with
+    /// code 1013 (the deployment says it is overloaded) starts from 3 s instead, and a `FatalError` from
+    /// `max_backoff`. A deployment that keeps refusing the socket is retried about every `max_backoff / 2`
+    /// on average.
     pub fn initial_backoff(mut self, backoff: Duration) -> Self {
         self.initial_backoff = backoff;
         self
     }
 
-    /// The longest wait between reconnects (before jitter). Default 16 s.
+    /// The longest wait between reconnects (the ceiling of the random draw). Default 16 s.
     pub fn max_backoff(mut self, backoff: Duration) -> Self {
         self.max_backoff = backoff;
         self
@@ -66,6 +85,18 @@ impl LiveSettings {
     /// How long opening the WebSocket (TCP, TLS and the upgrade) may take. Default 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a connection with no subscription and no socket call in flight stays open before it closes
+    /// its socket and ends its task. Default 5 s.
+    ///
+    /// A client keeps one connection per credential (per token source): without this, a server subscribing
+    /// on behalf of many users, each with a token of their own, would keep a socket and a task per token it
+    /// ever saw. The grace period lets a subscription dropped and opened again at once (a page re-rendered)
+    /// keep its socket. A subscription after the connection closed opens a fresh one.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 

@@ -241,13 +241,18 @@ async fn the_calls_token_authenticates_the_socket_and_a_refused_one_is_a_typed_e
     );
     assert_eq!(err.status_code(), convex::StatusCode::UNAUTHORIZED);
     assert!(!format!("{err:?} {err}").contains("not-a-token"));
-    let states = refused.connection_state().unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let state = states.borrow().clone();
-    assert!(
-        matches!(&state, ConnectionState::Reconnecting { reason, .. } if reason.contains("refused")),
-        "{state:?}"
-    );
+    // The connection retries at once and with a growing backoff: the refusal shows as the reason it waits,
+    // between attempts.
+    let mut states = refused.connection_state().unwrap();
+    let waited = tokio::time::timeout(
+        Duration::from_secs(10),
+        states.wait_for(|state| {
+            matches!(state, ConnectionState::Reconnecting { reason, .. } if reason.contains("refused"))
+        }),
+    )
+    .await
+    .map(|state| state.is_ok());
+    assert_eq!(waited, Ok(true), "{:?}", states.borrow().clone());
     let _ = deployment.http_requests();
 }
 

@@ -25,7 +25,8 @@ use crate::options::FetchOptions;
 use protocol::Credential;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use worker::{Auth, Command, SocketUrl, TokensKey, Worker};
@@ -36,7 +37,8 @@ use worker::{Auth, Command, SocketUrl, TokensKey, Worker};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectionState {
-    /// Nothing has been subscribed yet: no socket is open.
+    /// No socket is open: nothing has been subscribed yet, or the connection closed after
+    /// [`LiveSettings::idle_timeout`](crate::LiveSettings::idle_timeout) with nothing live.
     Idle,
     /// The first socket is being opened.
     Connecting,
@@ -47,9 +49,12 @@ pub enum ConnectionState {
     Reconnecting {
         /// Why the last socket ended (a close code, a silence, a refused credential…), without credentials.
         reason: String,
-        /// How many attempts have failed in a row.
+        /// How many attempts have failed in a row, counting from the loss of the last socket the deployment
+        /// answered: a refused upgrade, a socket that did not open and one lost before its first answer
+        /// all count.
         attempt: u32,
-        /// The wait before the next attempt, jitter included.
+        /// The wait before the next attempt, drawn at random below a ceiling that doubles with each failed
+        /// attempt (see [`LiveSettings::initial_backoff`](crate::LiveSettings::initial_backoff)).
         retry_in: Duration,
     },
 }
@@ -70,8 +75,11 @@ impl<F: ConvexFunction> Call<F> {
     ///
     /// The call's client (`.on`, `.url` or the default) opens its WebSocket on the first poll, and the call's
     /// credential (`.auth`, `.admin_key`, the client's, or [`with_auth`](crate::with_auth)'s) authenticates
-    /// it. The stream yields `Err` for a failure of the query (a `ConvexError` keeps its data) or a refused
-    /// credential, and goes on: a later change yields values again. Across a lost connection it keeps its
+    /// it. The stream yields `Err` for a failure of the query (a `ConvexError` keeps its data), a refused
+    /// credential, or a deployment that refuses the socket for good (a 404, 401 or 403 on the upgrade, a
+    /// `FatalError`: [`Error::Live`]), and goes on: the client keeps reconnecting with a growing backoff, and
+    /// a later change yields values again. The socket closes
+    /// [`idle_timeout`](crate::LiveSettings::idle_timeout) after its last subscription is dropped. Across a lost connection it keeps its
     /// last value and resumes after reconnecting, without repeating an unchanged value.
     ///
     /// ```no_run
@@ -185,14 +193,17 @@ impl<F: ConvexFunction> Call<F> {
             };
             let (reply, outcome) = tokio::sync::oneshot::channel();
             let path = name.path.clone();
-            if connection
-                .send(Command::Request {
+            let mut connection = connection;
+            if Connection::send(
+                &mut connection,
+                Command::Request {
                     kind,
                     path,
                     args,
                     reply,
-                })
-                .is_err()
+                },
+            )
+            .is_err()
             {
                 return Err(stopped(&name));
             }
@@ -279,60 +290,166 @@ fn credential(options: &FetchOptions) -> Result<Option<Credential>, Error> {
 
 /// One live connection's handle: where commands go, its state, and the worker until it is spawned.
 pub(crate) struct Connection {
+    /// Its number in the hub, so that a closing worker removes itself and not a successor.
+    id: u64,
+    auth: Auth,
+    hub: Weak<Hub>,
     views: Arc<worker::Views>,
     commands: mpsc::UnboundedSender<Command>,
-    state: watch::Receiver<ConnectionState>,
+    state: watch::Sender<ConnectionState>,
     worker: Mutex<Option<Worker>>,
 }
 
 impl Connection {
-    /// Sends a command, spawning the worker on first use (on the current Tokio runtime).
-    fn send(&self, command: Command) -> Result<(), ()> {
+    /// Sends a `Subscribe` or `Request` on the client's live connection of `held`'s credential: `held`
+    /// itself, unless it has closed for being idle or another is already the hub's (then `held` becomes
+    /// that one). Spawns the worker on first use (on the current Tokio runtime).
+    fn send(held: &mut Arc<Connection>, command: Command) -> Result<(), ()> {
+        match held.hub.upgrade() {
+            Some(hub) => hub.send(held, command),
+            // The client is gone: the connection serves what it was given, then ends.
+            None => held.start_and_send(command),
+        }
+    }
+
+    fn start_and_send(&self, command: Command) -> Result<(), ()> {
         if let Some(worker) = lock(&self.worker).take() {
             tokio::spawn(worker.run());
         }
         self.commands.send(command).map_err(|_| ())
     }
+
+    /// Whether its worker has closed it (for being idle) or ended.
+    fn closed(&self) -> bool {
+        self.commands.is_closed()
+    }
 }
 
-/// A client's live connections, one per credential or token source.
-#[derive(Default)]
+/// A client's live connections, one per credential or token source while it has something live (and for
+/// `LiveSettings::idle_timeout` after).
+#[derive(Debug)]
 struct Hub {
-    connections: Mutex<HashMap<Auth, Arc<Connection>>>,
+    url: String,
+    settings: crate::live_settings::LiveSettings,
+    socket_tls: crate::live_settings::SocketTls,
+    this: Weak<Hub>,
+    next_id: AtomicU64,
+    state: Mutex<HubState>,
 }
 
-impl fmt::Debug for Hub {
+/// What the hub's lock guards: every `Subscribe` and `Request` is sent under it, and a worker leaves the
+/// hub under it, so that no command goes to a connection that is closing.
+#[derive(Default)]
+pub(crate) struct HubState {
+    /// The connections whose worker runs; each is removed by its worker when it closes.
+    pub(crate) connections: HashMap<Auth, Arc<Connection>>,
+    /// The state channels [`Client::connection_state`] handed out, kept across connections.
+    watched: HashMap<Auth, watch::Sender<ConnectionState>>,
+}
+
+impl fmt::Debug for HubState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hub").finish_non_exhaustive()
+        f.debug_struct("HubState")
+            .field("connections", &self.connections.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl Hub {
-    fn connection(&self, client: &Client, auth: Auth) -> Arc<Connection> {
-        let mut connections = lock(&self.connections);
-        connections
-            .entry(auth.clone())
-            .or_insert_with(|| {
-                let (commands, receiver) = mpsc::unbounded_channel();
-                let (state, state_rx) = watch::channel(ConnectionState::Idle);
-                let views = Arc::new(worker::Views::default());
-                let worker = Worker::new(
-                    SocketUrl::of(client.full_url()),
-                    auth,
-                    client.live_settings().clone(),
-                    receiver,
-                    state,
-                    views.clone(),
-                    client.socket_tls().clone(),
-                );
-                Arc::new(Connection {
-                    views,
-                    commands,
-                    state: state_rx,
-                    worker: Mutex::new(Some(worker)),
-                })
-            })
-            .clone()
+    fn new(client: &Client) -> Arc<Hub> {
+        Arc::new_cyclic(|this| Hub {
+            url: SocketUrl::of(client.full_url()),
+            settings: client.live_settings().clone(),
+            socket_tls: client.socket_tls().clone(),
+            this: this.clone(),
+            next_id: AtomicU64::new(0),
+            state: Mutex::new(HubState::default()),
+        })
+    }
+
+    /// The running connection of `auth`, else a new one, registered when its first command is sent.
+    fn connection(&self, auth: Auth) -> Arc<Connection> {
+        let state = lock(&self.state);
+        match state.connections.get(&auth) {
+            Some(connection) if !connection.closed() => connection.clone(),
+            _ => self.make(&state, auth),
+        }
+    }
+
+    fn make(&self, state: &HubState, auth: Auth) -> Arc<Connection> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let state = match state.watched.get(&auth) {
+            Some(watched) => watched.clone(),
+            None => watch::channel(ConnectionState::Idle).0,
+        };
+        let views = Arc::new(worker::Views::default());
+        let worker = Worker::new(
+            self.url.clone(),
+            auth.clone(),
+            self.settings.clone(),
+            receiver,
+            state.clone(),
+            views.clone(),
+            self.socket_tls.clone(),
+            self.this.clone(),
+            id,
+        );
+        Arc::new(Connection {
+            id,
+            auth,
+            hub: self.this.clone(),
+            views,
+            commands,
+            state,
+            worker: Mutex::new(Some(worker)),
+        })
+    }
+
+    /// See [`Connection::send`].
+    fn send(&self, held: &mut Arc<Connection>, command: Command) -> Result<(), ()> {
+        let mut state = lock(&self.state);
+        match state.connections.get(&held.auth) {
+            Some(running) if !running.closed() => {
+                if !Arc::ptr_eq(running, held) {
+                    *held = running.clone();
+                }
+            }
+            _ => {
+                // A closed one is replaced; so is one made before its state was watched (it has not
+                // started, so nothing is lost), so that the watched state follows it.
+                let unwatched = state
+                    .watched
+                    .get(&held.auth)
+                    .is_some_and(|watched| !watched.same_channel(&held.state));
+                if held.closed() || unwatched {
+                    *held = self.make(&state, held.auth.clone());
+                }
+                state.connections.insert(held.auth.clone(), held.clone());
+            }
+        }
+        held.start_and_send(command)
+    }
+
+    /// The state of the connection of `auth`, on a channel that outlives it: the connections made for
+    /// `auth` afterwards report on it too.
+    fn watch(&self, auth: Auth) -> watch::Receiver<ConnectionState> {
+        let mut state = lock(&self.state);
+        let running = state
+            .connections
+            .get(&auth)
+            .filter(|connection| !connection.closed())
+            .map(|connection| connection.state.clone());
+        state
+            .watched
+            .entry(auth)
+            .or_insert_with(|| running.unwrap_or_else(|| watch::channel(ConnectionState::Idle).0))
+            .subscribe()
+    }
+
+    /// How many connections are running.
+    fn len(&self) -> usize {
+        lock(&self.state).connections.len()
     }
 }
 
@@ -355,16 +472,16 @@ fn connect(client: &Client, auth: Auth) -> Result<Arc<Connection>, Error> {
              deployment with NO_PROXY"
         )));
     }
-    Ok(hub(client).connection(client, auth))
+    Ok(hub(client).connection(auth))
 }
 
 fn hub(client: &Client) -> Arc<Hub> {
     let slot = client
         .sync_slot()
-        .get_or_init(|| Arc::new(Hub::default()) as Arc<dyn std::any::Any + Send + Sync>)
+        .get_or_init(|| Hub::new(client) as Arc<dyn std::any::Any + Send + Sync>)
         .clone();
     // The slot only ever holds a hub.
-    slot.downcast::<Hub>().unwrap_or_default()
+    slot.downcast::<Hub>().unwrap_or_else(|_| Hub::new(client))
 }
 
 impl Client {
@@ -388,7 +505,17 @@ impl Client {
     /// ```
     pub fn connection_state(&self) -> watch::Receiver<ConnectionState> {
         let auth = auth_of(self, self.defaults()).unwrap_or(Auth::Static(None));
-        hub(self).connection(self, auth).state.clone()
+        hub(self).watch(auth)
+    }
+
+    /// How many live connections (sockets with their tasks, one per credential) this client runs now,
+    /// closed idle ones excluded. For tests and diagnostics.
+    #[doc(hidden)]
+    pub fn live_connection_count(&self) -> usize {
+        self.sync_slot()
+            .get()
+            .and_then(|slot| slot.clone().downcast::<Hub>().ok())
+            .map_or(0, |hub| hub.len())
     }
 }
 
@@ -429,6 +556,13 @@ fn decode<T: serde::de::DeserializeOwned>(
             function: function.clone(),
             problem: LiveProblem::Fatal {
                 message: message.to_string(),
+            },
+        }),
+        Outcome::SocketRefused(refused) => Err(Error::Live {
+            function: function.clone(),
+            problem: LiveProblem::SocketRefused {
+                status: refused.0,
+                message: refused.1.clone(),
             },
         }),
         Outcome::MayHaveRun => Err(Error::Live {

@@ -155,28 +155,25 @@ impl QuerySet {
         };
         let args = encode_args(&name, &function)?;
         let client = client.unwrap_or_else(|_| self.client.clone());
-        let connection = connect(&client, auth_of(&client, &options)?)?;
-        match &self.connection {
-            Some(set) if !Arc::ptr_eq(set, &connection) => {
+        let mut connection = connect(&client, auth_of(&client, &options)?)?;
+        if let Some(set) = &self.connection {
+            // The set's connection stays the hub's while the set holds a query on it.
+            if !Arc::ptr_eq(set, &connection) {
                 return Err(Error::config(format!(
                     "`{}` needs another live connection than the set's: the queries of a QuerySet must share \
                      one client and one credential, the only way their results are read at one moment",
                     name.path
                 )));
             }
-            Some(_) => {}
-            None => {
-                self.applied = Some(connection.views.applied.subscribe());
-                self.connection = Some(connection.clone());
-            }
         }
         let (reply, subscribed) = oneshot::channel();
         let path = name.path.clone();
-        if connection
-            .send(Command::Subscribe { path, args, reply })
-            .is_err()
-        {
+        if Connection::send(&mut connection, Command::Subscribe { path, args, reply }).is_err() {
             return Err(stopped(&name));
+        }
+        if self.connection.is_none() {
+            self.applied = Some(connection.views.applied.subscribe());
+            self.connection = Some(connection);
         }
         self.entries.push(Entry::Starting {
             function: name,

@@ -7,7 +7,7 @@ use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::sync::{oneshot, watch};
 
@@ -16,18 +16,23 @@ use tokio::sync::{oneshot, watch};
 ///
 /// A consumer slower than the changes sees the latest value, not every intermediate one. An item is
 /// `Err` when the query failed (a thrown `ConvexError` keeps its data: [`Error::data`]), when its result
-/// does not decode as `T`, or when the deployment refused the credential ([`Error::Live`]); the stream goes
-/// on after it.
+/// does not decode as `T`, or when the deployment refused the credential or the socket itself
+/// ([`Error::Live`]); the stream goes on after it.
 pub struct Subscription<T> {
     function: FunctionName,
-    connection: Option<Arc<Connection>>,
+    /// The connection it is (or will be) served by, shared with the stream, which may move it to another
+    /// connection of the same credential when it starts.
+    connection: Option<Shared>,
     inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
 }
+
+/// A subscription's connection, as the stream and the handle both see it.
+type Shared = Arc<Mutex<Arc<Connection>>>;
 
 /// Where a subscription's stream stands.
 enum Step {
     Start {
-        connection: Arc<Connection>,
+        connection: Shared,
         path: String,
         args: serde_json::Value,
     },
@@ -57,14 +62,17 @@ impl Drop for Unsubscribe {
 impl<T: DeserializeOwned + Send + 'static> Subscription<T> {
     pub(crate) fn new(function: FunctionName, start: super::Opened) -> Subscription<T> {
         let (connection, step) = match start {
-            Ok((connection, args)) => (
-                Some(connection.clone()),
-                Step::Start {
-                    connection,
-                    path: function.path.clone(),
-                    args,
-                },
-            ),
+            Ok((connection, args)) => {
+                let connection = Arc::new(Mutex::new(connection));
+                (
+                    Some(connection.clone()),
+                    Step::Start {
+                        connection,
+                        path: function.path.clone(),
+                        args,
+                    },
+                )
+            }
             Err(error) => (None, Step::Failed(error)),
         };
         let name = function.clone();
@@ -89,7 +97,9 @@ impl<T> Subscription<T> {
     /// The state of the connection this subscription is served by; `None` when it could not start (its
     /// first item is then the reason).
     pub fn connection_state(&self) -> Option<watch::Receiver<ConnectionState>> {
-        self.connection.as_ref().map(|c| c.state.clone())
+        self.connection
+            .as_ref()
+            .map(|c| super::lock(c).state.subscribe())
     }
 }
 
@@ -107,7 +117,10 @@ async fn next<T: DeserializeOwned>(
                 args,
             } => {
                 let (reply, subscribed) = oneshot::channel();
-                let sent = connection.send(Command::Subscribe { path, args, reply });
+                let mut current = super::lock(&connection).clone();
+                let sent = Connection::send(&mut current, Command::Subscribe { path, args, reply });
+                *super::lock(&connection) = current.clone();
+                let connection = current;
                 let subscribed = match (sent, subscribed.await) {
                     (Ok(()), Ok(subscribed)) => subscribed,
                     _ => return Some((Err(stopped(function)), Step::Done)),
@@ -164,7 +177,10 @@ impl<T> fmt::Debug for Subscription<T> {
             .field("function", &self.function)
             .field(
                 "connection",
-                &self.connection.as_ref().map(|c| c.state.borrow().clone()),
+                &self
+                    .connection
+                    .as_ref()
+                    .map(|c| super::lock(c).state.borrow().clone()),
             )
             .finish_non_exhaustive()
     }

@@ -17,7 +17,7 @@ use crate::token::{LiveTokens, TokenError};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
@@ -26,6 +26,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// The `Convex-Client` header of the socket, as the HTTP calls send it.
 const CONVEX_CLIENT: &str = concat!("rust-convex-fetch-", env!("CARGO_PKG_VERSION"));
+/// How much of a refused upgrade's body an error quotes.
+const MAX_REFUSAL_CHARS: usize = 200;
 /// How many commands queued together are recorded before the socket is written: a bound on one message.
 const MAX_BATCH: usize = 1024;
 
@@ -49,6 +51,8 @@ pub(crate) enum Outcome {
     Refused(Arc<str>),
     /// A `FatalError`.
     Fatal(Arc<str>),
+    /// The deployment refused the socket's upgrade with this status and the start of its body.
+    SocketRefused(Arc<(http::StatusCode, String)>),
     /// Lost with the connection; may have run.
     MayHaveRun,
 }
@@ -64,6 +68,7 @@ impl Outcome {
             (Outcome::Refused(a), Outcome::Refused(b)) | (Outcome::Fatal(a), Outcome::Fatal(b)) => {
                 a == b
             }
+            (Outcome::SocketRefused(a), Outcome::SocketRefused(b)) => a == b,
             _ => false,
         }
     }
@@ -195,13 +200,31 @@ const REFRESH_LEAD: Duration = Duration::from_secs(10);
 /// The shortest wait between two refresh attempts.
 const MIN_REFRESH_WAIT: Duration = Duration::from_millis(200);
 
+/// The first backoff ceiling after a close with code 1013 (Try Again Later: the deployment is overloaded),
+/// as the official JavaScript client waits for its overload reasons.
+const OVERLOADED_BACKOFF: Duration = Duration::from_secs(3);
+
 /// Why a socket ended, and how long to wait before the next.
 struct Lost {
     reason: String,
-    /// The initial backoff for this cause, before doubling.
+    /// The first backoff ceiling for this cause, before doubling.
     initial: Duration,
     /// The token source refused the session (the streams have been told).
     refused: bool,
+    /// A refusal for good (a refused upgrade, a `FatalError`): every stream and pending request is told.
+    fail: Option<Outcome>,
+}
+
+/// The wait before reconnect attempt `attempt` (1 for the first in a row): `unit` (drawn in [0, 1)) of
+/// `initial × 2^(attempt − 1)`, capped at `max` ("full jitter", see `LiveSettings::initial_backoff`).
+pub(crate) fn backoff(initial: Duration, max: Duration, attempt: u32, unit: f64) -> Duration {
+    ceiling(initial, max, attempt).mul_f64(unit.clamp(0.0, 1.0))
+}
+
+/// The longest wait before attempt `attempt`.
+pub(crate) fn ceiling(initial: Duration, max: Duration, attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(1).min(31);
+    initial.saturating_mul(1u32 << doublings).min(max)
 }
 
 pub(crate) struct Worker {
@@ -233,9 +256,15 @@ pub(crate) struct Worker {
     max_observed: Option<u64>,
     connection_count: u32,
     last_close_reason: String,
+    /// How many attempts in a row have failed.
     attempt: u32,
-    /// Whether everything re-sent after the last reconnect has been answered (the backoff resets then).
-    synced: bool,
+    /// Whether the current socket has been answered with a Transition: only its loss starts the backoff
+    /// over.
+    healthy: bool,
+    /// The client's connections, which this one leaves when it closes for being idle.
+    hub: Weak<super::Hub>,
+    /// This connection's number in the hub.
+    id: u64,
 }
 
 pub(crate) enum SocketUrl {}
@@ -255,6 +284,7 @@ impl SocketUrl {
 }
 
 impl Worker {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         url: String,
         auth: Auth,
@@ -263,6 +293,8 @@ impl Worker {
         state: watch::Sender<ConnectionState>,
         views: Arc<Views>,
         socket_tls: SocketTls,
+        hub: Weak<super::Hub>,
+        id: u64,
     ) -> Worker {
         let credential = match &auth {
             Auth::Static(credential) => credential.clone(),
@@ -293,31 +325,50 @@ impl Worker {
             connection_count: 0,
             last_close_reason: "InitialConnect".to_owned(),
             attempt: 0,
-            synced: true,
+            healthy: false,
+            hub,
+            id,
         }
     }
 
-    /// Serves until every handle (the client's hub, each subscription) is gone.
+    /// Serves until every handle (the client's hub, each subscription) is gone, or until it has been idle
+    /// for the grace period and has left the hub.
     pub(crate) async fn run(mut self) {
         loop {
-            if self.queries.is_empty() && self.requests.is_empty() {
-                // Opened on first use; an idle connection with nothing live is closed.
-                match self.commands.recv().await {
+            if self.idle() {
+                // No socket: nothing to send yet.
+                match self.wait_idle().await {
                     Some(command) => {
-                        // No socket: nothing to send yet.
                         let _ = self.apply(command);
+                        // With those queued behind it, so that the first socket carries them all.
+                        while let Ok(command) = self.commands.try_recv() {
+                            let _ = self.apply(command);
+                        }
+                        continue;
                     }
                     None => return,
                 }
-                continue;
             }
             let lost = match self.serve().await {
                 Ok(()) => return,
                 Err(lost) => lost,
             };
             self.socket_lost(&lost.reason);
-            let delay = self.backoff(lost.initial);
-            self.attempt += 1;
+            if let Some(outcome) = lost.fail {
+                self.fail_all(outcome);
+            }
+            // Only a socket the deployment answered starts the count over: a refused upgrade, a failed
+            // handshake and a socket lost before its first Transition all make the next wait longer.
+            if std::mem::take(&mut self.healthy) {
+                self.attempt = 0;
+            }
+            self.attempt = self.attempt.saturating_add(1);
+            let delay = backoff(
+                lost.initial,
+                self.settings.max_backoff,
+                self.attempt,
+                super::random::unit(),
+            );
             tracing::warn!(
                 target: "convex_fetch::live",
                 reason = %lost.reason,
@@ -333,7 +384,8 @@ impl Worker {
             self.last_close_reason = lost.reason;
             let sleep = tokio::time::sleep(delay);
             tokio::pin!(sleep);
-            loop {
+            // Until the wait is over, or everything was dropped meanwhile (then the idle grace starts).
+            while !self.idle() {
                 tokio::select! {
                     () = &mut sleep => break,
                     command = self.commands.recv() => match command {
@@ -347,15 +399,45 @@ impl Worker {
         }
     }
 
-    /// The wait before the next attempt: the cause's initial backoff doubled per failed attempt, capped,
-    /// then moved by up to ±50 % at random.
-    fn backoff(&mut self, initial: Duration) -> Duration {
-        if self.synced {
-            self.attempt = 0;
+    /// Whether nothing is live: no query and no request.
+    fn idle(&self) -> bool {
+        self.queries.is_empty() && self.requests.is_empty()
+    }
+
+    /// With nothing live and no socket: the next command within the idle grace, else `None` once the
+    /// connection has left the hub (or every handle is gone).
+    async fn wait_idle(&mut self) -> Option<Command> {
+        let grace = tokio::time::sleep(self.settings.idle_timeout);
+        tokio::select! {
+            command = self.commands.recv() => command,
+            () = grace => self.retire(),
         }
-        let doubled = initial.saturating_mul(1u32 << self.attempt.min(16));
-        let capped = doubled.min(self.settings.max_backoff);
-        capped.mul_f64(0.5 + super::random::unit())
+    }
+
+    /// Leaves the hub, unless a command is already queued (returned, to be handled): under the hub's lock,
+    /// which every `Subscribe` and `Request` is sent under, so a command either is queued here now or goes
+    /// to a fresh connection; none is sent to this one after it closes.
+    fn retire(&mut self) -> Option<Command> {
+        let hub = self.hub.upgrade();
+        let mut hub_state = hub.as_ref().map(|hub| super::lock(&hub.state));
+        if let Ok(command) = self.commands.try_recv() {
+            return Some(command);
+        }
+        if let Some(hub_state) = hub_state.as_mut() {
+            if hub_state
+                .connections
+                .get(&self.auth)
+                .is_some_and(|connection| connection.id == self.id)
+            {
+                hub_state.connections.remove(&self.auth);
+            }
+        }
+        self.commands.close();
+        // Before a fresh connection of the same credential (which may share this state) can say more.
+        self.state.send_replace(ConnectionState::Idle);
+        drop(hub_state);
+        tracing::debug!(target: "convex_fetch::live", "closed an idle live connection");
+        None
     }
 
     /// Records a subscriber of (path, args); the query's id when it is new to the connection, to be added.
@@ -415,6 +497,8 @@ impl Worker {
             }
         }
         out.extend(self.add_message(&adds));
+        // Requests made by these commands (and any not yet sent on this socket).
+        out.extend(self.unsent_requests());
         out
     }
 
@@ -503,6 +587,7 @@ impl Worker {
             reason,
             initial: quick,
             refused: false,
+            fail: None,
         };
         if let Auth::Tokens(TokensKey(tokens)) = &self.auth {
             let tokens = tokens.clone();
@@ -548,7 +633,9 @@ impl Worker {
             });
         let route = &self.socket_tls.route;
         let connect = async {
-            let stream = socket::open(route, &host, port).await?;
+            let stream = socket::open(route, &host, port)
+                .await
+                .map_err(|reason| self.lost(reason))?;
             tokio_tungstenite::client_async_tls_with_config(
                 request,
                 stream,
@@ -556,7 +643,7 @@ impl Worker {
                 Some(tokio_tungstenite::Connector::Rustls(tls)),
             )
             .await
-            .map_err(|e| format!("the WebSocket did not open: {e}"))
+            .map_err(|e| self.not_opened(e))
         };
         let mut socket = match tokio::time::timeout(self.settings.connect_timeout, connect).await {
             Err(_) => {
@@ -565,7 +652,7 @@ impl Worker {
                     self.settings.connect_timeout
                 )));
             }
-            Ok(Err(reason)) => return Err(self.lost(reason)),
+            Ok(Err(lost)) => return Err(lost),
             Ok(Ok((socket, _response))) => socket,
         };
 
@@ -600,8 +687,6 @@ impl Worker {
             .collect();
         preamble.push(protocol::modify_query_set(0, 1, &adds));
         self.query_set = 1;
-        // Synced again once a Transition has answered the query set (and any re-sent mutation).
-        self.synced = false;
         preamble.extend(self.unsent_requests());
         for (i, text) in preamble.into_iter().enumerate() {
             if i == 1 {
@@ -623,8 +708,32 @@ impl Worker {
         let mut last_frame = Instant::now();
         let mut tick = tokio::time::interval((silence / 4).max(Duration::from_millis(10)));
         let mut refresh = self.refresh_deadline();
+        // When a connection with nothing live closes.
+        let mut idle_since: Option<tokio::time::Instant> = None;
         loop {
+            if !self.idle() {
+                idle_since = None;
+            } else if idle_since.is_none() {
+                idle_since = Some(tokio::time::Instant::now() + self.settings.idle_timeout);
+            }
             tokio::select! {
+                () = until(idle_since) => {
+                    idle_since = None;
+                    match self.retire() {
+                        None => {
+                            let _ = socket.close(None).await;
+                            return Ok(());
+                        }
+                        Some(command) => {
+                            let out = self.apply_all(vec![command]);
+                            for text in out {
+                                socket.send(Message::text(text))
+                                    .await
+                                    .map_err(|e| client_lost(format!("sending failed: {e}")))?;
+                            }
+                        }
+                    }
+                }
                 () = until(refresh) => {
                     refresh = None;
                     let Auth::Tokens(TokensKey(tokens)) = &self.auth else { continue };
@@ -668,8 +777,7 @@ impl Worker {
                             Err(_) => break,
                         }
                     }
-                    let mut out = self.apply_all(commands);
-                    out.extend(self.unsent_requests());
+                    let out = self.apply_all(commands);
                     for text in out {
                         socket.send(Message::text(text))
                             .await
@@ -683,14 +791,19 @@ impl Worker {
                         Some(Err(e)) => return Err(self.lost(format!("the connection failed: {e}"))),
                         Some(Ok(Message::Text(text))) => self.receive(text.as_str())?,
                         Some(Ok(Message::Close(frame))) => {
+                            let code = frame.as_ref().map_or(1005, |frame| u16::from(frame.code));
                             let reason = match frame {
                                 Some(frame) if !frame.reason.is_empty() => {
-                                    format!("closed with code {}: {}", u16::from(frame.code), frame.reason)
+                                    format!("closed with code {code}: {}", frame.reason)
                                 }
-                                Some(frame) => format!("closed with code {}", u16::from(frame.code)),
-                                None => "closed with code 1005".to_owned(),
+                                _ => format!("closed with code {code}"),
                             };
-                            return Err(self.lost(reason));
+                            let mut lost = self.lost(reason);
+                            if code == 1013 {
+                                // Try Again Later: the deployment is overloaded; start the waits longer.
+                                lost.initial = lost.initial.max(OVERLOADED_BACKOFF).min(self.settings.max_backoff);
+                            }
+                            return Err(lost);
                         }
                         Some(Ok(Message::Binary(_))) => {
                             return Err(self.lost("the server sent a binary frame".to_owned()));
@@ -713,6 +826,45 @@ impl Worker {
             reason,
             initial: self.settings.initial_backoff,
             refused: false,
+            fail: None,
+        }
+    }
+
+    /// Why the WebSocket did not open. A client-error answer to the upgrade (404: no sync endpoint at this
+    /// URL; 401, 403: not let through) will not change by retrying the same request: every stream and
+    /// pending request is told, and the reconnects go on with a growing backoff. 408 and 429 are waits.
+    fn not_opened(&self, error: tokio_tungstenite::tungstenite::Error) -> Lost {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        let WsError::Http(response) = &error else {
+            return self.lost(format!("the WebSocket did not open: {error}"));
+        };
+        let status = response.status();
+        let message = response
+            .body()
+            .as_deref()
+            .map(|body| {
+                let text = String::from_utf8_lossy(body);
+                let text = text.trim();
+                match text.char_indices().nth(MAX_REFUSAL_CHARS) {
+                    Some((end, _)) => format!("{}…", &text[..end]),
+                    None => text.to_owned(),
+                }
+            })
+            .unwrap_or_default();
+        let lost = self.lost(format!(
+            "the deployment refused the WebSocket with HTTP {status}"
+        ));
+        let permanent = status.is_client_error()
+            && status != http::StatusCode::REQUEST_TIMEOUT
+            && status != http::StatusCode::TOO_MANY_REQUESTS;
+        if !permanent {
+            return lost;
+        }
+        // The loss itself is a warning with the status; the body is detail.
+        tracing::debug!(target: "convex_fetch::live", status = status.as_u16(), "the deployment refused the WebSocket: {message}");
+        Lost {
+            fail: Some(Outcome::SocketRefused(Arc::new((status, message)))),
+            ..lost
         }
     }
 
@@ -757,9 +909,15 @@ impl Worker {
     /// The credential was refused: every query yields it, requests sent on this socket only fail with it,
     /// and requests sent on an earlier one may have run.
     fn refused(&mut self, refused: Arc<str>) {
+        self.fail_all(Outcome::Refused(refused));
+    }
+
+    /// Every query yields `failure`; every pending request fails with it, or with `MayHaveRun` if it was
+    /// sent on an earlier socket.
+    fn fail_all(&mut self, failure: Outcome) {
         self.views.apply(|| {
             for query in self.queries.values() {
-                query.publish(Outcome::Refused(refused.clone()));
+                query.publish(failure.clone());
             }
         });
         let ids: Vec<u32> = self.requests.keys().copied().collect();
@@ -768,7 +926,7 @@ impl Worker {
                 let outcome = if request.sent_before {
                     Outcome::MayHaveRun
                 } else {
-                    Outcome::Refused(refused.clone())
+                    failure.clone()
                 };
                 if let Some(reply) = request.reply.take() {
                     let _ = reply.send(outcome);
@@ -818,19 +976,13 @@ impl Worker {
                     error.error
                 )))
             }
-            ServerMessage::FatalError { error } => {
-                let fatal: Arc<str> = Arc::from(error.as_str());
-                self.views.apply(|| {
-                    for query in self.queries.values() {
-                        query.publish(Outcome::Fatal(fatal.clone()));
-                    }
-                });
-                Err(Lost {
-                    reason: format!("the deployment sent a fatal error: {error}"),
-                    initial: self.settings.max_backoff,
-                    refused: false,
-                })
-            }
+            ServerMessage::FatalError { error } => Err(Lost {
+                reason: format!("the deployment sent a fatal error: {error}"),
+                initial: self.settings.max_backoff,
+                refused: false,
+                // Every stream and pending request is told, once the socket's requests are counted lost.
+                fail: Some(Outcome::Fatal(Arc::from(error.as_str()))),
+            }),
             ServerMessage::Ping => Ok(()),
             ServerMessage::Unknown(kind) => {
                 tracing::debug!(target: "convex_fetch::live", kind, "skipped a message of an unknown type");
@@ -879,14 +1031,8 @@ impl Worker {
                 }
             }
         }
-        if end_version.query_set == self.query_set
-            && !self
-                .requests
-                .values()
-                .any(|r| r.state == RequestState::Sent)
-        {
-            self.synced = true;
-        }
+        // The deployment answered this socket: its loss starts the backoff over.
+        self.healthy = true;
         Ok(())
     }
 
@@ -1090,6 +1236,26 @@ fn after(wait: Duration) -> Option<tokio::time::Instant> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_backoff_ceiling_doubles_per_attempt_up_to_the_max_and_the_wait_stays_under_it() {
+        let settings = LiveSettings::default();
+        let (initial, max) = (settings.initial_backoff, settings.max_backoff);
+        // The first retry after a healthy socket waits at most 100 ms, not a second.
+        assert_eq!(ceiling(initial, max, 1), Duration::from_millis(100));
+        let ceilings: Vec<Duration> = (1..=12).map(|n| ceiling(initial, max, n)).collect();
+        assert!(ceilings.windows(2).all(|w| w[0] < w[1] || w[1] == max));
+        assert_eq!(ceilings[1], Duration::from_millis(200));
+        assert_eq!(ceilings[8], max.min(Duration::from_millis(25_600)));
+        assert_eq!(ceiling(initial, max, u32::MAX), max);
+        for attempt in 1..=12 {
+            // Full jitter: anywhere from nothing to the ceiling.
+            assert_eq!(backoff(initial, max, attempt, 0.0), Duration::ZERO);
+            let top = backoff(initial, max, attempt, 0.999_999);
+            assert!(top <= ceiling(initial, max, attempt));
+            assert!(top >= ceiling(initial, max, attempt).mul_f64(0.99));
+        }
+    }
 
     #[test]
     fn paths_and_urls() {

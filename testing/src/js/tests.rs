@@ -608,6 +608,41 @@ async fn the_debug_forms_hide_the_credentials() {
     );
 }
 
+#[tokio::test]
+async fn live_queries_get_the_404_of_the_missing_sync_endpoint_as_an_error_item() {
+    use convex_fetch::{Error, LiveProblem};
+    use futures_util::StreamExt;
+    let deployment = examples().await;
+    let client = deployment.client();
+    // No `/api/sync` in front of the Node server (js/README.md): the refusal is the stream's item, and a
+    // socket call's answer, rather than a silent stream.
+    let mut posts = client
+        .query::<_, Value>("posts:list", json!({}))
+        .subscribe();
+    let item = tokio::time::timeout(Duration::from_secs(10), posts.next())
+        .await
+        .expect("an item within 10 s")
+        .expect("the stream goes on");
+    assert!(
+        matches!(&item, Err(Error::Live { problem: LiveProblem::SocketRefused { status, .. }, .. }) if status.as_u16() == 404),
+        "{item:?}"
+    );
+    let call = client
+        .mutation::<_, Value>("tasks:create", json!({ "text": "over the socket" }))
+        .over_socket()
+        .await;
+    assert!(
+        matches!(
+            &call,
+            Err(Error::Live {
+                problem: LiveProblem::SocketRefused { .. },
+                ..
+            })
+        ),
+        "{call:?}"
+    );
+}
+
 /// The admin key reaches the server in a file only this user can read, never among its arguments (which
 /// every local user can read in `/proc/<pid>/cmdline`); so do the tokens.
 #[cfg(unix)]
