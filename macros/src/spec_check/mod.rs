@@ -91,7 +91,7 @@ pub(crate) fn check_stub(
             let Some(field) = fields.iter().find(|f| f.name == arg.wire) else {
                 continue;
             };
-            let shown = render::validator(&field.ty, field.optional);
+            let shown = || render::validator(&field.ty, field.optional);
             if arg.optional && !field.optional {
                 let instead = if types::allows_null(&field.ty) {
                     "take the value itself, or `convex::value::Value` to send `null`"
@@ -101,9 +101,10 @@ pub(crate) fn check_stub(
                 errors.at(
                     arg.ident,
                     format!(
-                        "`{}` is required by `{canonical}` (`{shown}`), but an `Option` parameter is left out of \
+                        "`{}` is required by `{canonical}` (`{}`), but an `Option` parameter is left out of \
                          the args when `None`, which the function refuses: {instead}",
-                        arg.wire
+                        arg.wire,
+                        shown()
                     ),
                 );
                 continue;
@@ -114,7 +115,7 @@ pub(crate) fn check_stub(
                     mismatch(
                         canonical,
                         &format!("the arg `{}`", arg.wire),
-                        &shown,
+                        &shown(),
                         part,
                         expected,
                     ),
@@ -128,8 +129,8 @@ pub(crate) fn check_stub(
             ReturnType::Type(_, ty) => (ty, ty),
             ReturnType::Default => (&unit, fn_ident),
         };
-        let shown = render::validator(returns, false);
         if let Err((part, expected)) = types::check(ty, returns, Side::Output) {
+            let shown = render::validator(returns, false);
             let part_at: &dyn quote::ToTokens = if std::ptr::eq(part, &unit) { at } else { part };
             errors.at(
                 part_at,
