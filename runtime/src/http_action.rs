@@ -75,13 +75,18 @@ pub struct HttpRequest {
 }
 
 impl Client {
-    /// A request to the HTTP action at `route`, a constant `api!` generates (`api::http::POST_WEBHOOK`).
+    /// A request to the HTTP action at `route`, a constant `api!` generates (`http::POST_WEBHOOK`).
     ///
     /// A prefix route (`GET /files/*`) needs the rest of its path: `.subpath("reports/2024.pdf")`.
     ///
-    /// ```ignore
-    /// let answer = client.http(api::http::POST_WEBHOOK).json(&event).await?.error_for_status()?;
-    /// let file = client.http(api::http::GET_FILES).subpath("reports/2024.pdf").await?;
+    /// ```no_run
+    /// # use convex_fetch as convex;
+    /// convex::api!("doc-specs/function_spec.json");
+    /// # async fn demo(client: convex::Client, event: serde_json::Value) -> Result<(), convex::Error> {
+    /// let answer = client.http(http::POST_WEBHOOK).json(&event).await?.error_for_status()?;
+    /// let file = client.http(http::GET_FILES_PREFIX).subpath("reports/2024.pdf").await?;
+    /// # let _ = (answer, file); Ok(()) }
+    /// # fn main() {}
     /// ```
     pub fn http(&self, route: HttpRoute) -> HttpRequest {
         let mut request = self.http_request_named(route.method, route.path);

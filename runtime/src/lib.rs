@@ -119,7 +119,7 @@ pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, 
 /// pub async fn list_posts(status: Option<Status>, max_items: u32) -> Vec<Post>;
 /// ```
 ///
-/// expands, in outline, to
+/// expands, in outline (a sketch of the generated items, so it is not compiled), to
 ///
 /// ```ignore
 /// /// The args of the Convex query `posts:list`, and its typed reference.
@@ -225,20 +225,25 @@ pub use convex_fetch_macros::convex_fetch;
 /// `npx convex run _system/cli/modules:apiSpec` print, and the `{"status", "value"}` wrapper around either form,
 /// are read too.
 ///
-/// ```ignore
+/// ```no_run
+/// # use convex_fetch as convex;
+/// # use convex::value::Int64;
 /// #[derive(serde::Deserialize)]
 /// pub struct Stats { pub count: i64 }
 ///
-/// convex::api!("convex/function_spec.json", returns { "stats:summary" => Stats });
+/// convex::api!("doc-specs/function_spec.json", returns { "stats:summary" => Stats });
 ///
+/// # async fn demo(key: String, channel: String) -> Result<(), convex::Error> {
 /// // Two or more args: by name, in the args struct. Zero or one: positional.
 /// let page = api::posts::list(api::posts::ListArgs { status: None, limit: 10.0 }).await?;
 /// let purged = internal::tasks::purge_old(Int64(30)).admin_key(&key).await?;
 /// let stats: Stats = api::stats::summary().await?;
 /// // A paginated query streams through `pagination::paginate` as it is.
-/// let items = convex::pagination::paginate(50, |opts| {
+/// let items = convex::pagination::paginate(50, move |opts| {
 ///     api::messages::list(api::messages::ListArgs { channel: channel.clone(), pagination_opts: opts })
 /// }).items();
+/// # let _ = (page, purged, items); Ok(()) }
+/// # fn main() {}
 /// ```
 ///
 /// It generates, where the spec calls for them:

@@ -213,11 +213,20 @@ impl Client {
     /// the connection failed before anything was sent and the body is in memory: a file that may have been
     /// stored is never sent twice.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use convex_fetch as convex;
+    /// # use convex::value::Id;
+    /// convex::api!("doc-specs/function_spec.json");
+    /// # async fn demo(client: convex::Client, token: String, bytes: Vec<u8>) -> Result<(), convex::Error> {
     /// let id: Id<convex::Storage> = client
-    ///     .upload(api::files::generate_upload_url().auth(&token), bytes, "image/png")
+    ///     .upload(api::files::generate_upload_url().on(&client).auth(&token), bytes, "image/png")
     ///     .await?;
-    /// api::files::save(id, "cat.png".into()).auth(&token).await?;
+    /// api::files::save(api::files::SaveArgs { storage_id: id, name: "cat.png".into() })
+    ///     .on(&client)
+    ///     .auth(&token)
+    ///     .await?;
+    /// # Ok(()) }
+    /// # fn main() {}
     /// ```
     ///
     /// A URL already in hand is a ready future: `client.upload(async { Ok(url) }, body, "text/plain")`.

@@ -61,8 +61,8 @@ pub enum ConnectionState {
 
 /// Marks the functions [`Call::subscribe`] accepts: queries. Implemented for every [`Query`].
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a Convex query, so it cannot be subscribed to",
-    label = "only queries can be subscribed",
+    message = "only a query's call can be subscribed to, and this one calls a mutation or an action",
+    label = "not a query: `{Self}`",
     note = "`.subscribe()` streams a query's results; run a mutation or an action by awaiting its call"
 )]
 pub trait Subscribable: ConvexFunction {}
