@@ -47,6 +47,7 @@
 #[allow(unused_extern_crates)]
 extern crate self as convex_fetch;
 
+mod attempts;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod call;
