@@ -1,6 +1,7 @@
 //! Calls of HTTP actions: plain HTTP requests to the deployment's site URL, with the client's credentials,
 //! timeout, retry rules and size limit.
 
+use crate::attempts::{self, Rules, Tried};
 use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem, not_run};
 use crate::function::{FunctionKind, HttpRoute};
@@ -20,9 +21,6 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 mod path;
-
-/// The longest a request waits: 30 years, Tokio's own far future.
-const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
 /// A request to an HTTP action of the deployment, ready to be customised and awaited.
 ///
@@ -456,51 +454,62 @@ async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
     let span =
         tracing::debug_span!("convex_http_action", method = %request.method, path = %request.path);
     let started = Instant::now();
-    let deadline = Instant::now() + timeout.min(FOREVER);
     // Whether any attempt started sending: a request that timed out before did not run.
     let sent = AtomicBool::new(false);
-    let attempts = async {
-        let mut number = 1;
-        loop {
-            let outcome = attempt(&request, &call, &url, authorization.as_ref(), &sent).await;
-            let (retryable, retry_after) = match &outcome {
-                Ok(response) => (
-                    retryable_answer(idempotent, response),
-                    retry_after(&response.headers),
-                ),
-                Err(Error::Http {
-                    problem: HttpProblem::Transport { sent, .. },
-                    ..
-                }) => (idempotent || !sent, None),
-                Err(_) => (false, None),
-            };
-            let delay = match client.retry().delay(number, retry_after) {
-                Some(delay) if retryable => delay,
-                _ => return outcome,
-            };
-            if Instant::now()
-                .checked_add(delay)
-                .is_none_or(|at| at >= deadline)
-            {
-                return outcome;
+    let rules = Rules {
+        request: attempts::Request::HttpAction,
+        idempotent,
+        body_again: true,
+        // An HTTP action runs on the deployment as an action does, and counts against the same caps.
+        slot: Some(FunctionKind::Action),
+    };
+    let one_attempt = || async {
+        let outcome = attempt(&request, &call, &url, authorization.as_ref()).await;
+        match &outcome {
+            Ok(response) => {
+                let (transient, not_run) = answer_verdict(response);
+                let retry_after = retry_after(&response.headers);
+                Tried {
+                    outcome,
+                    transient,
+                    not_run,
+                    retry_after,
+                }
             }
-            tracing::debug!(
-                attempt = number,
-                delay_ms = delay.as_millis() as u64,
-                "retrying HTTP action"
-            );
-            tokio::time::sleep(delay).await;
-            number += 1;
+            Err(Error::Http {
+                problem: HttpProblem::Transport { sent, .. },
+                ..
+            }) => {
+                let not_run = !sent;
+                Tried {
+                    outcome,
+                    transient: true,
+                    not_run,
+                    retry_after: None,
+                }
+            }
+            Err(_) => Tried::done(outcome),
         }
     };
-    let outcome = until_deadline(
-        &call,
-        deadline,
-        timeout,
-        &sent,
-        attempts.instrument(span.clone()),
-    )
-    .await;
+    let timed_out = || {
+        Error::http(
+            &call,
+            HttpProblem::Timeout {
+                after: timeout,
+                sent: sent.load(Ordering::Relaxed),
+            },
+        )
+    };
+    let outcome = rules
+        .run(
+            client,
+            attempts::deadline(timeout),
+            &sent,
+            one_attempt,
+            timed_out,
+        )
+        .instrument(span.clone())
+        .await;
     let _enter = span.enter();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match &outcome {
@@ -536,23 +545,20 @@ fn call_text(call: &HttpCall) -> String {
     }
 }
 
-/// Whether an answer is a transient refusal worth another attempt: for a `GET` or `HEAD`, any 429, 502, 503
-/// or 504; for another method, only the deployment's own refusal before running anything (a `{code}` body
-/// with a code of `NOT_RUN_CODES`), as the action's own 503 may follow a write.
-fn retryable_answer(idempotent: bool, response: &HttpResponse) -> bool {
-    let status = response.status;
-    if idempotent {
-        return matches!(status.as_u16(), 429 | 502 | 503 | 504);
-    }
-    if !matches!(status.as_u16(), 429 | 503) {
-        return false;
-    }
+/// What an answer tells about another attempt: whether it is a transient refusal (a 429, 502, 503 or 504),
+/// and whether it proves the action did not run (the deployment's own refusal before running anything, a
+/// 429 or 503 with a `{code}` body of `NOT_RUN_CODES`; the action's own 503 may follow a write).
+fn answer_verdict(response: &HttpResponse) -> (bool, bool) {
+    let status = response.status.as_u16();
+    let transient = matches!(status, 429 | 502 | 503 | 504);
     #[derive(serde::Deserialize)]
     struct Refusal {
         code: String,
     }
-    serde_json::from_slice::<Refusal>(&response.body)
-        .is_ok_and(|r| not_run(status.as_u16(), &r.code))
+    let not_run = matches!(status, 429 | 503)
+        && serde_json::from_slice::<Refusal>(&response.body)
+            .is_ok_and(|r| not_run(status, &r.code));
+    (transient, not_run)
 }
 
 /// One attempt: the request sent, and the whole answer read up to the size limit.
@@ -561,12 +567,8 @@ async fn attempt(
     call: &HttpCall,
     url: &reqwest::Url,
     authorization: Option<&HeaderValue>,
-    sent: &AtomicBool,
 ) -> Result<HttpResponse, Error> {
     let client = &request.client;
-    // An HTTP action runs on the deployment as an action does, and counts against the same caps.
-    let _slots = client.in_flight().take(FunctionKind::Action).await;
-    sent.store(true, Ordering::Relaxed);
     let mut builder = client
         .reqwest()
         .request(request.method.clone(), url.clone())

@@ -47,6 +47,7 @@
 #[allow(unused_extern_crates)]
 extern crate self as convex_fetch;
 
+mod attempts;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod body;
@@ -56,10 +57,11 @@ mod client;
 mod error;
 mod function;
 // The backend's rules for paths and field names: one std-only file shared with the macros and the test
-// deployment (a symlink to macros/src/grammar.rs), of which the runtime needs the field-name check.
+// deployment (a symlink to macros/src/grammar.rs), of which the runtime needs the field-name check and the
+// canonical form of a path (live queries are keyed by it).
 #[allow(
     dead_code,
-    reason = "the file is shared; the runtime uses only the field-name rules"
+    reason = "the file is shared; the runtime uses only the field-name rules and canonical paths"
 )]
 mod grammar;
 mod http_action;

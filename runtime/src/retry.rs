@@ -1,6 +1,7 @@
 //! Which failed calls are tried again, and when.
 
 use crate::error::Error;
+#[cfg(test)]
 use crate::function::FunctionKind;
 use http::StatusCode;
 use std::hash::{BuildHasher, RandomState};
@@ -67,7 +68,9 @@ impl RetryPolicy {
         self
     }
 
-    /// The wait before attempt `attempt + 1` after `error`, or `None` if the call must not be retried.
+    /// The wait before attempt `attempt + 1` of a call after `error`, or `None` if the call must not be
+    /// retried: the rules `attempts::Rules` applies to a call.
+    #[cfg(test)]
     pub(crate) fn delay_after(
         &self,
         kind: FunctionKind,
@@ -97,9 +100,15 @@ impl RetryPolicy {
     }
 }
 
-/// Whether `error` is transient, and for writes, whether it proves the function did not run.
-fn is_retryable(kind: FunctionKind, error: &Error) -> bool {
-    let transient = match error {
+/// Whether a failed attempt may be tried again: any transient failure of a request that may run twice (a
+/// query, a `GET`), and for others (writes) only a transient failure that proves nothing ran.
+pub(crate) fn may_retry(idempotent: bool, transient: bool, not_run: bool) -> bool {
+    transient && (idempotent || not_run)
+}
+
+/// Whether a call's failure could pass on its own: a transport failure, a 429, 502, 503 or 504.
+pub(crate) fn transient(error: &Error) -> bool {
+    match error {
         Error::Transport { .. } => true,
         Error::Server { status, .. } => matches!(
             *status,
@@ -109,8 +118,16 @@ fn is_retryable(kind: FunctionKind, error: &Error) -> bool {
                 | StatusCode::GATEWAY_TIMEOUT
         ),
         _ => false,
-    };
-    transient && (kind == FunctionKind::Query || error.provably_not_run())
+    }
+}
+
+#[cfg(test)]
+fn is_retryable(kind: FunctionKind, error: &Error) -> bool {
+    may_retry(
+        kind == FunctionKind::Query,
+        transient(error),
+        error.provably_not_run(),
+    )
 }
 
 /// A number in [0, 1) from the standard library's randomly keyed hasher: enough for jitter.

@@ -1,6 +1,7 @@
 //! File storage: a file streamed to an upload URL for its storage id, and a stored file streamed back from the
 //! URL a query returned; URLs of another origin than the deployment's are refused.
 
+use crate::attempts::{self, Rules, Tried};
 use crate::body;
 use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem};
@@ -14,8 +15,8 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, ReadBuf};
@@ -309,11 +310,8 @@ fn timeout_of(client: &Client, timeout: Option<Duration>) -> Duration {
     timeout
         .or(client.defaults().timeout_setting())
         .unwrap_or(crate::DEFAULT_TIMEOUT)
-        .min(FOREVER)
+        .min(attempts::FOREVER)
 }
-
-/// The longest a request waits: 30 years, Tokio's own far future.
-const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
 /// Starts on the first poll, so that uploads go wherever futures go (`join_all`, `tokio::spawn`).
 impl Future for Upload {
@@ -370,11 +368,20 @@ async fn upload(
     let span =
         tracing::debug_span!("convex_upload", content_type = ?content_type, length = body.length);
     let sent = AtomicBool::new(false);
-    let posting = post_file(&client, &call, url, content_type, body, limit, &sent);
     let started = Instant::now();
+    let deadline = attempts::deadline(timeout);
+    let posting = post_file(
+        &client,
+        &call,
+        url,
+        content_type,
+        body,
+        &sent,
+        (deadline, timeout),
+    );
     let outcome = until_deadline(
         &call,
-        started + timeout,
+        deadline,
         timeout,
         &sent,
         tracing::Instrument::instrument(posting, span.clone()),
@@ -389,24 +396,34 @@ async fn upload(
     outcome
 }
 
-/// POSTs the file, once unless the connection provably never took an in-memory body, and reads the id.
+/// POSTs the file, once unless the connection provably never took an in-memory body, and reads the id; the
+/// attempts end at `deadline` (`timeout` after the start).
 async fn post_file(
     client: &Client,
     call: &HttpCall,
     url: reqwest::Url,
     content_type: HeaderValue,
     body: UploadBody,
-    limit: Option<u64>,
     sent: &AtomicBool,
+    (deadline, timeout): (Instant, Duration),
 ) -> Result<Id<Storage>, Error> {
+    let limit = client.max_file_bytes();
     let length = body.length;
-    let mut content = Some(body.content);
-    let mut number = 1;
-    let mut response = loop {
-        let (reqwest_body, in_memory, over_limit) = match content.take() {
+    let rules = Rules {
+        request: attempts::Request::Upload,
+        idempotent: false,
+        // Bytes in memory can be sent again after a connection that never took them; a stream only once.
+        body_again: matches!(body.content, Content::Bytes(_)),
+        slot: None,
+    };
+    // Taken by the attempt that sends it; a stream is there for the first one only.
+    let content = Mutex::new(Some(body.content));
+    let attempt = || async {
+        let taken = lock(&content).take();
+        let (reqwest_body, over_limit) = match taken {
             Some(Content::Bytes(bytes)) => {
-                content = Some(Content::Bytes(bytes.clone()));
-                (reqwest::Body::from(bytes), true, None)
+                *lock(&content) = Some(Content::Bytes(bytes.clone()));
+                (reqwest::Body::from(bytes), None)
             }
             Some(Content::Stream(stream)) => {
                 let over_limit = Arc::new(AtomicBool::new(false));
@@ -417,10 +434,10 @@ async fn post_file(
                     declared: length,
                     over_limit: over_limit.clone(),
                 };
-                (reqwest::Body::wrap_stream(counted), false, Some(over_limit))
+                (reqwest::Body::wrap_stream(counted), Some(over_limit))
             }
-            // A stream is sent once; the loop only goes round again for bytes.
-            None => unreachable_body(call)?,
+            // The rules send a stream once.
+            None => return Tried::done(Err(unreachable_body(call))),
         };
         let mut request = client
             .reqwest()
@@ -430,38 +447,47 @@ async fn post_file(
         if let Some(length) = length {
             request = request.header(CONTENT_LENGTH, length);
         }
-        sent.store(true, Ordering::Relaxed);
         match request.send().await {
-            Ok(response) => break response,
+            Ok(response) => Tried::done(Ok(response)),
+            Err(_) if over_limit.is_some_and(|flag| flag.load(Ordering::Relaxed)) => {
+                Tried::done(Err(Error::http(
+                    call,
+                    HttpProblem::TooLarge {
+                        limit: limit.unwrap_or(u64::MAX),
+                        sent: true,
+                    },
+                )))
+            }
             Err(error) => {
-                if over_limit.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
-                    return Err(Error::http(
-                        call,
-                        HttpProblem::TooLarge {
-                            limit: limit.unwrap_or(u64::MAX),
-                            sent: true,
-                        },
-                    ));
-                }
                 let error = transport(call, error);
-                let not_sent = matches!(
+                let not_run = matches!(
                     &error,
                     Error::Http {
                         problem: HttpProblem::Transport { sent: false, .. },
                         ..
                     }
                 );
-                match client.retry().delay(number, None) {
-                    Some(delay) if in_memory && not_sent => {
-                        tracing::debug!(attempt = number, error = %error, "retrying the upload: it was not sent");
-                        tokio::time::sleep(delay).await;
-                        number += 1;
-                    }
-                    _ => return Err(error),
+                Tried {
+                    outcome: Err(error),
+                    transient: true,
+                    not_run,
+                    retry_after: None,
                 }
             }
         }
     };
+    let timed_out = || {
+        Error::http(
+            call,
+            HttpProblem::Timeout {
+                after: timeout,
+                sent: sent.load(Ordering::Relaxed),
+            },
+        )
+    };
+    let mut response = rules
+        .run(client, deadline, sent, attempt, timed_out)
+        .await?;
     let status = response.status();
     // Read no further than an answer can be: an endless body is cut off, not read until the deadline.
     let answer = body::read(&mut response, body::SMALL_BODY_BYTES)
@@ -500,15 +526,18 @@ async fn post_file(
     }
 }
 
-fn unreachable_body(
-    call: &HttpCall,
-) -> Result<(reqwest::Body, bool, Option<Arc<AtomicBool>>), Error> {
-    Err(Error::http(
+/// The lock of `mutex`, whoever panicked holding it (what it guards stays whole).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unreachable_body(call: &HttpCall) -> Error {
+    Error::http(
         call,
         HttpProblem::Invalid {
             message: "the upload's stream was already sent".to_owned(),
         },
-    ))
+    )
 }
 
 fn decode(call: &HttpCall, message: String, body: &[u8]) -> Error {
@@ -642,47 +671,42 @@ async fn download(
     let call = HttpCall::Download;
     let url = same_origin(&client, &url, &call)?;
     let timeout = timeout_of(&client, timeout);
-    // `timeout` is at most `FOREVER` (`timeout_of`), which any instant can take.
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = attempts::deadline(timeout);
     let sent = AtomicBool::new(false);
-    let attempts = async {
-        let mut number = 1;
-        loop {
-            sent.store(true, Ordering::Relaxed);
-            let (error, retry_after) = match client.reqwest().get(url.clone()).send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(mut response) => {
-                    let status = response.status();
-                    let retry_after = retry_after(response.headers());
-                    // Only an excerpt is kept: what is past the small limit is never read.
-                    let read = body::read(&mut response, body::SMALL_BODY_BYTES).await;
-                    let error = Error::http(
-                        &call,
-                        HttpProblem::Status {
-                            status,
-                            body: excerpt(read.as_ref().map_or(&[][..], body::Read::bytes)),
-                        },
-                    );
-                    if !matches!(status.as_u16(), 429 | 502 | 503 | 504) {
-                        return Err(error);
-                    }
-                    (error, retry_after)
+    let rules = Rules {
+        request: attempts::Request::Download,
+        idempotent: true,
+        body_again: true,
+        slot: None,
+    };
+    let attempt = || async {
+        match client.reqwest().get(url.clone()).send().await {
+            Ok(response) if response.status().is_success() => Tried::done(Ok(response)),
+            Ok(mut response) => {
+                let status = response.status();
+                let retry_after = retry_after(response.headers());
+                // Only an excerpt is kept: what is past the small limit is never read.
+                let read = body::read(&mut response, body::SMALL_BODY_BYTES).await;
+                let error = Error::http(
+                    &call,
+                    HttpProblem::Status {
+                        status,
+                        body: excerpt(read.as_ref().map_or(&[][..], body::Read::bytes)),
+                    },
+                );
+                Tried {
+                    outcome: Err(error),
+                    transient: matches!(status.as_u16(), 429 | 502 | 503 | 504),
+                    not_run: false,
+                    retry_after,
                 }
-                Err(e) => (transport(&call, e), None),
-            };
-            let Some(delay) = client.retry().delay(number, retry_after) else {
-                return Err(error);
-            };
-            // A `Retry-After` beyond the deadline (or beyond any instant) fails now rather than never.
-            if tokio::time::Instant::now()
-                .checked_add(delay)
-                .is_none_or(|at| at >= deadline)
-            {
-                return Err(error);
             }
-            tracing::debug!(attempt = number, error = %error, "retrying the download");
-            tokio::time::sleep(delay).await;
-            number += 1;
+            Err(e) => Tried {
+                outcome: Err(transport(&call, e)),
+                transient: true,
+                not_run: false,
+                retry_after: None,
+            },
         }
     };
     let timed_out = || {
@@ -694,9 +718,9 @@ async fn download(
             },
         )
     };
-    let response = tokio::time::timeout_at(deadline, attempts)
-        .await
-        .map_err(|_| timed_out())??;
+    let response = rules
+        .run(&client, deadline, &sent, attempt, timed_out)
+        .await?;
     let limit = client.max_file_bytes();
     let content_length = response.content_length();
     if let (Some(limit), Some(length)) = (limit, content_length) {
@@ -714,7 +738,7 @@ async fn download(
         headers,
         content_length,
         body: Box::pin(response.bytes_stream()),
-        deadline: Box::pin(tokio::time::sleep_until(deadline)),
+        deadline: Box::pin(tokio::time::sleep_until(deadline.into())),
         timeout,
         limit,
         seen: 0,

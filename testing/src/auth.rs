@@ -1,6 +1,6 @@
 //! The `Authorization` header, read as a deployment reads it.
 
-use super::request::SystemError;
+use super::system_error::SystemError;
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::fmt;

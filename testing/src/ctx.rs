@@ -1,6 +1,6 @@
 //! What a handler knows about the call it serves: who is calling, and where its log lines go.
 
-use crate::handler::FunctionError;
+use crate::function_error::FunctionError;
 use crate::state::States;
 use convex_fetch::FunctionKind;
 use std::fmt;

@@ -86,6 +86,7 @@ mod conn;
 mod ctx;
 mod fault;
 mod format;
+mod function_error;
 // The backend's rules for paths, shared with the macros and the runtime (a symlink to macros/src/grammar.rs).
 #[allow(
     dead_code,
@@ -95,24 +96,28 @@ mod grammar;
 mod handler;
 pub mod js;
 mod live;
+mod live_state;
 mod path;
 mod record;
 mod request;
+mod routes;
 mod server;
+mod shared;
 mod site;
 mod state;
 mod storage;
+mod system_error;
 #[cfg(test)]
 mod tests;
 
 pub use auth::Auth;
 pub use ctx::Ctx;
 pub use fault::Fault;
-pub use handler::FunctionError;
+pub use function_error::FunctionError;
 pub use js::{JsDeployment, JsDeploymentBuilder, JsError, function_spec};
-pub use live::SyncFault;
+pub use live_state::SyncFault;
 pub use record::{CallTimeout, RecordedCall};
-pub use site::{HttpActionRequest, RecordedHttpRequest};
+pub use routes::{HttpActionRequest, RecordedHttpRequest};
 
 use conn::{Connection, KillableListener};
 use convex_fetch::{Client, FunctionKind};
@@ -121,7 +126,7 @@ use path::FunctionPath;
 use record::Recorder;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use server::Shared;
+use shared::Shared;
 use state::States;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -223,7 +228,7 @@ impl TestDeployment {
             redact_errors: false,
             snapshot_lifetime: convex_fetch::SNAPSHOT_LIFETIME,
             states: States::default(),
-            routes: site::Routes::default(),
+            routes: routes::Routes::default(),
             files: Arc::new(storage::Files::default()),
         }
     }
@@ -407,7 +412,7 @@ pub struct TestDeploymentBuilder {
     redact_errors: bool,
     snapshot_lifetime: Duration,
     states: States,
-    routes: site::Routes,
+    routes: routes::Routes,
     files: Arc<storage::Files>,
 }
 
@@ -628,7 +633,7 @@ impl TestDeploymentBuilder {
             request_ids: AtomicU64::new(0),
             routes: self.routes,
             files: self.files,
-            live: live::Live::default(),
+            live: live_state::Live::default(),
         });
         let app = axum::Router::new()
             .route("/api/sync", axum::routing::get(live::upgrade))

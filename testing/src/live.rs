@@ -7,11 +7,13 @@
 //! Faults ([`SyncFault`]) strike the next message a session sends, so a test can cut a socket at any step.
 
 use super::auth::{Auth, Caller};
+use super::live_state::SyncFault;
 use super::lock;
 use super::path::FunctionPath;
 use super::record::RecordedCall;
 use super::request::check_client_version;
-use super::server::{Ran, Shared, Threw, execute, now_ns};
+use super::server::{Ran, Threw, execute};
+use super::shared::{Shared, now_ns};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,12 +23,10 @@ use convex_fetch::FunctionKind;
 use convex_fetch::value::Value as ConvexValue;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
 /// The backend's WebSocket ping interval.
 const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -34,109 +34,6 @@ const HEARTBEAT: Duration = Duration::from_secs(5);
 const IDLE_PING: Duration = Duration::from_secs(15);
 /// How many client messages [`TestDeployment::sync_messages`](super::TestDeployment::sync_messages) keeps.
 const MAX_RECORDED_MESSAGES: usize = 10_000;
-
-/// A fault of the sync socket, queued with
-/// [`TestDeployment::fail_next_sync`](super::TestDeployment::fail_next_sync). The first session about to
-/// send a message (a Transition, a response, an `AuthError`; not a `Ping`) takes the fault at the front of
-/// the queue; `DropOnMutation` waits for the next `Mutation` instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SyncFault {
-    /// Drops the connection (no close frame: the client sees 1006) instead of sending the message.
-    Drop,
-    /// Closes the socket with this code and reason instead of sending the message.
-    Close {
-        /// The close code (1011, 1013, 4040…).
-        code: u16,
-        /// The close reason.
-        reason: String,
-    },
-    /// Sends the message after this delay.
-    Delay(Duration),
-    /// Sends nothing more on this socket, pings included, and keeps it open: a server gone silent.
-    Silence,
-    /// Drops the connection when the next `Mutation` arrives, before running it.
-    DropOnMutation,
-}
-
-/// A successful mutation's result, commit timestamp and log lines.
-type Committed = (Value, u64, Vec<String>);
-
-/// What the running deployment keeps of the sync protocol.
-#[derive(Debug)]
-pub(crate) struct Live {
-    /// Counts commits; every session watches it.
-    commits: watch::Sender<u64>,
-    /// Bumped to drop every socket.
-    kill: watch::Sender<u64>,
-    faults: Mutex<VecDeque<SyncFault>>,
-    /// Successful mutations by (session id, request id): their result, commit ts and log lines.
-    done: Mutex<HashMap<(String, u32), Committed>>,
-    refused: Mutex<HashSet<String>>,
-    messages: Mutex<VecDeque<Value>>,
-    opened: AtomicU64,
-    open: AtomicU64,
-}
-
-impl Default for Live {
-    fn default() -> Self {
-        Live {
-            commits: watch::channel(0).0,
-            kill: watch::channel(0).0,
-            faults: Mutex::default(),
-            done: Mutex::default(),
-            refused: Mutex::default(),
-            messages: Mutex::default(),
-            opened: AtomicU64::new(0),
-            open: AtomicU64::new(0),
-        }
-    }
-}
-
-impl Live {
-    /// A mutation committed: every session re-runs its queries.
-    pub(crate) fn committed(&self) {
-        self.commits.send_modify(|n| *n += 1);
-    }
-
-    pub(crate) fn fail_next(&self, fault: SyncFault) {
-        lock(&self.faults).push_back(fault);
-    }
-
-    pub(crate) fn pending_faults(&self) -> usize {
-        lock(&self.faults).len()
-    }
-
-    pub(crate) fn drop_all(&self) {
-        self.kill.send_modify(|n| *n += 1);
-    }
-
-    pub(crate) fn refuse(&self, token: String) {
-        lock(&self.refused).insert(token);
-    }
-
-    pub(crate) fn messages(&self) -> Vec<Value> {
-        lock(&self.messages).iter().cloned().collect()
-    }
-
-    pub(crate) fn opened(&self) -> u64 {
-        self.opened.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn open(&self) -> u64 {
-        self.open.load(Ordering::SeqCst)
-    }
-
-    /// The fault at the front of the queue, taken if `take` accepts it.
-    fn take_fault(&self, take: impl Fn(&SyncFault) -> bool) -> Option<SyncFault> {
-        let mut faults = lock(&self.faults);
-        if faults.front().is_some_and(take) {
-            faults.pop_front()
-        } else {
-            None
-        }
-    }
-}
 
 /// The upgrade of `GET /api/sync` and `GET /api/<version>/sync`.
 pub(crate) async fn upgrade(

@@ -2,7 +2,7 @@
 
 use super::auth::Auth;
 use super::path::FunctionPath;
-use super::site::RecordedHttpRequest;
+use super::routes::RecordedHttpRequest;
 use convex_fetch::FunctionKind;
 use convex_fetch::value::Value;
 use serde::de::DeserializeOwned;

@@ -6,35 +6,14 @@ use super::format::Format;
 use super::lock;
 use super::path::{FunctionPath, run_path};
 use super::record::RecordedCall;
-use super::server::Shared;
+use super::shared::Shared;
+use super::system_error::SystemError;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use convex_fetch::FunctionKind;
 use convex_fetch::value::Value as ConvexValue;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
-/// A refusal before the function: a non-2xx status with `{"code","message"}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SystemError {
-    pub(crate) status: u16,
-    pub(crate) code: &'static str,
-    pub(crate) message: String,
-}
-
-impl SystemError {
-    pub(crate) fn new(status: u16, code: &'static str, message: impl Into<String>) -> SystemError {
-        SystemError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn bad_body(message: impl Into<String>) -> SystemError {
-        SystemError::new(400, "BadJsonBody", message)
-    }
-}
 
 /// The endpoints of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]

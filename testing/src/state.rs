@@ -1,6 +1,6 @@
 //! State shared by the handlers of a test deployment, registered once on the builder.
 
-use crate::handler::FunctionError;
+use crate::function_error::FunctionError;
 use std::any::{Any, TypeId, type_name};
 use std::collections::HashMap;
 use std::fmt;

@@ -4,7 +4,7 @@
 //     node tests/js/conformance.mjs <deployment url> <token> [admin key]
 //
 // (or CONVEX_URL, CONVEX_TOKEN and CONVEX_ADMIN_KEY in the environment). The deployment must serve the
-// functions registered by `tests/tests/conformance.rs`, which runs this script: `<token>` must be accepted as
+// functions registered by `tests/tests/suite/conformance.rs`, which runs this script: `<token>` must be accepted as
 // the identity `{subject: "user_1", issuer: "https://auth.example.com"}`.
 //
 // Every scenario runs, in order, against one fresh deployment; each prints `ok <scenario>` or

@@ -4,7 +4,7 @@
 //
 //     node tests/js/live.mjs <deployment url> <token>
 //
-// The deployment serves the functions registered by `tests/tests/live_conformance.rs`, which runs this script.
+// The deployment serves the functions registered by `tests/tests/suite/live_conformance.rs`, which runs this script.
 // Each scenario prints `ok <scenario>` or `FAIL <scenario>: <why>`; the exit code is 0 only when all passed.
 
 import { ConvexClient } from "convex/browser";

@@ -1,5 +1,5 @@
 // Reads Convex-encoded JSON values with the official Convex JS client (npm `convex`, pinned in
-// package.json) and writes them back, to compare convex-fetch's `Value` with it (tests/tests/values_js.rs).
+// package.json) and writes them back, to compare convex-fetch's `Value` with it (tests/tests/suite/values_js.rs).
 //
 //     node tests/js/values.mjs < values.jsonl
 //

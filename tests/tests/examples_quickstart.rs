@@ -1,8 +1,8 @@
+//! A binary of its own: the quick start installs the process-wide default client, which is set once.
+//!
 //! The quick start's calls, as `cargo run -p examples --example quickstart` makes them, against the
 //! TypeScript functions of `examples/convex`, and against the Rust demo deployment it falls back to
 //! without Node.js.
-//!
-//! One test only: the quick start uses the process-wide default client, which is installed once.
 
 use examples::{demo, quickstart};
 

@@ -1,7 +1,7 @@
+//! A binary of its own: the quick start installs the process-wide default client, which is set once.
+//!
 //! The quick start against the Rust demo deployment, which `cargo run -p examples --example quickstart`
 //! falls back to when Node.js or the Node server's packages are missing.
-//!
-//! A file of its own: the quick start uses the process-wide default client, which is installed once.
 
 use examples::{demo, quickstart};
 

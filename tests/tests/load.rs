@@ -1,7 +1,9 @@
+//! A binary of its own: it measures the process's peak resident set, which no other test may move.
+//!
 //! Load: 10,000 queries with 256 in flight against the test deployment on a multi-threaded runtime, with no
 //! error, every answer the right one, and bounded memory on both sides.
 //!
-//! Run with `--nocapture` to see the numbers. Alone in its binary, so that the peak RSS is its own.
+//! Run with `--nocapture` to see the numbers.
 
 use std::time::Instant;
 

@@ -1,3 +1,5 @@
+//! A binary of its own: it installs the process-wide tracing subscriber and `log` bridge at TRACE.
+//!
 //! No log record at any level, from this crate or a dependency, holds a credential: everything is captured at
 //! TRACE, `log` records of tungstenite, reqwest and the rest bridged into `tracing` (as
 //! `tracing_subscriber::fmt().init()` bridges them), while HTTP calls, HTTP actions, uploads and live calls

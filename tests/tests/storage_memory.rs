@@ -1,7 +1,7 @@
-//! A 100 MB upload and its download keep memory flat: the file is streamed both ways, never held whole.
+//! A binary of its own: it measures the process's peak resident set (`VmHWM` of `/proc/self/status`, Linux
+//! only), which no other test's allocations may move.
 //!
-//! A test binary of its own, so that no other test's allocations move the process's peak resident set
-//! (`VmHWM` of `/proc/self/status`, Linux only).
+//! A 100 MB upload and its download keep memory flat: the file is streamed both ways, never held whole.
 
 use convex::UploadBody;
 use convex_fetch_testing::TestDeployment;

@@ -1187,11 +1187,12 @@ async fn until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// `module:function` without `.js`, with `default` for a bare module: what the server keys queries by.
+/// What the server keys queries by: the grammar's canonical `module:export` (no `.js`, `default` for a bare
+/// module), so that two spellings of one function share a server query. A path the grammar refuses keeps its
+/// own text: the server refuses it in the query's answer.
 fn canonical_path(path: &str) -> String {
-    let (module, function) = path.split_once(':').unwrap_or((path, "default"));
-    let module = module.strip_suffix(".js").unwrap_or(module);
-    format!("{module}:{function}")
+    crate::grammar::FunctionPath::parse(path)
+        .map_or_else(|_| path.to_owned(), |path| path.canonical())
 }
 
 /// The TLS settings of a socket: rustls with the ring provider, as reqwest's, trusting what the client's
@@ -1261,6 +1262,8 @@ mod tests {
     fn paths_and_urls() {
         assert_eq!(canonical_path("posts.js:list"), "posts:list");
         assert_eq!(canonical_path("posts"), "posts:default");
+        assert_eq!(canonical_path("v1.api/posts.js:list"), "v1.api/posts:list");
+        assert_eq!(canonical_path("posts:list:x"), "posts:list:x");
         assert_eq!(
             SocketUrl::of("https://happy-otter-123.convex.cloud"),
             "wss://happy-otter-123.convex.cloud/api/sync"

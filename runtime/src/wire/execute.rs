@@ -1,11 +1,15 @@
-//! The retry loop: a request sent until it succeeds, the retry policy gives up or the deadline passes.
+//! A call on the wire: its request through the attempt loop (`attempts`), with a call's rules, its tracing and
+//! its verbose output.
 
 use super::exchange::{self, Answer};
 use super::request::Request;
 use super::response::{self, excerpt};
+use crate::attempts::{self, Rules, Tried};
 use crate::client::Client;
 use crate::error::{Error, FunctionName};
+use crate::function::FunctionKind;
 use crate::options::FetchOptions;
+use crate::retry;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::sync::Arc;
@@ -58,22 +62,41 @@ async fn send<T>(
     let timeout = options.timeout_setting().unwrap_or(crate::DEFAULT_TIMEOUT);
     // Whether any attempt started sending: a call that timed out before did not run.
     let sent = AtomicBool::new(false);
+    let rules = Rules {
+        request: attempts::Request::Call,
+        idempotent: function.kind == FunctionKind::Query,
+        body_again: true,
+        slot: Some(function.kind),
+    };
     let outcome = async {
         let authorization = options.authorization()?;
-        with_retries(client, function, timeout, &sent, || async {
-            // Held until the answer is read; a wait for it counts against the deadline.
-            let _slots = client.in_flight().take(function.kind).await;
-            sent.store(true, Ordering::Relaxed);
-            let answer = exchange::post(client, request, authorization.as_ref())
-                .await
-                .map_err(|e| (e, None))?;
+        let attempt = || async {
+            let answer = match exchange::post(client, request, authorization.as_ref()).await {
+                Ok(answer) => answer,
+                Err(error) => return failed(error, None),
+            };
             let Answer {
                 body, retry_after, ..
             } = &answer;
-            response::classify(request, &answer).map_err(|e| (e, *retry_after))?;
-            read(body).map_err(|e| (e, None))
-        })
-        .await
+            if let Err(error) = response::classify(request, &answer) {
+                return failed(error, *retry_after);
+            }
+            Tried::done(read(body))
+        };
+        let timed_out = || Error::Timeout {
+            function: function.clone(),
+            after: timeout,
+            sent: sent.load(Ordering::Relaxed),
+        };
+        rules
+            .run(
+                client,
+                attempts::deadline(timeout),
+                &sent,
+                attempt,
+                timed_out,
+            )
+            .await
     }
     .instrument(span.clone())
     .await;
@@ -88,62 +111,15 @@ async fn send<T>(
     outcome
 }
 
-/// A failed attempt: the error, and the wait the server asked for with `Retry-After`.
-type Failure = (Error, Option<Duration>);
-
-/// Runs `attempt` until it succeeds, the retry policy gives up, or `timeout` has elapsed.
-async fn with_retries<T, Fut>(
-    client: &Client,
-    function: &FunctionName,
-    timeout: Duration,
-    sent: &AtomicBool,
-    mut attempt: impl FnMut() -> Fut,
-) -> Result<T, Error>
-where
-    Fut: std::future::Future<Output = Result<T, Failure>>,
-{
-    // A timeout too long to add to an instant (`Duration::MAX` for "no limit") waits as long as Tokio can.
-    let deadline = Instant::now() + timeout.min(FOREVER);
-    let attempts = async {
-        // A client ordering its mutations holds the turn for the whole call, retries included.
-        let _turn = client.in_flight().take_turn(function.kind).await;
-        let mut number = 1;
-        loop {
-            let (error, retry_after) = match attempt().await {
-                Ok(success) => return Ok(success),
-                Err(failure) => failure,
-            };
-            let Some(delay) =
-                client
-                    .retry()
-                    .delay_after(function.kind, number, &error, retry_after)
-            else {
-                return Err(error);
-            };
-            // A `Retry-After` beyond the deadline (or beyond any instant) fails now rather than never.
-            if Instant::now()
-                .checked_add(delay)
-                .is_none_or(|at| at >= deadline)
-            {
-                return Err(error);
-            }
-            tracing::debug!(attempt = number, delay_ms = delay.as_millis() as u64, error = %error, "retrying convex call");
-            tokio::time::sleep(delay).await;
-            number += 1;
-        }
-    };
-    match tokio::time::timeout_at(deadline.into(), attempts).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::Timeout {
-            function: function.clone(),
-            after: timeout,
-            sent: sent.load(Ordering::Relaxed),
-        }),
+/// A failed attempt of a call, judged by the error alone (and the server's `Retry-After`).
+fn failed<T>(error: Error, retry_after: Option<Duration>) -> Tried<T> {
+    Tried {
+        transient: retry::transient(&error),
+        not_run: error.provably_not_run(),
+        retry_after,
+        outcome: Err(error),
     }
 }
-
-/// The longest a call waits: 30 years, Tokio's own far future.
-const FOREVER: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
 fn verbose_start(request: &Request, has_auth: bool) {
     let function = &request.function;

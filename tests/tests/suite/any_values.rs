@@ -3,7 +3,7 @@
 //! typed `v.any()` carry such values through the test deployment over HTTP without loss.
 //!
 //! 128 cases per property by default; `PROPTEST_CASES=5000 cargo test -p convex-fetch-tests --test
-//! any_values` runs more.
+//! suite any_values::` runs more.
 
 use std::sync::OnceLock;
 

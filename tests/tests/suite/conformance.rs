@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The token the deployment accepts, and the identity it stands for.
@@ -761,36 +761,12 @@ async fn rust_convex_error_null() {
     assert_eq!(message, "null");
 }
 
-/// Collects what the client logs through `tracing` on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn rust_log_lines() {
     let deployment = start().await;
     let client = deployment.client();
-    let captured = Captured::default();
-    let subscriber = {
-        let captured = captured.clone();
-        tracing_subscriber::fmt()
-            .with_writer(move || captured.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::DEBUG)
-            .with_target(true)
-            .finish()
-    };
-    // The call is polled on this thread (a call is not spawned), so a thread-local subscriber sees it.
-    let guard = tracing::subscriber::set_default(subscriber);
+    // The call is polled on this thread (a call is not spawned), so this thread's capture sees it.
+    let (captured, guard) = crate::support::Logs::capture();
     let logged: String = client.query("logs:query", json!({})).await.unwrap();
     client
         .action::<_, ()>("logs:action", json!({}))
@@ -798,7 +774,7 @@ async fn rust_log_lines() {
         .unwrap();
     drop(guard);
     assert_eq!(logged, "logged");
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let lines: Vec<&str> = text
         .lines()
         .filter(|line| line.contains("convex_fetch::function_log"))

@@ -10,13 +10,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const SECRET: &str = "whsec_test_secret";
 
 async fn start() -> (JsDeployment, String) {
-    let deployment = examples::local::start().await.unwrap();
-    let state = AppState {
-        convex: deployment.client(),
-        webhook_secret: convex::Secret::new(SECRET),
-    };
-    let app = examples::spawn(router(state)).await.unwrap();
-    (deployment, app)
+    crate::support::example_app(|deployment| {
+        router(AppState {
+            convex: deployment.client(),
+            webhook_secret: convex::Secret::new(SECRET),
+        })
+    })
+    .await
 }
 
 fn now() -> u64 {

@@ -921,45 +921,10 @@ async fn a_hostile_server_gives_typed_errors_or_reconnects_never_a_panic_or_a_si
     }
 }
 
-/// A TLS endpoint on 127.0.0.1 with a certificate of a CA made here, in front of `deployment`; returns its
-/// URL and the CA's certificate in PEM.
-async fn tls_front(deployment: &TestDeployment) -> (String, String) {
-    use std::sync::Arc;
-    use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    let rcgen::CertifiedKey { cert, key_pair } =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front = format!("https://{}", listener.local_addr().unwrap());
-    let backend = deployment.url().trim_start_matches("http://").to_owned();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let (acceptor, backend) = (acceptor.clone(), backend.clone());
-            tokio::spawn(async move {
-                // A refused handshake (the client did not trust us) just ends the connection.
-                let Ok(mut tls) = acceptor.accept(socket).await else {
-                    return;
-                };
-                let mut plain = tokio::net::TcpStream::connect(backend).await.unwrap();
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    (front, cert.pem())
-}
-
 #[tokio::test]
 async fn the_socket_trusts_what_the_clients_calls_trust_and_refuses_a_proxy() {
     let deployment = deployment().await;
-    let (url, ca) = tls_front(&deployment).await;
+    let (url, ca) = crate::support::tls_front(deployment.url()).await;
     let settings = || {
         LiveSettings::default()
             .initial_backoff(Duration::from_millis(20))

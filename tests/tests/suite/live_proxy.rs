@@ -1,12 +1,11 @@
 //! The live socket goes where the HTTP calls go: through the builder's proxy or the environment's
 //! (`HTTP_PROXY`, `NO_PROXY`, … by reqwest's rules), in a `CONNECT` tunnel, and never around a proxy it cannot
-//! use. The environment is process-wide, so each environment case runs in a child process of this binary.
+//! use. The environment is process-wide, so each environment case runs in a child process of the suite.
 
 use convex::{Client, Error};
 use convex_fetch_testing::{Ctx, TestDeployment};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -147,15 +146,11 @@ const CHILD: &str = "LIVE_PROXY_CHILD";
 
 /// Runs `case` in a child process with `env` (every proxy variable of this process removed first).
 fn child(case: &str, env: &[(&str, &str)]) {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "--exact",
-            "environment_proxies_are_followed_by_the_socket",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, case);
+    let mut command = crate::support::rerun(
+        module_path!(),
+        "environment_proxies_are_followed_by_the_socket",
+    );
+    command.arg("--test-threads=1").env(CHILD, case);
     for name in [
         "HTTP_PROXY",
         "HTTPS_PROXY",

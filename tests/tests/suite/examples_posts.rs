@@ -8,13 +8,12 @@ use serde_json::{Value, json};
 
 /// The examples' functions and the example app in front of them.
 async fn start() -> (JsDeployment, String) {
-    let deployment = examples::local::start().await.unwrap();
-    let app = examples::spawn(router(AppState {
-        convex: deployment.client(),
-    }))
+    crate::support::example_app(|deployment| {
+        router(AppState {
+            convex: deployment.client(),
+        })
+    })
     .await
-    .unwrap();
-    (deployment, app)
 }
 
 async fn body(response: reqwest::Response) -> Value {

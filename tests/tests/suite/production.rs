@@ -7,10 +7,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::support::tls_front;
 
 async fn status_deployment() -> TestDeployment {
     TestDeployment::builder()
@@ -22,47 +20,10 @@ async fn status_deployment() -> TestDeployment {
         .await
 }
 
-/// A TLS endpoint on 127.0.0.1 with a certificate of a CA made here, in front of `deployment`; returns its
-/// URL and the CA's certificate in PEM.
-async fn tls_front(deployment: &TestDeployment) -> (String, String) {
-    let rcgen::CertifiedKey { cert, key_pair } =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], key)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front = format!(
-        "https://127.0.0.1:{}",
-        listener.local_addr().unwrap().port()
-    );
-    let backend = deployment.url().trim_start_matches("http://").to_owned();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            let backend = backend.clone();
-            tokio::spawn(async move {
-                // A refused handshake (the client did not trust us) just ends the connection.
-                let Ok(mut tls) = acceptor.accept(socket).await else {
-                    return;
-                };
-                let mut plain = TcpStream::connect(backend).await.unwrap();
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    (front, cert.pem())
-}
-
 #[tokio::test]
 async fn a_private_ca_is_refused_by_default_and_trusted_once_added() {
     let deployment = status_deployment().await;
-    let (url, ca) = tls_front(&deployment).await;
+    let (url, ca) = tls_front(deployment.url()).await;
 
     let err = Client::new(&url)
         .unwrap()

@@ -10,10 +10,14 @@ use std::time::{Duration, Instant};
 const PATIENCE: Duration = Duration::from_secs(20);
 
 async fn start(max_in_flight: usize) -> (JsDeployment, AppState, String) {
-    let deployment = examples::local::start().await.unwrap();
-    let state = AppState::new(deployment.client(), max_in_flight);
-    let app = examples::spawn(router(state.clone())).await.unwrap();
-    (deployment, state, app)
+    let mut state = None;
+    let (deployment, app) = crate::support::example_app(|deployment| {
+        let app = AppState::new(deployment.client(), max_in_flight);
+        state = Some(app.clone());
+        router(app)
+    })
+    .await;
+    (deployment, state.unwrap(), app)
 }
 
 fn page_views(deployment: &JsDeployment) -> Vec<RecordedCall> {

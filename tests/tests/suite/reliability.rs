@@ -4,16 +4,16 @@
 //!
 //! Timings are asserted only with generous bounds (a deadline plus seconds of slack); speed belongs in benches.
 
-use std::cell::RefCell;
 use std::future::IntoFuture;
-use std::io::Write;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use convex::{Client, Error, RetryPolicy, StatusCode};
 use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
+
+use crate::support::Logs;
 
 /// What a deadline may be overshot by on a loaded machine.
 const SLACK: Duration = Duration::from_secs(2);
@@ -66,64 +66,8 @@ async fn call(client: &Client, kind: &str, path: &str) -> Result<Value, Error> {
 /// The writes of the deployment, by kind and path.
 const WRITES: [(&str, &str); 2] = [("mutation", "tasks:create"), ("action", "emails:send")];
 
-/// Everything `tracing` prints on this thread while captured (a `#[tokio::test]` runs on one thread).
-///
-/// One global subscriber serves every test of this binary and writes each event to the buffer of the thread
-/// that emitted it: scoped subscribers (`set_default`) on several threads at once race in `tracing`'s cache
-/// of which call sites are enabled, and lose events.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-thread_local! {
-    static CAPTURING: RefCell<Option<Logs>> = const { RefCell::new(None) };
-}
-
-/// Writes to the capture of the current thread, if any.
-struct ThreadWriter;
-
-impl Write for ThreadWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        CAPTURING.with(|logs| {
-            if let Some(logs) = &*logs.borrow() {
-                logs.0.lock().unwrap().extend_from_slice(buf);
-            }
-        });
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Stops capturing when dropped.
-struct Capturing;
-
-impl Drop for Capturing {
-    fn drop(&mut self) {
-        CAPTURING.with(|logs| logs.borrow_mut().take());
-    }
-}
-
+// The retry events are read from the suite's capture of `tracing` output.
 impl Logs {
-    fn capture() -> (Logs, Capturing) {
-        static INSTALL: Once = Once::new();
-        INSTALL.call_once(|| {
-            let subscriber = tracing_subscriber::fmt()
-                .with_max_level(tracing::Level::DEBUG)
-                .with_writer(|| ThreadWriter)
-                .with_ansi(false)
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).unwrap();
-        });
-        let logs = Logs::default();
-        CAPTURING.with(|current| *current.borrow_mut() = Some(logs.clone()));
-        (logs, Capturing)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
     /// The retry events: one per attempt after the first.
     fn retries(&self) -> Vec<String> {
         self.text()
@@ -131,10 +75,6 @@ impl Logs {
             .filter(|line| line.contains("retrying convex call"))
             .map(str::to_owned)
             .collect()
-    }
-
-    fn clear(&self) {
-        self.0.lock().unwrap().clear();
     }
 }
 

@@ -53,15 +53,15 @@ async fn start_token_endpoint() -> (String, Arc<Mutex<Vec<String>>>) {
 }
 
 async fn start(site_url: String) -> (JsDeployment, String) {
-    let deployment = examples::local::start().await.unwrap();
-    let state = AppState {
-        convex: deployment.client(),
-        tokens: convex::token::BetterAuth::new(&site_url)
-            .unwrap()
-            .http_client(examples::http_client().unwrap()),
-    };
-    let app = examples::spawn(router(state)).await.unwrap();
-    (deployment, app)
+    crate::support::example_app(|deployment| {
+        router(AppState {
+            convex: deployment.client(),
+            tokens: convex::token::BetterAuth::new(&site_url)
+                .unwrap()
+                .http_client(examples::http_client().unwrap()),
+        })
+    })
+    .await
 }
 
 async fn profile(app: &str, cookie: Option<&str>) -> (u16, Value) {

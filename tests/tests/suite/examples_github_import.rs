@@ -44,15 +44,15 @@ async fn start_github() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
 }
 
 async fn start(api_url: String, token: Option<&str>) -> (JsDeployment, String) {
-    let deployment = examples::local::start().await.unwrap();
-    let state = AppState {
-        convex: deployment.client(),
-        http: examples::http_client().unwrap(),
-        api_url,
-        token: token.map(convex::Secret::new),
-    };
-    let app = examples::spawn(router(state)).await.unwrap();
-    (deployment, app)
+    crate::support::example_app(|deployment| {
+        router(AppState {
+            convex: deployment.client(),
+            http: examples::http_client().unwrap(),
+            api_url,
+            token: token.map(convex::Secret::new),
+        })
+    })
+    .await
 }
 
 async fn import(app: &str, repo_url: &str) -> (u16, Value) {

@@ -2,30 +2,16 @@
 //! and on failure.
 
 use std::io::Write;
-use std::process::Command;
-use std::sync::{Arc, Mutex};
 
 use convex::{Client, FetchOptions, RetryPolicy};
 use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use serde_json::{Value, json};
 
+use crate::support::{self, Logs};
+
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.TOKEN-SECRET-7f3a.sig";
 const ADMIN_KEY: &str = "prod:happy-otter-123|ADMIN-SECRET-91bc";
 const SECRETS: [&str; 3] = ["TOKEN-SECRET", "ADMIN-SECRET", "eyJhbGci"];
-
-/// A `tracing` writer that keeps everything written to it.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn assert_no_secret(what: &str, text: &str) {
     for secret in SECRETS {
@@ -47,14 +33,7 @@ async fn deployment() -> TestDeployment {
 
 #[tokio::test]
 async fn secrets_stay_out_of_logs_errors_and_debug() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _capturing) = Logs::capture();
 
     let deployment = deployment().await;
     let client = Client::builder(deployment.url())
@@ -101,7 +80,7 @@ async fn secrets_stay_out_of_logs_errors_and_debug() {
     for text in &shown {
         assert_no_secret("Debug/Display", text);
     }
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("convex_call"), "calls are traced: {logs}");
     assert!(
         logs.contains("looking up the caller"),
@@ -136,16 +115,14 @@ fn verbose_output_has_the_seed_lines_and_no_secret() {
             .block_on(verbose_calls());
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "verbose_output_has_the_seed_lines_and_no_secret",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("VERBOSE_CHILD", "1")
-        .output()
-        .unwrap();
+    let out = support::rerun(
+        module_path!(),
+        "verbose_output_has_the_seed_lines_and_no_secret",
+    )
+    .arg("--test-threads=1")
+    .env("VERBOSE_CHILD", "1")
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

@@ -10,11 +10,10 @@ use serde_json::{Value, json};
 const SECRET: &str = "cron-secret-0123456789";
 
 async fn start(secret: &str) -> (JsDeployment, String) {
-    let deployment = examples::local::start().await.unwrap();
-    let app = examples::spawn(router(deployment.client(), SharedSecret::cron(secret)))
-        .await
-        .unwrap();
-    (deployment, app)
+    crate::support::example_app(|deployment| {
+        router(deployment.client(), SharedSecret::cron(secret))
+    })
+    .await
 }
 
 async fn trigger(app: &str, secret: Option<&str>) -> (u16, Value) {

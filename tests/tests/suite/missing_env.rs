@@ -2,8 +2,6 @@
 //! error that says what to do, never a panic. Each case runs this binary again with its own environment, since
 //! the default client is process-wide (and changing the environment in-process is `unsafe`).
 
-use std::process::Command;
-
 #[convex::query("posts:list")]
 pub async fn list_posts() -> Vec<String>;
 
@@ -20,12 +18,10 @@ fn child() {
 }
 
 fn run_with(url: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args([
-        "--exact",
+    let mut command = crate::support::rerun(
+        module_path!(),
         "calls_without_a_usable_convex_url_fail_with_config_errors",
-        "--nocapture",
-    ]);
+    );
     command.env("MISSING_ENV_CHILD", "1");
     match url {
         Some(url) => command.env("CONVEX_URL", url),

@@ -7,8 +7,8 @@
 //! a call is exactly what `convex::value::from_slice` makes of the value's bytes; any other status is a
 //! `Error::Server` quoting a bounded excerpt.
 //!
-//! 128 cases per property by default; `PROPTEST_CASES=20000 cargo test -p convex-fetch-tests --test fuzz`
-//! runs a longer campaign.
+//! 128 cases per property by default; `PROPTEST_CASES=20000 cargo test -p convex-fetch-tests --test suite
+//! fuzz::` runs a longer campaign.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::IntoFuture;

@@ -1,0 +1,142 @@
+//! What several areas of the suite share: the capture of `tracing` output, a TLS front with a private CA, an
+//! example's axum app in front of the TypeScript functions, and running one test of this binary again in a
+//! child process.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::process::Command;
+use std::sync::{Arc, Mutex, Once};
+
+use convex_fetch_testing::JsDeployment;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// Everything `tracing` prints on this thread while captured (a `#[tokio::test]` runs on one thread, and a
+/// call is polled on the thread that awaits it).
+///
+/// One global subscriber serves every test of this binary and writes each event to the buffer of the thread
+/// that emitted it: scoped subscribers (`set_default`) on several threads at once race in `tracing`'s cache
+/// of which call sites are enabled, and lose events. Threads that capture nothing have every event disabled,
+/// so the other tests pay nothing for it.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    static CAPTURING: RefCell<Option<Logs>> = const { RefCell::new(None) };
+}
+
+/// Writes to the capture of the current thread, if any.
+struct ThreadWriter;
+
+impl Write for ThreadWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURING.with(|logs| {
+            if let Some(logs) = &*logs.borrow() {
+                logs.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stops capturing when dropped.
+#[derive(Debug)]
+pub struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURING.with(|logs| logs.borrow_mut().take());
+    }
+}
+
+impl Logs {
+    /// Captures every event of every level on this thread until the guard is dropped.
+    pub fn capture() -> (Logs, Capturing) {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            use tracing_subscriber::layer::SubscriberExt;
+            // Asked at each event, never cached per call site: whether this thread captures.
+            let capturing = tracing_subscriber::filter::dynamic_filter_fn(|_, _| {
+                CAPTURING.with(|logs| logs.borrow().is_some())
+            });
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(|| ThreadWriter)
+                .with_ansi(false)
+                .finish()
+                .with(capturing);
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+        });
+        let logs = Logs::default();
+        CAPTURING.with(|current| *current.borrow_mut() = Some(logs.clone()));
+        (logs, Capturing)
+    }
+
+    /// What was captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Forgets what was captured so far.
+    pub fn clear(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+/// A TLS endpoint on 127.0.0.1 with a certificate of a CA made here, in front of the plain HTTP server at
+/// `backend` (`http://…`); returns its URL and the CA's certificate in PEM.
+pub async fn tls_front(backend: &str) -> (String, String) {
+    let rcgen::CertifiedKey { cert, key_pair } =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = format!("https://{}", listener.local_addr().unwrap());
+    let backend = backend.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (acceptor, backend) = (acceptor.clone(), backend.clone());
+            tokio::spawn(async move {
+                // A refused handshake (the client did not trust us) just ends the connection.
+                let Ok(mut tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let mut plain = TcpStream::connect(backend).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (front, cert.pem())
+}
+
+/// The TypeScript functions of `examples/convex` on a `JsDeployment`, and the example app `router` makes for
+/// it, served on 127.0.0.1; returns the deployment and the app's URL.
+pub async fn example_app(
+    router: impl FnOnce(&JsDeployment) -> axum::Router,
+) -> (JsDeployment, String) {
+    let deployment = examples::local::start().await.unwrap();
+    let app = examples::spawn(router(&deployment)).await.unwrap();
+    (deployment, app)
+}
+
+/// This binary, set to run only the test `name` of `module` (`module_path!()` of the caller) with its output
+/// shown: for a test that needs a process of its own for one case (its environment, its default client).
+pub fn rerun(module: &str, name: &str) -> Command {
+    // `module_path!()` starts with the crate's name; a test's name starts below it.
+    let module = module.split_once("::").map_or("", |(_, path)| path);
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args(["--exact", &format!("{module}::{name}"), "--nocapture"]);
+    command
+}
