@@ -38,6 +38,10 @@
 //! - [`pagination`] for paginated queries as streams, [`Client::snapshot`] for several queries at one timestamp.
 //! - [`Client::http`] for HTTP actions on the deployment's site URL; [`Client::upload`] and
 //!   [`Client::download`] for file storage, streamed.
+//! - [`with_client`]: run code written on the default client against another client (a test's own
+//!   deployment), for the code in one future only.
+//! - Feature `axum` (for **axum 0.8**): `IntoResponse` for [`Error`], bearer-token forwarding, the
+//!   `use_client` layer, a shared-secret guard (the `axum` module).
 //! - The crate [`convex-fetch-testing`](https://docs.rs/convex-fetch-testing): an in-process deployment for
 //!   testing code that calls Convex, added under `[dev-dependencies]`.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -79,8 +83,9 @@ mod wire;
 pub use call::{Call, fetch_action, fetch_mutation, fetch_query};
 pub use caller::with_auth;
 pub use client::{
-    CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, IntoClient, default_client, init, set_default_client,
+    CONVEX_SITE_URL_ENV, CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, IntoClient, default_client, init,
+    set_default_client, with_client,
 };
 pub use error::{
     Error, FailureDetails, FunctionName, HttpCall, HttpProblem, LiveProblem, NOT_RUN_CODES,
