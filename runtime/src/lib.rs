@@ -217,6 +217,12 @@ pub use convex_fetch_macros::convex_fetch;
 /// `npx convex run _system/cli/modules:apiSpec` print, and the `{"status", "value"}` wrapper around either form,
 /// are read too.
 ///
+/// **The first spec.** `npx convex function-spec > convex/function_spec.json` writes it, against the deployment
+/// of `npx convex dev` (it needs one). Without a deployment (a fresh clone, CI), the crate
+/// `convex-fetch-testing` prints the same JSON from the `convex/` folder itself:
+/// `convex_fetch_testing::function_spec("convex")` (Node.js needed, no deployment), e.g. in a small test or
+/// `build.rs` step that writes the file. A missing file is a compile error that names both.
+///
 /// ```ignore
 /// #[derive(serde::Deserialize)]
 /// pub struct Stats { pub count: i64 }
@@ -241,7 +247,11 @@ pub use convex_fetch_macros::convex_fetch;
 ///   arg itself. A function without an args validator takes any serializable args; one without a returns
 ///   validator returns a [`value::Value`], which keeps whatever Convex types the answer holds, unless the
 ///   `returns { "module:export" => Type, … }` option sets its output (any `Deserialize` type, read where
-///   `api!` is written, as visible as the stubs).
+///   `api!` is written, as visible as the stubs). `returns` works for **any** function, also one with a
+///   returns validator: the given type replaces the generated one, e.g. to return the application's own
+///   `Note` instead of the generated `GetOutput`, so that calls and the rest of the code share one type
+///   (it must read what the validator allows; a mismatch is a `Decode` error at the call). Each generated
+///   function's docs name its output: "The call resolves to `Result<Vec<ListOutputItem>, convex::Error>`".
 /// - `internal::…`: the same for internal functions, which need `.admin_key(key)`.
 /// - `tables::…`: a marker type per table, so that ids are typed: `Id<tables::Posts>`.
 /// - `http::…`: a [`HttpRoute`] constant per HTTP action (`POST_WEBHOOK`).

@@ -428,7 +428,10 @@ exec sleep 30"#
 #[tokio::test]
 async fn a_folder_without_generated_code_is_served() {
     let dir = fixture("no-generated");
-    assert!(!dir.join("_generated").exists(), "the fixture must have no _generated/");
+    assert!(
+        !dir.join("_generated").exists(),
+        "the fixture must have no _generated/"
+    );
     let deployment = JsDeployment::builder(&dir).start().await.unwrap();
     let client = deployment.client();
     let _id: String = client
