@@ -43,7 +43,7 @@ async fn a_validated_output_is_replaced_by_the_applications_type() {
         channel: Id::new("channels|1"),
         pagination_opts: PaginationOptions::first(10),
     })
-    .on(&deployment.client())
+    .on(deployment.client())
     .await
     .unwrap();
     assert_eq!(

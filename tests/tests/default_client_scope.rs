@@ -275,7 +275,7 @@ async fn other_function_failures_are_not_argument_validation() {
         .start()
         .await;
     let err = get_note("x".to_owned())
-        .on(&deployment.client())
+        .on(deployment.client())
         .await
         .unwrap_err();
     assert!(!err.is_argument_validation());
