@@ -69,7 +69,7 @@ pub mod api {
         impl ::convex::__private::Query for ListArgs {}
         ///The Convex query `posts:list`.
         ///
-        ///Calls the Convex query `posts:list`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`; the call resolves to `Result<_, convex::Error>`.
+        ///Calls the Convex query `posts:list`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`. The call resolves to `Result<Vec<ListOutputItem>, convex::Error>`.
         pub fn list(
             status: ::core::option::Option<ListStatus>,
         ) -> ::convex::__private::Call<ListArgs> {
@@ -103,13 +103,13 @@ pub mod api {
         impl ::convex::__private::Mutation for CompleteArgs {}
         ///The Convex mutation `tasks:complete`.
         ///
-        ///Calls the Convex mutation `tasks:complete`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`; the call resolves to `Result<_, convex::Error>`.
+        ///Calls the Convex mutation `tasks:complete`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`. The call resolves to `Result<(), convex::Error>`.
         pub fn complete(
             id: ::convex::value::Id<super::super::tables::Tasks>,
         ) -> ::convex::__private::Call<CompleteArgs> {
             ::convex::__private::Call::new(CompleteArgs { id })
         }
-        ///The Convex action `tasks:stats`. It declares no args validator, so it takes any serializable args.
+        ///The Convex action `tasks:stats`. It declares no args validator, so it takes any serializable args. The call resolves to `Result<convex::value::Value, convex::Error>`.
         pub fn stats<A: ::convex::__private::serde::Serialize>(
             args: A,
         ) -> ::convex::__private::Call<
@@ -154,7 +154,7 @@ pub mod internal {
         impl ::convex::__private::Mutation for PurgeOldArgs {}
         ///The Convex mutation `tasks:purgeOld`. Internal: call it with the admin key.
         ///
-        ///Calls the Convex mutation `tasks:purgeOld`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`; the call resolves to `Result<_, convex::Error>`.
+        ///Calls the Convex mutation `tasks:purgeOld`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`. The call resolves to `Result<f64, convex::Error>`.
         pub fn purge_old(
             older_than: ::convex::value::Int64,
         ) -> ::convex::__private::Call<PurgeOldArgs> {

@@ -156,7 +156,7 @@ pub mod api {
         impl ::convex::__private::Query for ListArgs {}
         ///The Convex query `messages:list`.
         ///
-        ///Calls the Convex query `messages:list`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`; the call resolves to `Result<_, convex::Error>`.
+        ///Calls the Convex query `messages:list`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`. The call resolves to `Result<convex::pagination::PaginationResult<ListOutputPageItem>, convex::Error>`.
         pub fn list(args: ListArgs) -> ::convex::__private::Call<ListArgs> {
             ::convex::__private::Call::new(args)
         }
@@ -185,7 +185,7 @@ pub mod api {
         impl ::convex::__private::Query for DefaultArgs {}
         ///The Convex query `stats:default`.
         ///
-        ///Calls the Convex query `stats:default`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`; the call resolves to `Result<_, convex::Error>`.
+        ///Calls the Convex query `stats:default`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`. The call resolves to `Result<convex::value::Value, convex::Error>`.
         pub fn default_() -> ::convex::__private::Call<DefaultArgs> {
             ::convex::__private::Call::new(DefaultArgs {})
         }
@@ -403,7 +403,7 @@ pub mod internal {
         impl ::convex::__private::Mutation for StoreArgs {}
         ///The Convex mutation `auth:store`. Internal: call it with the admin key.
         ///
-        ///Calls the Convex mutation `auth:store`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`; the call resolves to `Result<_, convex::Error>`.
+        ///Calls the Convex mutation `auth:store`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) before `.await`. The call resolves to `Result<Option<StoreOutput>, convex::Error>`.
         pub fn store(args: StoreArgs2) -> ::convex::__private::Call<StoreArgs> {
             ::convex::__private::Call::new(StoreArgs { args })
         }

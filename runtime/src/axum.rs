@@ -1,6 +1,9 @@
 //! axum integration (feature `axum`): errors as responses, the caller's bearer token, its forwarding to every
 //! call made while handling a request, and a shared-secret guard for cron and webhook routes.
 //!
+//! The feature targets **axum 0.8** (`Router`, `middleware::from_fn`, `IntoResponse` of axum 0.8.x); an app on
+//! axum 0.7 gets trait errors (`Error: IntoResponse` not satisfied) from having two axum versions.
+//!
 //! ```no_run
 //! use axum::{Json, Router, middleware, routing::get, routing::post};
 //! use convex_fetch::axum::{SharedSecret, forward_auth};
@@ -67,8 +70,68 @@ impl IntoResponse for Error {
             }
             _ => serde_json::json!({ "error": reason }),
         };
-        json_response(status, &body)
+        let mut response = json_response(status, &body);
+        if self.is_argument_validation() {
+            response.extensions_mut().insert(ArgumentsRefused);
+        }
+        response
     }
+}
+
+/// Marks the response of an [`Error`] whose arguments the deployment refused, for
+/// [`invalid_arguments_are_ours`].
+#[derive(Debug, Clone, Copy)]
+struct ArgumentsRefused;
+
+/// Middleware (`.layer(axum::middleware::from_fn(invalid_arguments_are_ours))`) for a service that builds
+/// the arguments of its calls itself: a call refused by the deployment's argument validators
+/// ([`Error::is_argument_validation`]) is answered 500 `{"error": "Internal Server Error"}` and logged at
+/// `error` level, as a bug of the service, instead of the default 400 (see [`Error::status_code`]: by
+/// default the arguments are taken to be the caller's input). Other responses pass through unchanged.
+///
+/// ```no_run
+/// use axum::{Router, middleware, routing::get};
+///
+/// # async fn report() {}
+/// let app: Router = Router::new()
+///     .route("/report", get(report))
+///     .layer(middleware::from_fn(convex_fetch::axum::invalid_arguments_are_ours));
+/// ```
+pub async fn invalid_arguments_are_ours(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.extensions().get::<ArgumentsRefused>().is_none() {
+        return response;
+    }
+    tracing::error!("the deployment refused the arguments this service built for a Convex call");
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    let reason = status.canonical_reason().unwrap_or("Error");
+    json_response(status, &serde_json::json!({ "error": reason }))
+}
+
+/// Middleware (`axum::middleware::from_fn_with_state(client, use_client)`) that runs each request in a
+/// [`with_client`](crate::with_client) scope: the handlers' calls on the default client (stubs without
+/// `.on(…)`) go to the client given as state. Meant for tests, where each test builds its app around its
+/// own deployment and runs in parallel with others, and for a service of several deployments. A
+/// [`forward_auth`] scope inside or outside it sends the request's token to this client's deployment.
+///
+/// ```no_run
+/// use axum::{Router, middleware, routing::get};
+/// use convex_fetch::axum::{forward_auth, use_client};
+///
+/// # async fn notes() {}
+/// fn app(client: convex_fetch::Client) -> Router {
+///     Router::new()
+///         .route("/notes", get(notes))
+///         .layer(middleware::from_fn(forward_auth))
+///         .layer(middleware::from_fn_with_state(client, use_client))
+/// }
+/// ```
+pub async fn use_client(
+    State(client): State<crate::Client>,
+    request: Request,
+    next: Next,
+) -> Response {
+    crate::with_client(client, next.run(request)).await
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {

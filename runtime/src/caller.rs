@@ -40,6 +40,10 @@ enum Deployment {
 /// token: it was meant for the default deployment. For a scope bound to another client, use
 /// [`Client::with_auth`].
 ///
+/// The default client is the one in effect at each call: inside a [`with_client`](crate::with_client) scope
+/// (a test's own deployment, `axum::use_client`), the token goes to that client's deployment, whichever of
+/// the two scopes is the outer one.
+///
 /// The scope is the task's: a call in a task spawned from inside it (`tokio::spawn`) does not carry the token;
 /// wrap that task's future too. With the `axum` feature, `axum::forward_auth` opens this scope around each
 /// request that has a bearer token.

@@ -10,11 +10,17 @@ use crate::secret::redact_password;
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The environment variable the default client reads its deployment URL from.
 pub const CONVEX_URL_ENV: &str = "CONVEX_URL";
+
+/// The environment variable [`Client::from_env`] (and so the default client) reads the site URL from, where
+/// HTTP actions are served (`https://<name>.convex.site`); when it is unset or empty the site URL is derived
+/// from the deployment URL.
+pub const CONVEX_SITE_URL_ENV: &str = "CONVEX_SITE_URL";
 
 /// How long a call may take, retries included, unless the client or the call says otherwise.
 ///
@@ -115,10 +121,24 @@ impl Client {
         Client::builder(url).build()
     }
 
-    /// A client of the deployment named by the `CONVEX_URL` environment variable.
+    /// A client of the deployment named by the `CONVEX_URL` environment variable, with its HTTP actions at
+    /// `CONVEX_SITE_URL` when that is set (as `npx convex dev` writes both to `.env.local`); otherwise the site
+    /// URL is derived from the deployment URL (see [`ClientBuilder::site_url`]).
     pub fn from_env() -> Result<Client, Error> {
         match std::env::var(CONVEX_URL_ENV) {
-            Ok(url) if !url.trim().is_empty() => Client::new(url),
+            Ok(url) if !url.trim().is_empty() => {
+                let builder = Client::builder(url);
+                match std::env::var(CONVEX_SITE_URL_ENV) {
+                    Ok(site) if !site.trim().is_empty() => match check_site_url(&site) {
+                        Ok(site) => builder.site_url(site).build(),
+                        Err(Error::Config { message }) => {
+                            Err(Error::config(format!("{CONVEX_SITE_URL_ENV}: {message}")))
+                        }
+                        Err(other) => Err(other),
+                    },
+                    _ => builder.build(),
+                }
+            }
             _ => Err(Error::config(format!(
                 "{CONVEX_URL_ENV} is not set: set it to your deployment URL (https://<name>.convex.cloud), \
                  or install a client with `convex_fetch::set_default_client`"
@@ -675,8 +695,42 @@ pub fn set_default_client(client: Client) -> Result<(), Error> {
     })
 }
 
-/// The default client: the one installed with [`set_default_client`], else one built from `CONVEX_URL`.
+tokio::task_local! {
+    static SCOPED_CLIENT: Client;
+}
+
+/// Runs `future` with `client` as its default client: every call in it without `.on(…)` or `.url(…)` (stubs,
+/// `api!` functions, `fetch_query`'s default form…) goes to `client`, and [`default_client`] returns it.
+/// Outside the scope nothing changes, so parallel tests can each run the application's own handlers (which
+/// call stubs on the default client) against a deployment of their own, without [`set_default_client`],
+/// which can be called once per process.
+///
+/// Credential scopes follow it: a [`with_auth`](crate::with_auth) scope (and `axum::forward_auth`,
+/// `axum::forward_session`) is for *the default client's deployment*, looked up when each call is made, so
+/// inside `with_client(client, …)` its token goes to `client`'s deployment, whichever of the two scopes is
+/// the outer one, and to no other. A scope bound to a client ([`Client::with_auth`]) stays bound to that
+/// client's deployment.
+///
+/// The scope is the task's: a task spawned inside it (`tokio::spawn`) uses the process's default client;
+/// wrap its future too. With the `axum` feature, `axum::use_client` opens this scope around each request.
+///
+/// ```no_run
+/// # #[convex_fetch::query("notes:list")] async fn list_notes() -> Vec<String>;
+/// # async fn demo(test_client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
+/// // The handler calls `list_notes().await` on the default client; here that is `test_client`.
+/// let notes = convex_fetch::with_client(test_client, async { list_notes().await }).await?;
+/// # let _ = notes; Ok(()) }
+/// ```
+pub async fn with_client<F: Future>(client: Client, future: F) -> F::Output {
+    SCOPED_CLIENT.scope(client, future).await
+}
+
+/// The default client: the client of the [`with_client`] scope the task runs in, else the one installed with
+/// [`set_default_client`], else one built from `CONVEX_URL`.
 pub fn default_client() -> Result<Client, Error> {
+    if let Ok(client) = SCOPED_CLIENT.try_with(Client::clone) {
+        return Ok(client);
+    }
     if let Some(client) = DEFAULT_CLIENT.get() {
         return Ok(client.clone());
     }
@@ -708,7 +762,8 @@ pub fn init() -> Result<Client, Error> {
 pub(crate) fn client_for_url(url: &str) -> Result<Client, Error> {
     const MAX_CACHED: usize = 32;
     static CACHE: OnceLock<Mutex<HashMap<String, Client>>> = OnceLock::new();
-    if let Some(default) = DEFAULT_CLIENT.get() {
+    let scoped = SCOPED_CLIENT.try_with(Client::clone).ok();
+    for default in scoped.iter().chain(DEFAULT_CLIENT.get()) {
         if default.full_url() == url.trim().trim_end_matches('/') {
             return Ok(default.clone());
         }

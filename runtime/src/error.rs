@@ -270,11 +270,21 @@ impl Error {
     /// crashed is 500. Convex's own refusals pass through as 401/403/429 where they concern the caller and
     /// become 502 otherwise; an unreachable deployment is 502 and a timeout 504. Bad args are 400 and a
     /// configuration error is 500.
+    ///
+    /// **Failed argument validation is 400.** The deployment's validators (`v.id("notes")`, a pagination
+    /// cursor, `v.string()`…) refuse arguments with an `ArgumentValidationError`
+    /// ([`is_argument_validation`](Self::is_argument_validation)); in a REST service those arguments are
+    /// nearly always the caller's input passed on (a path id, a cursor, a body), so the request was bad.
+    /// A service that builds the arguments itself, where a refusal is its own bug, answers 500 instead: with
+    /// the `axum` feature that is one line, `.layer(middleware::from_fn(convex_fetch::axum::invalid_arguments_are_ours))`;
+    /// elsewhere, test `is_argument_validation()` before this method. Either way the body says only the
+    /// status's reason, never the validator's text.
     pub fn status_code(&self) -> StatusCode {
         match self {
             Error::Function { data: Some(_), .. } | Error::InvalidArgs { .. } => {
                 StatusCode::BAD_REQUEST
             }
+            _ if self.is_argument_validation() => StatusCode::BAD_REQUEST,
             Error::Function { data: None, .. } | Error::Config { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -310,6 +320,14 @@ impl Error {
                 | HttpProblem::Decode { .. } => StatusCode::BAD_GATEWAY,
             },
         }
+    }
+
+    /// Whether the deployment refused the call's arguments with an `ArgumentValidationError` (its validators,
+    /// before the function ran): a path id that is not an id of the table, a malformed pagination cursor, a
+    /// missing field. See [`status_code`](Self::status_code) for how it maps to HTTP.
+    pub fn is_argument_validation(&self) -> bool {
+        matches!(self, Error::Function { details, .. }
+            if details.name.as_deref() == Some("ArgumentValidationError"))
     }
 
     /// Whether the function provably did not run, so the call can be repeated without running it twice:

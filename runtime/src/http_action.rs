@@ -310,6 +310,21 @@ impl Future for HttpRequest {
 }
 
 /// The answer of an HTTP action: its status, headers and body, whatever the status.
+///
+/// **The body is already read** when the call resolves: the client reads it whole, under the client's
+/// size cap ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes), a
+/// [`HttpProblem::TooLarge`] error past it) and within the call's timeout and retry rules, so that a slow
+/// or endless body is the call's error and not a hang at some later read. So, unlike `reqwest::Response`,
+/// [`text`](Self::text), [`json`](Self::json) and [`bytes`](Self::bytes) are not `async` (there is nothing
+/// left to wait for; `answer.text().await` does not compile) and borrow instead of consuming: the body can
+/// be read as text and then as JSON, or after [`error_for_status`](Self::error_for_status).
+///
+/// ```no_run
+/// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
+/// let answer = client.http_request(convex_fetch::Method::GET, "/posts").await?;
+/// let posts: Vec<serde_json::Value> = answer.error_for_status()?.json()?; // no `.await`: already read
+/// # let _ = posts; Ok(()) }
+/// ```
 pub struct HttpResponse {
     call: HttpCall,
     status: StatusCode,
@@ -338,7 +353,7 @@ impl HttpResponse {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
-    /// The body.
+    /// The body (read when the call resolved; see the type's docs for why this is not `async`).
     pub fn bytes(&self) -> &Bytes {
         &self.body
     }

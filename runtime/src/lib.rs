@@ -38,6 +38,10 @@
 //! - [`pagination`] for paginated queries as streams, [`Client::snapshot`] for several queries at one timestamp.
 //! - [`Client::http`] for HTTP actions on the deployment's site URL; [`Client::upload`] and
 //!   [`Client::download`] for file storage, streamed.
+//! - [`with_client`]: run code written on the default client against another client (a test's own
+//!   deployment), for the code in one future only.
+//! - Feature `axum` (for **axum 0.8**): `IntoResponse` for [`Error`], bearer-token forwarding, the
+//!   `use_client` layer, a shared-secret guard (the `axum` module).
 //! - The crate [`convex-fetch-testing`](https://docs.rs/convex-fetch-testing): an in-process deployment for
 //!   testing code that calls Convex, added under `[dev-dependencies]`.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -81,8 +85,9 @@ mod wire;
 pub use call::{Call, fetch_action, fetch_mutation, fetch_query};
 pub use caller::with_auth;
 pub use client::{
-    CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, IntoClient, default_client, init, set_default_client,
+    CONVEX_SITE_URL_ENV, CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, IntoClient, default_client, init,
+    set_default_client, with_client,
 };
 pub use error::{
     Error, FailureDetails, FunctionName, HttpCall, HttpProblem, LiveProblem, NOT_RUN_CODES,
@@ -227,6 +232,12 @@ pub use convex_fetch_macros::convex_fetch;
 /// `npx convex run _system/cli/modules:apiSpec` print, and the `{"status", "value"}` wrapper around either form,
 /// are read too.
 ///
+/// **The first spec.** `npx convex function-spec > convex/function_spec.json` writes it, against the deployment
+/// of `npx convex dev` (it needs one). Without a deployment (a fresh clone, CI), the crate
+/// `convex-fetch-testing` prints the same JSON from the `convex/` folder itself:
+/// `convex_fetch_testing::function_spec("convex")` (Node.js needed, no deployment), e.g. in a small test or
+/// `build.rs` step that writes the file. A missing file is a compile error that names both.
+///
 /// ```no_run
 /// # use convex_fetch as convex;
 /// # use convex::value::Int64;
@@ -256,7 +267,11 @@ pub use convex_fetch_macros::convex_fetch;
 ///   arg itself. A function without an args validator takes any serializable args; one without a returns
 ///   validator returns a [`value::Value`], which keeps whatever Convex types the answer holds, unless the
 ///   `returns { "module:export" => Type, … }` option sets its output (any `Deserialize` type, read where
-///   `api!` is written, as visible as the stubs).
+///   `api!` is written, as visible as the stubs). `returns` works for **any** function, also one with a
+///   returns validator: the given type replaces the generated one, e.g. to return the application's own
+///   `Note` instead of the generated `GetOutput`, so that calls and the rest of the code share one type
+///   (it must read what the validator allows; a mismatch is a `Decode` error at the call). Each generated
+///   function's docs name its output: "The call resolves to `Result<Vec<ListOutputItem>, convex::Error>`".
 /// - `internal::…`: the same for internal functions, which need `.admin_key(key)`.
 /// - `tables::…`: a marker type per table, so that ids are typed: `Id<tables::Posts>`.
 /// - `http::…`: a [`HttpRoute`] constant per HTTP action (`POST_WEBHOOK`).

@@ -165,10 +165,20 @@ fn read_spec(dir: &Path, file: &LitStr) -> syn::Result<(Spec, PathBuf)> {
     let shown = file.value();
     let path = dir.join(&shown);
     let json = std::fs::read_to_string(&path).map_err(|e| {
+        // A missing spec is the first thing a new project meets: say how to write one.
+        let bootstrap = if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                "; write it with `npx convex function-spec > {shown}` (run where `npx convex dev` runs, \
+                 against your deployment), or without a deployment from the `convex/` folder with \
+                 `convex_fetch_testing::function_spec(\"convex\")` (needs Node.js), and commit it"
+            )
+        } else {
+            String::new()
+        };
         syn::Error::new(
             file.span(),
             format!(
-                "cannot read the function spec `{shown}` ({}): {e}",
+                "cannot read the function spec `{shown}` ({}): {e}{bootstrap}",
                 path.display()
             ),
         )
@@ -231,7 +241,7 @@ impl<'a> Module<'a> {
             let returns = cx
                 .returns
                 .get(&function.path)
-                .map(|(alias, _)| quote!(#up #alias));
+                .map(|(alias, ty)| (quote!(#up #alias), shown_type(&quote!(#ty))));
             let mut ty = Types {
                 krate: cx.krate,
                 tables: quote!(#up tables),
@@ -367,21 +377,29 @@ fn stub(
     fn_ident: &Ident,
     args_ident: &Ident,
     types: &mut Types<'_>,
-    returns: Option<TokenStream>,
+    returns: Option<(TokenStream, String)>,
 ) -> TokenStream {
     let krate = types.krate;
     let private = quote!(#krate::__private);
     let base = names::type_name(&function.export);
-    let output = match (returns, &function.returns) {
-        (Some(ty), _) => quote!(#ty),
-        // `paginate` needs a page, so a paginated query without a returns validator gets one of values.
-        (None, None) if types::takes_pagination_options(function) => {
-            quote!(#krate::pagination::PaginationResult<#krate::value::Value>)
+    let (output, shown_output) = match (returns, &function.returns) {
+        (Some((ty, shown)), _) => (ty, shown),
+        (None, returns) => {
+            let ty = match returns {
+                // `paginate` needs a page, so a paginated query without a returns validator gets one of
+                // values.
+                None if types::takes_pagination_options(function) => {
+                    quote!(#krate::pagination::PaginationResult<#krate::value::Value>)
+                }
+                None => quote!(#krate::value::Value),
+                Some(spec::Validator::Null) => quote!(()),
+                Some(v) => types.rust_type(v, &format!("{base}Output"), "returns", Side::Output),
+            };
+            let shown = shown_type(&ty);
+            (ty, shown)
         }
-        (None, None) => quote!(#krate::value::Value),
-        (None, Some(spec::Validator::Null)) => quote!(()),
-        (None, Some(v)) => types.rust_type(v, &format!("{base}Output"), "returns", Side::Output),
     };
+    let resolves_to = format!("The call resolves to `Result<{shown_output}, convex::Error>`.");
     let word = function.kind.word();
     let path = &function.path;
     let mut doc = format!("The Convex {word} `{path}`.");
@@ -390,8 +408,9 @@ fn stub(
     }
     let Some(fields) = &function.args else {
         let kind = format_ident!("{}", pascal(word));
-        let doc =
-            format!("{doc} It declares no args validator, so it takes any serializable args.");
+        let doc = format!(
+            "{doc} It declares no args validator, so it takes any serializable args. {resolves_to}"
+        );
         return quote! {
             #[doc = #doc]
             pub fn #fn_ident<A: #private::serde::Serialize>(
@@ -450,7 +469,7 @@ fn stub(
     };
     let fn_doc = format!(
         "Calls the Convex {word} `{path}`. Set options (`.auth(token)`, `.on(&client)`, `.timeout(…)`) \
-         before `.await`; the call resolves to `Result<_, convex::Error>`."
+         before `.await`. {resolves_to}"
     );
     quote! {
         #[doc = #struct_doc]
@@ -477,6 +496,45 @@ fn stub(
             #private::Call::new(#body)
         }
     }
+}
+
+/// A type as the docs show it: `Vec<ListOutput>` for `:: std :: vec :: Vec < super :: ListOutput >`. The
+/// standard library's paths and `super::` are left out; the crate's own (`convex_fetch::value::Id`) stay.
+fn shown_type(ty: &TokenStream) -> String {
+    let mut text = ty.to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" ::", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("( ", "("),
+        (" )", ")"),
+    ] {
+        text = text.replace(from, to);
+    }
+    for prefix in [
+        "::std::vec::",
+        "::std::string::",
+        "::std::collections::",
+        "::core::option::",
+        "::core::primitive::",
+        "::std::primitive::",
+        "std::vec::",
+        "std::string::",
+        "std::collections::",
+        "core::option::",
+        "super::",
+    ] {
+        text = text.replace(prefix, "");
+    }
+    text.trim_start_matches("::")
+        .replace("<::", "<")
+        .replace(" ::", " ")
 }
 
 /// `POST /webhook` → `POST_WEBHOOK`; a prefix route `/files/*` → `GET_FILES_PREFIX`.
@@ -1014,6 +1072,19 @@ mod tests {
             dir.join("specs/no_such_spec.json").display()
         );
         assert!(missing.to_string().starts_with(&expected), "{missing}");
+        // It says how to write one.
+        assert!(
+            missing
+                .to_string()
+                .contains("`npx convex function-spec > specs/no_such_spec.json`"),
+            "{missing}"
+        );
+        assert!(
+            missing
+                .to_string()
+                .contains("convex_fetch_testing::function_spec"),
+            "{missing}"
+        );
 
         std::fs::write(dir.join("specs/broken.json"), "{").unwrap();
         let broken = read_spec(&dir, &file("specs/broken.json")).err().unwrap();
@@ -1029,6 +1100,31 @@ mod tests {
         assert!(spec.functions.is_empty());
         assert_eq!(path, dir.join("specs/ok.json"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn output_types_are_shown_as_written() {
+        let cases = [
+            (
+                quote!(::std::vec::Vec<super::ListOutput>),
+                "Vec<ListOutput>",
+            ),
+            (
+                quote!(
+                    ::core::option::Option<::convex_fetch::value::Id<super::super::tables::Posts>>
+                ),
+                "Option<convex_fetch::value::Id<tables::Posts>>",
+            ),
+            (quote!(()), "()"),
+            (
+                quote!(::std::collections::BTreeMap<::std::string::String, f64>),
+                "BTreeMap<String, f64>",
+            ),
+            (quote!(Vec<Post>), "Vec<Post>"),
+        ];
+        for (ty, shown) in cases {
+            assert_eq!(shown_type(&ty), shown);
+        }
     }
 
     #[test]

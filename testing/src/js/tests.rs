@@ -682,3 +682,48 @@ exec sleep 30"#
     assert_eq!(read("identities-mode").trim(), "600");
     drop(deployment);
 }
+
+/// A folder without `_generated/`, as a fresh app has it: its imports of `./_generated/server`,
+/// `./_generated/api` (and `../_generated/server` from a subfolder) are served by the Node server's stand-ins.
+#[tokio::test]
+async fn a_folder_without_generated_code_is_served() {
+    let dir = fixture("no-generated");
+    assert!(
+        !dir.join("_generated").exists(),
+        "the fixture must have no _generated/"
+    );
+    let deployment = JsDeployment::builder(&dir).start().await.unwrap();
+    let client = deployment.client();
+    let _id: String = client
+        .mutation("notes:add", json!({ "text": "milk" }))
+        .await
+        .unwrap();
+    let total: f64 = client
+        .action("notes:addTwice", json!({ "text": "eggs" }))
+        .await
+        .unwrap();
+    assert_eq!(total, 3.0);
+    let notes: Vec<String> = client.query("notes:list", json!({})).await.unwrap();
+    assert_eq!(notes, ["milk", "eggs", "eggs again"]);
+    let count: f64 = client.query("admin/stats:count", json!({})).await.unwrap();
+    assert_eq!(count, 3.0);
+    // An internal function stays internal.
+    assert!(
+        client
+            .query::<_, Value>("admin/stats:secret", json!({}))
+            .await
+            .is_err()
+    );
+    // `httpAction` from the stand-in serves the folder's route, on the client's site URL.
+    assert_eq!(client.site_url(), deployment.site_url());
+    let listed = reqwest::get(format!("{}/notes", deployment.site_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed, r#"["milk","eggs","eggs again"]"#);
+    // The spec is printed without a deployment too.
+    let spec = function_spec(&dir).await.unwrap();
+    assert!(spec.contains(r#""identifier": "notes.js:add""#), "{spec}");
+}

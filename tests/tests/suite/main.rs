@@ -11,6 +11,7 @@ mod any_values;
 mod api;
 // Public, so that `deny(missing_docs)` in it checks the docs `api!` generates.
 pub mod api_corpus;
+mod api_returns_any;
 mod api_shapes;
 mod architecture;
 mod axum_integration;
