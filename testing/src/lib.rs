@@ -109,7 +109,9 @@ pub use auth::Auth;
 pub use ctx::Ctx;
 pub use fault::Fault;
 pub use handler::FunctionError;
-pub use js::{JsDeployment, JsDeploymentBuilder, JsError, function_spec};
+pub use js::{
+    JsDeployment, JsDeploymentBuilder, JsError, SpecOptions, function_spec, function_spec_with,
+};
 pub use live::SyncFault;
 pub use record::{CallTimeout, RecordedCall};
 pub use site::{HttpActionRequest, RecordedHttpRequest};
