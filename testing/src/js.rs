@@ -381,10 +381,73 @@ pub async fn function_spec(convex_dir: impl AsRef<Path>) -> Result<String, JsErr
 
 /// [`function_spec`] with `url` as the spec's `url` field (the deployment URL it names).
 pub async fn function_spec_at(convex_dir: impl AsRef<Path>, url: &str) -> Result<String, JsError> {
+    function_spec_with(convex_dir, &SpecOptions::new().url(url)).await
+}
+
+/// How [`function_spec_with`] prints a spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecOptions {
+    url: String,
+    infer: bool,
+    timeout: Duration,
+}
+
+impl SpecOptions {
+    /// The defaults: `url` [`DEFAULT_SPEC_URL`], results inferred, [`DEFAULT_SPEC_TIMEOUT`].
+    pub fn new() -> SpecOptions {
+        SpecOptions {
+            url: DEFAULT_SPEC_URL.to_owned(),
+            infer: true,
+            timeout: DEFAULT_SPEC_TIMEOUT,
+        }
+    }
+
+    /// The spec's `url` field: the deployment URL it names.
+    pub fn url(mut self, url: impl Into<String>) -> SpecOptions {
+        self.url = url.into();
+        self
+    }
+
+    /// Whether each function without a returns validator gets an `inferredReturns` field: its result type
+    /// inferred from the folder's TypeScript (on by default; see the Node server's README). Off, the spec is
+    /// exactly the fields `npx convex function-spec` prints.
+    pub fn infer_returns(mut self, infer: bool) -> SpecOptions {
+        self.infer = infer;
+        self
+    }
+
+    /// How long loading the functions and printing the spec may take.
+    pub fn timeout(mut self, timeout: Duration) -> SpecOptions {
+        self.timeout = timeout;
+        self
+    }
+}
+
+impl Default for SpecOptions {
+    fn default() -> SpecOptions {
+        SpecOptions::new()
+    }
+}
+
+/// How long printing a spec is given by default: loading the functions, then type-checking the folder to
+/// infer results, which takes seconds to a minute for a large app on a busy machine.
+pub const DEFAULT_SPEC_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The function spec of `convex_dir` printed with `options`: by default, [`function_spec`]'s, each function
+/// without a returns validator also carrying the `inferredReturns` that `convex::api!` reads as its result type.
+/// What the inference skipped or could only type as `any` is not returned: `node testing/js/src/main.js <dir>
+/// --spec` prints it on stderr, a line per field.
+pub async fn function_spec_with(
+    convex_dir: impl AsRef<Path>,
+    options: &SpecOptions,
+) -> Result<String, JsError> {
     let mut locations = Locations::resolve(None, None, None);
     let convex_dir = locations.check(convex_dir.as_ref()).await?;
-    let args = ["--spec".to_owned(), "--url".to_owned(), url.to_owned()];
-    launch::output(&locations, &convex_dir, &args, DEFAULT_STARTUP_TIMEOUT).await
+    let mut args = vec!["--spec".to_owned(), "--url".to_owned(), options.url.clone()];
+    if !options.infer {
+        args.push("--no-infer".to_owned());
+    }
+    launch::output(&locations, &convex_dir, &args, options.timeout).await
 }
 
 /// The environment variable that makes [`check_function_spec`] write the spec instead of comparing it.

@@ -114,7 +114,9 @@ pub use auth::Auth;
 pub use ctx::Ctx;
 pub use fault::Fault;
 pub use function_error::FunctionError;
-pub use js::{JsDeployment, JsDeploymentBuilder, JsError, function_spec};
+pub use js::{
+    JsDeployment, JsDeploymentBuilder, JsError, SpecOptions, function_spec, function_spec_with,
+};
 pub use live_state::SyncFault;
 pub use record::{CallTimeout, RecordedCall};
 pub use routes::{HttpActionRequest, RecordedHttpRequest};

@@ -406,6 +406,9 @@ fn stub(
     if function.internal {
         doc.push_str(" Internal: call it with the admin key.");
     }
+    if function.inferred {
+        doc.push_str(spec::INFERRED_DOC);
+    }
     let Some(fields) = &function.args else {
         let kind = format_ident!("{}", pascal(word));
         let doc = format!(

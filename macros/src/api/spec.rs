@@ -20,8 +20,11 @@ pub(crate) struct Function {
     pub(crate) internal: bool,
     /// `None`: no args validator (`any`).
     pub(crate) args: Option<Vec<Field>>,
-    /// `None`: no returns validator (`null`, `any` or absent).
+    /// `None`: no returns validator (`null`, `any` or absent), and none inferred.
     pub(crate) returns: Option<Validator>,
+    /// `returns` is not declared but inferred from the app's TypeScript (`inferredReturns`, printed by the
+    /// spec printer of `convex-fetch-testing`): nothing on the deployment checks it.
+    pub(crate) inferred: bool,
 }
 
 pub(crate) struct Route {
@@ -63,6 +66,10 @@ pub(crate) enum Validator {
     /// A validator type this version does not know: read as `any`, its tag kept for the docs.
     Unknown(String),
 }
+
+/// The doc sentence of a function whose result type was inferred rather than declared.
+pub(crate) const INFERRED_DOC: &str = " Its result type is inferred from the app's TypeScript (it declares no \
+     returns validator), so the deployment does not check it: a result of another shape fails to decode.";
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -217,13 +224,23 @@ fn function(obj: &Map<String, Value>, kind: Kind, at: &str) -> Result<Function> 
             _ => return err(&args_at, "the args validator must be an object or `any`"),
         },
     };
-    let returns = match obj.get("returns") {
-        None | Some(Value::Null) => None,
-        Some(v) => match validator(v, &format!("{at}.returns"))? {
-            Validator::Any => None,
-            other => Some(other),
-        },
+    let read = |key: &str| -> Result<Option<Validator>> {
+        match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => match validator(v, &format!("{at}.{key}"))? {
+                Validator::Any => Ok(None),
+                other => Ok(Some(other)),
+            },
+        }
     };
+    // A declared validator wins; an inferred one is read only where none is declared.
+    let declared = read("returns")?;
+    let inferred = match declared {
+        Some(_) => None,
+        None => read("inferredReturns")?,
+    };
+    let is_inferred = inferred.is_some();
+    let returns = declared.or(inferred);
     Ok(Function {
         modules: module.split('/').map(str::to_owned).collect(),
         path: format!("{module}:{export}"),
@@ -232,6 +249,7 @@ fn function(obj: &Map<String, Value>, kind: Kind, at: &str) -> Result<Function> 
         internal,
         args,
         returns,
+        inferred: is_inferred,
     })
 }
 
@@ -372,4 +390,82 @@ fn base64_eight(text: &str) -> Option<[u8; 8]> {
     }
     out.extend_from_slice(&tail[1..3]);
     <[u8; 8]>::try_from(out.as_slice()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(returns: &str, inferred: Option<&str>) -> String {
+        let inferred = inferred.map_or(String::new(), |v| format!(r#", "inferredReturns": {v}"#));
+        format!(
+            r#"{{"functions": [{{"functionType": "Query", "identifier": "tasks.js:get", "args": {{"type": "object", "value": {{}}}}, "returns": {returns}{inferred}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn an_inferred_validator_is_read_where_none_is_declared() {
+        let spec = parse(&query(
+            "null",
+            Some(r#"{"type": "id", "tableName": "tasks"}"#),
+        ))
+        .unwrap();
+        let f = &spec.functions[0];
+        assert_eq!(f.returns, Some(Validator::Id("tasks".to_owned())));
+        assert!(f.inferred);
+    }
+
+    #[test]
+    fn a_declared_validator_wins_over_an_inferred_one() {
+        let spec = parse(&query(
+            r#"{"type": "string"}"#,
+            Some(r#"{"type": "number"}"#),
+        ))
+        .unwrap();
+        let f = &spec.functions[0];
+        assert_eq!(f.returns, Some(Validator::String));
+        assert!(!f.inferred);
+    }
+
+    #[test]
+    fn an_inferred_any_or_none_leaves_the_result_untyped() {
+        for json in [
+            query("null", Some(r#"{"type": "any"}"#)),
+            query("null", None),
+        ] {
+            let spec = parse(&json).unwrap();
+            assert_eq!(spec.functions[0].returns, None, "{json}");
+            assert!(!spec.functions[0].inferred, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_bad_inferred_validator_is_an_error_naming_its_path() {
+        let Err(e) = parse(&query("null", Some(r#"{"type": "id"}"#))) else {
+            panic!("accepted an id without a table");
+        };
+        assert!(e.contains("$.functions[0].inferredReturns"), "{e}");
+    }
+
+    #[test]
+    fn the_stub_of_an_inferred_result_is_typed_and_says_so() {
+        let spec = parse(&query(
+            "null",
+            Some(r#"{"type": "union", "value": [{"type": "null"}, {"type": "id", "tableName": "tasks"}]}"#),
+        ))
+        .unwrap();
+        let tokens = super::super::generate(&spec, &quote::quote!(::convex), &Default::default());
+        let code = prettyplease::unparse(&syn::parse2(tokens).unwrap());
+        let flat = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(
+                "type Output = ::core::option::Option< ::convex::value::Id<super::super::tables::Tasks>, >;"
+            ),
+            "{code}"
+        );
+        assert!(
+            flat.contains(&format!("///The Convex query `tasks:get`.{INFERRED_DOC}")),
+            "{code}"
+        );
+    }
 }

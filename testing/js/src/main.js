@@ -25,6 +25,8 @@ of stdout is {"url":…,"siteUrl":…,"adminKey":…}; the server runs until std
   --spec                 print the function spec (npx convex function-spec) instead of serving
   --url <url>            with --spec: the deployment URL the spec names (default http://127.0.0.1:3210)
   --out <file>           with --spec: write the spec to this file instead of stdout
+  --no-infer             with --spec: do not infer the results of functions without a returns
+                         validator from their TypeScript (no "inferredReturns" fields)
 `;
 
 /** Exit codes: 0 done (stdin closed, spec written), 1 the functions or the server failed, 2 usage. */
@@ -60,6 +62,7 @@ function parseCommandLine(argv) {
         spec: { type: "boolean" },
         url: { type: "string" },
         out: { type: "string" },
+        "no-infer": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -104,6 +107,7 @@ function parseCommandLine(argv) {
     spec: values.spec === true,
     url: values.url ?? "http://127.0.0.1:3210",
     out: values.out,
+    infer: values["no-infer"] !== true,
     packages: values.packages,
   };
 }
@@ -165,9 +169,18 @@ async function load(dir, packages) {
 }
 
 async function printSpec(options) {
-  const { functionSpec, formatSpec } = await import("./spec.js");
+  const { functionSpec, formatSpec, undeclaredResults } = await import("./spec.js");
   const loaded = await load(options.dir, options.packages);
-  const text = formatSpec(functionSpec(loaded, options.url));
+  let inferred;
+  if (options.infer) {
+    const { inferReturns } = await import("./infer.js");
+    const targets = undeclaredResults(loaded);
+    const result = inferReturns(options.dir, targets, { packages: options.packages });
+    inferred = result.inferred;
+    // What was skipped or became `any`, and why: on stderr, so the spec on stdout stays the CLI's JSON.
+    for (const note of result.notes) process.stderr.write(`infer: ${note}\n`);
+  }
+  const text = formatSpec(functionSpec(loaded, options.url, inferred));
   if (options.out === undefined) {
     process.stdout.write(text);
   } else {

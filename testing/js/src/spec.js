@@ -26,19 +26,26 @@ function parseExport(func, what, identifier) {
 
 /**
  * The spec `{ url, functions }` of loaded functions: queries, mutations and actions sorted by
- * identifier (`posts.js:list`), then the HTTP routes sorted by path and method.
+ * identifier (`posts.js:list`), then the HTTP routes sorted by path and method. `inferred` maps an
+ * identifier to the returns validator inferred from its TypeScript (see infer.js): a function without
+ * a declared one gets it as `inferredReturns`, its `returns` staying `null` as the CLI prints it.
  */
-export function functionSpec(loaded, url) {
+export function functionSpec(loaded, url, inferred = new Map()) {
   const functions = [...loaded.functions.values()]
     .map((fn) => {
       const identifier = `${fn.module}.js:${fn.exportName}`;
-      return {
+      const returns = parseExport(fn.func, "returns", identifier);
+      const entry = {
         args: parseExport(fn.func, "args", identifier),
         functionType: fn.kind,
         identifier,
-        returns: parseExport(fn.func, "returns", identifier),
+        returns,
         visibility: { kind: fn.visibility },
       };
+      if (returns === null && inferred.has(identifier)) {
+        entry.inferredReturns = inferred.get(identifier);
+      }
+      return entry;
     })
     .sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
   const routes = (loaded.router?.getRoutes() ?? [])
@@ -47,6 +54,17 @@ export function functionSpec(loaded, url) {
       a.path === b.path ? (a.method < b.method ? -1 : 1) : a.path < b.path ? -1 : 1,
     );
   return sortKeys({ url, functions: [...functions, ...routes] });
+}
+
+/** The functions of `loaded` whose returns validator is absent, as `inferReturns` takes them. */
+export function undeclaredResults(loaded) {
+  return [...loaded.functions.values()]
+    .filter((fn) => parseExport(fn.func, "returns", fn.module) === null)
+    .map((fn) => ({
+      identifier: `${fn.module}.js:${fn.exportName}`,
+      file: loaded.files[fn.module],
+      exportName: fn.exportName,
+    }));
 }
 
 /** The spec as the CLI prints it: two-space indented JSON and a final newline. */

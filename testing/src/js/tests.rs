@@ -727,3 +727,47 @@ async fn a_folder_without_generated_code_is_served() {
     let spec = function_spec(&dir).await.unwrap();
     assert!(spec.contains(r#""identifier": "notes.js:add""#), "{spec}");
 }
+
+#[tokio::test]
+async fn the_spec_infers_undeclared_results_unless_told_not_to() {
+    let spec = |json: String| -> Value { serde_json::from_str(&json).unwrap() };
+    let entry = |spec: &Value, id: &str| -> Value {
+        spec["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["identifier"] == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .clone()
+    };
+    let inferred = spec(
+        function_spec_with(
+            fixture("infer"),
+            &SpecOptions::new().url("https://x.convex.cloud"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(inferred["url"], "https://x.convex.cloud");
+    let maybe = entry(&inferred, "results.js:maybe");
+    assert_eq!(maybe["returns"], Value::Null);
+    assert_eq!(
+        maybe["inferredReturns"],
+        json!({ "type": "union", "value": [{ "type": "literal", "value": "yes" }, { "type": "null" }] })
+    );
+    assert!(
+        entry(&inferred, "results.js:declared")
+            .get("inferredReturns")
+            .is_none()
+    );
+
+    let plain = spec(
+        function_spec_with(fixture("infer"), &SpecOptions::new().infer_returns(false))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(plain["url"], DEFAULT_SPEC_URL);
+    for f in plain["functions"].as_array().unwrap() {
+        assert!(f.get("inferredReturns").is_none(), "{f}");
+    }
+}

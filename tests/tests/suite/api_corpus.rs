@@ -167,17 +167,18 @@ async fn generated_calls_of_real_specs_on_the_wire() {
     );
 }
 
-/// A paginated query without a returns validator (and no `returns` override) still pages: its output is a
-/// `PaginationResult` of values, so `paginate` takes it as generated.
+/// A paginated query without a returns validator (and no `returns` override) is typed from the result its
+/// TypeScript gives (`inferredReturns`, a page of `{author, body}`), so `paginate` takes it as generated and
+/// yields typed items.
 #[tokio::test]
-async fn an_untyped_paginated_query_pages_through_paginate() {
+async fn an_undeclared_paginated_query_pages_with_its_inferred_items() {
     let deployment = TestDeployment::builder()
         .query(
             "messages:listWithTransformation",
             |_ctx: Ctx, args: Value| async move {
                 let first = args["paginationOpts"]["cursor"].is_null();
                 Ok(json!({
-                    "page": [{ "body": if first { "ONE" } else { "TWO" } }],
+                    "page": [{ "author": "A", "body": if first { "ONE" } else { "TWO" } }],
                     "isDone": !first,
                     "continueCursor": "c",
                 }))
@@ -192,16 +193,11 @@ async fn an_untyped_paginated_query_pages_through_paginate() {
     .items();
     let mut bodies = Vec::new();
     while let Some(item) = items.next_item().await {
-        let item: convex::value::Value = item.unwrap();
-        bodies.push(item);
+        let item = item.unwrap();
+        assert_eq!(item.author, "A");
+        bodies.push(item.body);
     }
-    assert_eq!(
-        bodies,
-        [
-            convex::value!({ body: "ONE" }),
-            convex::value!({ body: "TWO" })
-        ]
-    );
+    assert_eq!(bodies, ["ONE", "TWO"]);
 }
 
 /// Every spec of the corpus is compiled above: a spec added to the folder without a module here fails.

@@ -25,6 +25,7 @@ mod examples_file_upload;
 mod examples_function_spec;
 mod examples_github_import;
 mod examples_http_actions;
+mod examples_inferred_results;
 mod examples_live_updates;
 mod examples_posts;
 mod examples_quickstart_api;
