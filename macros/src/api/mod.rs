@@ -1130,6 +1130,25 @@ mod tests {
         }
     }
 
+    /// A paginated query whose result is neither declared nor inferred still returns a page, of values.
+    #[test]
+    fn an_unknown_paginated_result_is_a_page_of_values() {
+        let json = r#"[{"functionType": "Query", "identifier": "messages.js:list",
+            "visibility": {"kind": "public"}, "returns": null,
+            "args": {"type": "object", "value": {"paginationOpts": {"optional": false, "fieldType":
+              {"type": "object", "value": {"numItems": {"fieldType": {"type": "number"}, "optional": false},
+                "cursor": {"fieldType": {"type": "union", "value": [{"type": "string"}, {"type": "null"}]},
+                  "optional": false}}}}}}}]"#;
+        let spec = spec::parse(json).unwrap();
+        let out = generate(&spec, &quote!(::convex), &Returns::new()).to_string();
+        assert!(
+            out.contains(
+                ":: convex :: pagination :: PaginationResult < :: convex :: value :: Value >"
+            ),
+            "{out}"
+        );
+    }
+
     #[test]
     fn the_input_is_a_file_then_the_crate_and_the_outputs() {
         let input: ApiInput = syn::parse2(quote!(

@@ -487,9 +487,15 @@ mod scopes {
         }
     }
 
-    /// The only test of this binary that installs a default client (it is process-wide).
+    /// It installs the default client, which is process-wide: it runs in a process of its own.
     #[tokio::test]
     async fn with_auth_and_forward_auth_are_for_the_default_clients_deployment_only() {
+        if !crate::support::alone(
+            module_path!(),
+            "with_auth_and_forward_auth_are_for_the_default_clients_deployment_only",
+        ) {
+            return;
+        }
         let home = with_users_me(None).await;
         let partner = with_users_me(None).await;
         convex::set_default_client(home.client()).unwrap();

@@ -264,8 +264,15 @@ async fn seed_functions_and_inline_calls_take_the_same_references() {
     );
 }
 
+/// It installs the default client, which is process-wide: it runs in a process of its own.
 #[tokio::test]
 async fn the_default_client_is_used_when_none_is_given() {
+    if !crate::support::alone(
+        module_path!(),
+        "the_default_client_is_used_when_none_is_given",
+    ) {
+        return;
+    }
     let deployment = deployment().await;
     let default = Client::builder(deployment.url())
         .auth(TOKEN)

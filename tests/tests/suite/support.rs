@@ -140,3 +140,21 @@ pub fn rerun(module: &str, name: &str) -> Command {
     command.args(["--exact", &format!("{module}::{name}"), "--nocapture"]);
     command
 }
+
+/// For a test that changes process-wide state (it installs the default client, which is set once): false in
+/// the suite's process, where it runs the test `name` of `module` again in a child process of its own and
+/// asserts that it passed; true in that child, where the test's body then runs.
+pub fn alone(module: &str, name: &str) -> bool {
+    const CHILD: &str = "CONVEX_FETCH_TEST_ALONE";
+    if std::env::var_os(CHILD).is_some() {
+        return true;
+    }
+    let out = rerun(module, name).env(CHILD, "1").output().unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
