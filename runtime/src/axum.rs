@@ -159,6 +159,19 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
 #[derive(Debug, Clone)]
 pub struct BearerToken(pub Secret);
 
+/// A request's bearer token passed on as a call's credential: `.auth(token)` or `.auth(&token)`.
+impl crate::secret::IntoCredential for BearerToken {
+    fn into_credential(self) -> String {
+        self.0.into_credential()
+    }
+}
+
+impl crate::secret::IntoCredential for &BearerToken {
+    fn into_credential(self) -> String {
+        self.expose().to_owned()
+    }
+}
+
 impl BearerToken {
     /// The token's text, for `.auth(…)`. Never log it.
     pub fn expose(&self) -> &str {

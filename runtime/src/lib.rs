@@ -73,6 +73,16 @@ mod limit;
 mod live_settings;
 mod options;
 pub mod pagination;
+
+/// The test deployments are the crate `convex-fetch-testing`, a dev-dependency:
+/// `convex_fetch_testing::TestDeployment` (functions written in Rust) and `convex_fetch_testing::JsDeployment`
+/// (your `convex/` folder's TypeScript). This module holds nothing; it only says where they went.
+///
+/// ```toml
+/// [dev-dependencies]
+/// convex-fetch-testing = "0.1"
+/// ```
+pub mod testing {}
 mod retry;
 mod secret;
 mod snapshot;

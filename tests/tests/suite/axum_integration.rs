@@ -76,7 +76,8 @@ fn app(client: Client) -> Router {
         Ok(Json(
             client
                 .query("users:me", json!({}))
-                .auth(token.expose())
+                // The extracted token is a credential as it is.
+                .auth(token)
                 .await?,
         ))
     }
