@@ -59,7 +59,7 @@ impl fmt::Debug for Secret {
 /// What `.auth(…)` and `.admin_key(…)` take: a credential's text (`&str`, `String`, …) or a [`Secret`].
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a credential",
-    label = "expected the token or key itself (`&str`, `String`, `Secret` or the axum `BearerToken`)",
+    label = "expected the token or key itself (`&str`, `String` or `Secret`)",
     note = "for an `Option`, set the credential only when there is one: `if let Some(token) = &token {{ call = call.auth(token) }}`"
 )]
 pub trait IntoCredential {
