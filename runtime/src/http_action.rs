@@ -506,15 +506,7 @@ async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
             Err(_) => Tried::done(outcome),
         }
     };
-    let timed_out = || {
-        Error::http(
-            &call,
-            HttpProblem::Timeout {
-                after: timeout,
-                sent: sent.load(Ordering::Relaxed),
-            },
-        )
-    };
+    let timed_out = timed_out(&call, timeout, &sent);
     let outcome = rules
         .run(
             client,
@@ -619,6 +611,24 @@ async fn attempt(
 
 /// A failure of the HTTP stack as an [`HttpProblem::Transport`]: only a failed connect proves the request
 /// never left. The URL is dropped from the message, as its query may hold a token.
+/// The error of an HTTP request (an action, an upload, a download) that ran out of `timeout`, saying whether
+/// anything had been sent: what [`Rules::run`](attempts::Rules::run) answers at the deadline.
+pub(crate) fn timed_out<'a>(
+    call: &'a HttpCall,
+    timeout: Duration,
+    sent: &'a AtomicBool,
+) -> impl FnOnce() -> Error + 'a {
+    move || {
+        Error::http(
+            call,
+            HttpProblem::Timeout {
+                after: timeout,
+                sent: sent.load(Ordering::Relaxed),
+            },
+        )
+    }
+}
+
 pub(crate) fn transport(call: &HttpCall, error: reqwest::Error) -> Error {
     let sent = !error.is_connect();
     let error = error.without_url();

@@ -5,7 +5,7 @@ use crate::attempts::{self, Rules, Tried};
 use crate::body;
 use crate::client::Client;
 use crate::error::{Error, HttpCall, HttpProblem};
-use crate::http_action::{transport, until_deadline};
+use crate::http_action::{timed_out, transport, until_deadline};
 use crate::value::Id;
 use crate::wire::{excerpt, retry_after};
 use bytes::{Bytes, BytesMut};
@@ -476,15 +476,7 @@ async fn post_file(
             }
         }
     };
-    let timed_out = || {
-        Error::http(
-            call,
-            HttpProblem::Timeout {
-                after: timeout,
-                sent: sent.load(Ordering::Relaxed),
-            },
-        )
-    };
+    let timed_out = timed_out(call, timeout, sent);
     let mut response = rules
         .run(client, deadline, sent, attempt, timed_out)
         .await?;
@@ -709,15 +701,7 @@ async fn download(
             },
         }
     };
-    let timed_out = || {
-        Error::http(
-            &call,
-            HttpProblem::Timeout {
-                after: timeout,
-                sent: sent.load(Ordering::Relaxed),
-            },
-        )
-    };
+    let timed_out = timed_out(&call, timeout, &sent);
     let response = rules
         .run(&client, deadline, &sent, attempt, timed_out)
         .await?;

@@ -164,11 +164,7 @@ fn read(path: &Path) -> Result<Vec<u8>, JsError> {
 
 /// Whether [`NO_INSTALL_ENV`] allows installing.
 pub(crate) fn may_install() -> bool {
-    !no_install()
-}
-
-fn no_install() -> bool {
-    std::env::var_os(NO_INSTALL_ENV).is_some_and(|value| !value.is_empty() && value != "0")
+    std::env::var_os(NO_INSTALL_ENV).is_none_or(|value| value.is_empty() || value == "0")
 }
 
 /// [`CACHE_DIR_ENV`], else the platform's cache folder for the user.
