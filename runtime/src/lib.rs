@@ -185,6 +185,9 @@ pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, 
 ///   recompiles when the spec changes. `unchecked` skips the check for one stub (a function not deployed yet);
 ///   without a spec nothing is checked. `convex_fetch!` calls are checked too (the function, its kind, the
 ///   args object's keys). `convex_fetch_testing::js::check_function_spec` keeps the committed spec current.
+///   The spec is read once per crate build; a debug build runs macros unoptimised, so for a spec of megabytes
+///   build them optimised as sqlx users do theirs: `[profile.dev.package.convex-fetch-macros]` and
+///   `[profile.dev.package.serde_json]`, each with `opt-level = 3`.
 pub use convex_fetch_macros::query;
 
 /// Declares a typed stub for a Convex mutation; everything [`query`] says applies.
