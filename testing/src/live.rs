@@ -1,8 +1,11 @@
-//! The sync protocol of live queries (`/api/sync`, `/api/<version>/sync`), as the backend serves it: one
-//! session per WebSocket with its versions, its queries and its identity; a Transition after every
-//! `ModifyQuerySet`, `Authenticate`, mutation and action; and after every mutation (over HTTP or a socket),
-//! every session re-runs its queries and pushes those whose results changed. Successful mutations are
-//! deduplicated by (session id, request id), as the backend's `_session_requests` does.
+//! The sync protocol of live queries (`/api/sync`, `/api/<version>/sync`), as the backend's sync worker
+//! serves it: one session per WebSocket with its versions, its queries and its identity. A session keeps
+//! reading messages while its mutations (one at a time, `live_request`), its actions and its query updates
+//! (`live_query`) run, and sends each answer when it is ready: a response, then a Transition after every
+//! mutation and action; a Transition answering every `ModifyQuerySet` and `Authenticate` received before its
+//! update began; and after every commit (over HTTP or a socket), a Transition with the queries whose results
+//! changed. Mutations are deduplicated by (session id, request id), as the backend's `_session_requests`
+//! does.
 //!
 //! Faults ([`SyncFault`]) strike the next message a session sends, so a test can cut a socket at any step.
 
