@@ -531,3 +531,72 @@ async fn a_raw_re_send_on_a_new_socket_joins_the_run_and_gets_its_commit_timesta
         1
     );
 }
+
+/// Sends `tasks × per_task` socket mutations, each with its own key, while the deployment drops every socket
+/// every few milliseconds; returns how many ran more than once (a handler awaits before writing, so drops
+/// strike while they run).
+async fn mutations_across_dropped_sockets(tasks: usize, per_task: usize) -> (usize, usize) {
+    #[derive(Default)]
+    struct Runs(std::collections::HashMap<String, u32>);
+    let deployment = Arc::new(
+        TestDeployment::builder()
+            .state(Runs::default())
+            .mutation(
+                "runs:once",
+                |ctx: Ctx, args: serde_json::Value| async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    let key = args["key"].as_str().unwrap_or_default().to_owned();
+                    *ctx.state::<Runs>()?.0.entry(key).or_default() += 1;
+                    Ok(())
+                },
+            )
+            .start()
+            .await,
+    );
+    let dropping = tokio::spawn({
+        let deployment = deployment.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(7)).await;
+                deployment.drop_sync_connections();
+            }
+        }
+    });
+    let client = client(&deployment);
+    let mut calls = tokio::task::JoinSet::new();
+    for task in 0..tasks {
+        let client = client.clone();
+        calls.spawn(async move {
+            for n in 0..per_task {
+                client
+                    .mutation::<_, ()>("runs:once", json!({ "key": format!("{task}-{n}") }))
+                    .over_socket()
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(done) = calls.join_next().await {
+        done.unwrap();
+    }
+    dropping.abort();
+    let runs = deployment.state::<Runs>().unwrap();
+    assert_eq!(runs.0.len(), tasks * per_task, "every mutation ran");
+    let twice = runs.0.values().filter(|n| **n > 1).count();
+    (twice, deployment.sync_connections_opened() as usize)
+}
+
+#[tokio::test]
+async fn socket_mutations_run_once_while_sockets_keep_dropping() {
+    let (twice, _) = mutations_across_dropped_sockets(8, 25).await;
+    assert_eq!(twice, 0);
+}
+
+/// `cargo test -p convex-fetch-tests --test suite live_commit::soak -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run with --ignored --nocapture"]
+async fn soak_of_socket_mutations_across_dropped_sockets() {
+    let (twice, sockets) = mutations_across_dropped_sockets(32, 500).await;
+    println!("16000 socket mutations over {sockets} sockets: {twice} ran more than once");
+    assert_eq!(twice, 0);
+}
