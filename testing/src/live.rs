@@ -390,6 +390,7 @@ impl Session {
                             Caller {
                                 identity: Some(identity.clone()),
                                 admin: false,
+                                credential: None,
                             },
                             Auth::Bearer {
                                 token: value.to_owned(),
@@ -412,6 +413,7 @@ impl Session {
                     Caller {
                         identity: acting,
                         admin: true,
+                        credential: None,
                     },
                     auth,
                 ))
@@ -433,7 +435,10 @@ impl Session {
             .check_identity_base(message["baseVersion"].as_u64())
             .map_err(|_| internal_error())?;
         // Mutations and actions run under the new identity at once; queries from the next update.
-        self.caller = caller;
+        self.caller = Caller {
+            credential: Some(auth.clone()),
+            ..caller
+        };
         self.auth = auth;
         self.queries.authenticated();
         Ok(())

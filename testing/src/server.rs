@@ -300,6 +300,9 @@ pub(crate) async fn execute(
     args: Result<ConvexValue, String>,
     caller: Caller,
 ) -> Result<Ran, Threw> {
+    if let (Some(_), Some(kind)) = (&shared.upstream, endpoint_kind) {
+        return forward(shared, path, kind, args, caller).await;
+    }
     let canonical = path.canonical();
     let registered = shared
         .functions
@@ -409,5 +412,42 @@ pub(crate) async fn execute(
                 log_lines,
             ))
         }
+    }
+}
+
+/// Runs the function on the deployment behind this front (the JS deployment's Node server). A mutation
+/// commits once answered, and so does an action, whose own mutations this front does not see; on the task
+/// that awaits the answer, as in [`execute`].
+async fn forward(
+    shared: &Arc<Shared>,
+    path: &FunctionPath,
+    kind: FunctionKind,
+    args: Result<ConvexValue, String>,
+    caller: Caller,
+) -> Result<Ran, Threw> {
+    let args = match args {
+        Ok(args) => args,
+        Err(message) => return Err(shared.threw(&message, None, Vec::new())),
+    };
+    let committing = shared.clone();
+    let path = path.clone();
+    let finished = tokio::spawn(async move {
+        let Some(upstream) = &committing.upstream else {
+            return Err("no deployment to forward to".to_owned());
+        };
+        let outcome = upstream
+            .run(&path, kind, args, &caller, &committing.admin_key)
+            .await;
+        let ts = (kind != FunctionKind::Query).then(|| committing.commit());
+        outcome.map(|outcome| match (outcome, kind) {
+            (Ok(ran), FunctionKind::Mutation) => Ok(Ran { ts, ..ran }),
+            (outcome, _) => outcome,
+        })
+    })
+    .await;
+    match finished {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(refusal)) => Err(shared.threw(&refusal, None, Vec::new())),
+        Err(_) => Err(shared.threw("the call was cancelled", None, Vec::new())),
     }
 }

@@ -8,6 +8,7 @@ use super::record::Recorder;
 use super::routes::Routes;
 use super::state::States;
 use super::storage::Files;
+use super::upstream::Upstream;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +41,9 @@ pub(crate) struct Shared {
     pub(crate) files: Arc<Files>,
     /// The sync protocol's sessions: commits wake them, faults strike them, mutations are deduplicated.
     pub(crate) live: Live,
+    /// The deployment the functions run on when they are not registered here: the JS deployment's Node
+    /// server, behind its front.
+    pub(crate) upstream: Option<Upstream>,
 }
 
 impl Shared {
