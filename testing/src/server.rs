@@ -435,9 +435,8 @@ async fn forward(
         let Some(upstream) = &committing.upstream else {
             return Err("no deployment to forward to".to_owned());
         };
-        let outcome = upstream
-            .run(&path, kind, args, &caller, &committing.admin_key)
-            .await;
+        let outcome =
+            super::upstream::run(upstream, &path, kind, args, &caller, &committing.admin_key).await;
         let ts = (kind != FunctionKind::Query).then(|| committing.commit());
         outcome.map(|outcome| match (outcome, kind) {
             (Ok(ran), FunctionKind::Mutation) => Ok(Ran { ts, ..ran }),

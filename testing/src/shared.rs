@@ -8,7 +8,6 @@ use super::record::Recorder;
 use super::routes::Routes;
 use super::state::States;
 use super::storage::Files;
-use super::upstream::Upstream;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,6 +86,14 @@ impl Shared {
             format!("{prefix}\n{text}\n")
         }
     }
+}
+
+/// A deployment the functions run on, reached over its HTTP API (`upstream.rs` runs them there).
+#[derive(Debug)]
+pub(crate) struct Upstream {
+    /// Its API URL.
+    pub(crate) url: String,
+    pub(crate) http: reqwest::Client,
 }
 
 pub(crate) fn now_ns() -> u64 {

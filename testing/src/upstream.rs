@@ -5,82 +5,72 @@
 use super::auth::Caller;
 use super::outcome::{Ran, Threw};
 use super::path::FunctionPath;
+use super::shared::Upstream;
 use convex_fetch::FunctionKind;
 use convex_fetch::value::Value as ConvexValue;
 use serde_json::{Value, json};
 
-/// A deployment the functions run on, reached over its HTTP API.
-#[derive(Debug)]
-pub(crate) struct Upstream {
-    /// Its API URL.
-    pub(crate) url: String,
-    pub(crate) http: reqwest::Client,
-}
-
 /// Why a forwarded call has no function outcome: the text of a system error.
 pub(crate) type Refusal = String;
 
-impl Upstream {
-    /// Runs the function at `path` as `caller` (an admin credential standing for `admin_key`): its outcome,
-    /// or why the deployment gave none.
-    pub(crate) async fn run(
-        &self,
-        path: &FunctionPath,
-        kind: FunctionKind,
-        args: ConvexValue,
-        caller: &Caller,
-        admin_key: &str,
-    ) -> Result<Result<Ran, Threw>, Refusal> {
-        let endpoint = match kind {
-            FunctionKind::Query => "query",
-            FunctionKind::Mutation => "mutation",
-            FunctionKind::Action => "action",
-        };
-        let args = args
-            .to_json()
-            .map_err(|e| format!("the args could not be encoded: {e}"))?;
-        let body =
-            json!({ "path": path.canonical(), "args": args, "format": "convex_encoded_json" });
-        let mut request = self
-            .http
-            .post(format!("{}/api/{endpoint}", self.url))
-            .header("Content-Type", "application/json")
-            .body(body.to_string());
-        if let Some(header) = caller
-            .credential
-            .as_ref()
-            .and_then(|auth| auth.header(admin_key))
-        {
-            request = request.header("Authorization", header);
-        }
-        let answer = request
-            .send()
-            .await
-            .map_err(|e| format!("the Node server did not answer: {e}"))?;
-        let status = answer.status();
-        let bytes = answer
-            .bytes()
-            .await
-            .map_err(|e| format!("the Node server's answer was cut: {e}"))?;
-        let body: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("the Node server's answer is not JSON: {e}"))?;
-        match body["status"].as_str() {
-            Some("success") => Ok(Ok(Ran {
-                value: body["value"].clone(),
-                log_lines: log_lines(&body),
-                ts: None,
-            })),
-            Some("error") => Ok(Err(Threw {
-                message: body["errorMessage"].as_str().unwrap_or_default().to_owned(),
-                data: body.get("errorData").cloned(),
-                log_lines: log_lines(&body),
-            })),
-            _ => Err(format!(
-                "{status}: {} {}",
-                body["code"].as_str().unwrap_or_default(),
-                body["message"].as_str().unwrap_or_default()
-            )),
-        }
+/// Runs the function at `path` on `upstream` as `caller` (an admin credential standing for `admin_key`):
+/// its outcome, or why the deployment gave none.
+pub(crate) async fn run(
+    upstream: &Upstream,
+    path: &FunctionPath,
+    kind: FunctionKind,
+    args: ConvexValue,
+    caller: &Caller,
+    admin_key: &str,
+) -> Result<Result<Ran, Threw>, Refusal> {
+    let endpoint = match kind {
+        FunctionKind::Query => "query",
+        FunctionKind::Mutation => "mutation",
+        FunctionKind::Action => "action",
+    };
+    let args = args
+        .to_json()
+        .map_err(|e| format!("the args could not be encoded: {e}"))?;
+    let body = json!({ "path": path.canonical(), "args": args, "format": "convex_encoded_json" });
+    let mut request = upstream
+        .http
+        .post(format!("{}/api/{endpoint}", upstream.url))
+        .header("Content-Type", "application/json")
+        .body(body.to_string());
+    if let Some(header) = caller
+        .credential
+        .as_ref()
+        .and_then(|auth| auth.header(admin_key))
+    {
+        request = request.header("Authorization", header);
+    }
+    let answer = request
+        .send()
+        .await
+        .map_err(|e| format!("the Node server did not answer: {e}"))?;
+    let status = answer.status();
+    let bytes = answer
+        .bytes()
+        .await
+        .map_err(|e| format!("the Node server's answer was cut: {e}"))?;
+    let body: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("the Node server's answer is not JSON: {e}"))?;
+    match body["status"].as_str() {
+        Some("success") => Ok(Ok(Ran {
+            value: body["value"].clone(),
+            log_lines: log_lines(&body),
+            ts: None,
+        })),
+        Some("error") => Ok(Err(Threw {
+            message: body["errorMessage"].as_str().unwrap_or_default().to_owned(),
+            data: body.get("errorData").cloned(),
+            log_lines: log_lines(&body),
+        })),
+        _ => Err(format!(
+            "{status}: {} {}",
+            body["code"].as_str().unwrap_or_default(),
+            body["message"].as_str().unwrap_or_default()
+        )),
     }
 }
 
