@@ -4,6 +4,7 @@
 //! on a task of its own, which commits it and keeps or drops its record whatever becomes of the socket.
 
 use super::auth::Caller;
+use super::live_query::encode_ts;
 use super::lock;
 use super::outcome::{Ran, Threw};
 use super::path::FunctionPath;
@@ -101,28 +102,26 @@ fn run_once(
     .shared()
 }
 
-/// The `MutationResponse` or `ActionResponse` of an outcome; a mutation's `ts` is its own commit's.
+/// The `MutationResponse` or `ActionResponse` of an outcome; a mutation's `ts` is its own commit's, `null`
+/// when it failed.
 fn response(mutation: bool, request_id: u32, outcome: Result<Ran, Threw>) -> Value {
     let response_type = if mutation {
         "MutationResponse"
     } else {
         "ActionResponse"
     };
-    let mut response = match outcome {
+    let (mut response, ts) = match outcome {
         Ok(Ran {
             value,
             log_lines,
             ts,
-        }) => {
-            let mut response = json!({
+        }) => (
+            json!({
                 "type": response_type, "requestId": request_id, "success": true,
                 "result": value, "logLines": log_lines,
-            });
-            if mutation {
-                response["ts"] = json!(ts.map(super::live_query::encode_ts));
-            }
-            response
-        }
+            }),
+            ts,
+        ),
         Err(Threw {
             message,
             data,
@@ -135,11 +134,11 @@ fn response(mutation: bool, request_id: u32, outcome: Result<Ran, Threw>) -> Val
             if let Some(data) = data {
                 response["errorData"] = data;
             }
-            response
+            (response, None)
         }
     };
-    if mutation && response.get("ts").is_none() {
-        response["ts"] = Value::Null;
+    if mutation {
+        response["ts"] = json!(ts.map(encode_ts));
     }
     response
 }
