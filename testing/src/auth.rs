@@ -59,6 +59,24 @@ impl fmt::Debug for Auth {
 pub(crate) struct Caller {
     pub(crate) identity: Option<serde_json::Value>,
     pub(crate) admin: bool,
+    /// The credential a sync session authenticated with, passed on when its functions run on another
+    /// deployment (the JS deployment's Node server); `None` over HTTP, whose requests go there as they came.
+    pub(crate) credential: Option<Auth>,
+}
+
+impl Auth {
+    /// The `Authorization` header that stands for this credential, given the deployment's admin key.
+    pub(crate) fn header(&self, admin_key: &str) -> Option<String> {
+        match self {
+            Auth::Bearer { token, .. } => Some(format!("Bearer {token}")),
+            Auth::Admin => Some(format!("Convex {admin_key}")),
+            Auth::ActingAs(identity) => Some(format!(
+                "Convex {admin_key}:{}",
+                base64::engine::general_purpose::STANDARD.encode(identity.to_string())
+            )),
+            Auth::None | Auth::Invalid => None,
+        }
+    }
 }
 
 /// Reads an `Authorization` header: what to record, and who the caller is or why the header is refused.
@@ -84,6 +102,7 @@ pub(crate) fn authenticate(
                 Ok(Caller {
                     identity: Some(identity.clone()),
                     admin: false,
+                    credential: None,
                 }),
             ),
             None => (
@@ -105,6 +124,7 @@ pub(crate) fn authenticate(
                 Ok(Caller {
                     identity: None,
                     admin: true,
+                    credential: None,
                 }),
             );
         }
@@ -118,6 +138,7 @@ pub(crate) fn authenticate(
                     Ok(Caller {
                         identity: Some(identity),
                         admin: true,
+                        credential: None,
                     }),
                 ),
                 Err(message) => (Auth::Invalid, Err(invalid(&message))),

@@ -39,7 +39,10 @@
 //!
 //! Requests reach the Node server through a front on its own port, which records them and applies
 //! [`set_latency`](JsDeployment::set_latency) and [`fail_next`](JsDeployment::fail_next) as
-//! [`TestDeployment`](crate::TestDeployment) does. The Node server runs for as long as the
+//! [`TestDeployment`](crate::TestDeployment) does. The front also serves `/api/sync` (live queries and
+//! socket calls) with the sync sessions of `TestDeployment`, which run each function on the Node server
+//! with the session's credential; every mutation or action answered through the front (HTTP or socket)
+//! wakes them to re-run their queries. The Node server runs for as long as the
 //! [`JsDeployment`] lives: dropping it kills the process, and the server also exits when its stdin closes,
 //! so it does not outlive a test process that dies without dropping it.
 
@@ -55,15 +58,18 @@ pub use error::{JsError, MIN_NODE_VERSION};
 pub use install::{CACHE_DIR_ENV, NO_INSTALL_ENV, NPM_ENV};
 
 use crate::conn::{Connection, KillableListener};
+use crate::live_state::Live;
 use crate::lock;
 use crate::record::{RecordedCall, Recorder};
+use crate::routes::Routes;
+use crate::shared::{Shared, Upstream};
 use convex_fetch::Client;
 use launch::{Locations, Process};
-use proxy::Front;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -102,7 +108,8 @@ pub struct JsDeployment {
     /// The Node server's own API URL, behind the front.
     upstream: String,
     client: Client,
-    front: Arc<Front>,
+    /// The front's state: the Node server, the recorder, faults, credentials and the sync sessions.
+    front: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     _process: Process,
 }
@@ -320,16 +327,33 @@ impl JsDeploymentBuilder {
             .no_proxy()
             .build()
             .map_err(|err| io_error("building the front's client", std::io::Error::other(err)))?;
-        let front = Arc::new(Front {
-            upstream: address.url.clone(),
-            http,
+        let front = Arc::new(Shared {
+            functions: HashMap::new(),
             admin_key: address.admin_key,
             tokens: self.tokens,
             recorder: Mutex::new(Recorder::new(self.max_recorded_calls)),
             faults: Mutex::new(VecDeque::new()),
             latency: Mutex::new(Duration::ZERO),
+            ts: AtomicU64::new(0),
+            snapshot_lifetime: convex_fetch::SNAPSHOT_LIFETIME,
+            redact_errors: self.redact_errors,
+            request_ids: AtomicU64::new(0),
+            states: Arc::default(),
+            routes: Routes::default(),
+            files: Arc::default(),
+            live: Live::default(),
+            upstream: Some(Upstream {
+                url: address.url.clone(),
+                http,
+            }),
         });
+        // `/api/sync` is served here, by the Rust sync sessions, which run each function on the Node server.
         let app = axum::Router::new()
+            .route("/api/sync", axum::routing::get(crate::live::upgrade))
+            .route(
+                "/api/{version}/sync",
+                axum::routing::get(crate::live::upgrade),
+            )
             .fallback(proxy::handle)
             .with_state(front.clone());
         let (shutdown, mut stopped) = watch::channel(false);

@@ -96,7 +96,10 @@ mod grammar;
 mod handler;
 pub mod js;
 mod live;
+mod live_query;
+mod live_request;
 mod live_state;
+mod outcome;
 mod path;
 mod record;
 mod request;
@@ -109,6 +112,7 @@ mod storage;
 mod system_error;
 #[cfg(test)]
 mod tests;
+mod upstream;
 
 pub use auth::Auth;
 pub use ctx::Ctx;
@@ -146,8 +150,9 @@ pub const DEFAULT_ADMIN_KEY: &str = "test-admin-key";
 /// otherwise; older ones are dropped.
 pub const DEFAULT_MAX_RECORDED_CALLS: usize = 1024;
 
-/// The controls both deployments offer, written once (as the runtime's option setters are): `$field` holds
-/// the `recorder`, `faults` and `latency` of the deployment's front.
+/// The controls both deployments offer, written once (as the runtime's option setters are): `$field` is the
+/// deployment's `Shared` (its front's, for the JS deployment), with the `recorder`, `faults`, `latency` and
+/// the sync sessions' `live` state.
 macro_rules! controls {
     ($field:ident) => {
         /// The oldest recorded call to `path` (`posts:list`, `posts.js:list` alike), waiting up to `timeout`
@@ -203,6 +208,55 @@ macro_rules! controls {
         /// Drops the queued faults.
         pub fn clear_faults(&self) {
             $crate::lock(&self.$field.faults).clear();
+        }
+
+        /// Queues a fault of the sync WebSocket (live queries): it strikes the next message a session sends, or
+        /// for [`SyncFault::DropOnMutation`](crate::SyncFault::DropOnMutation) the next mutation a session receives.
+        ///
+        /// ```
+        /// use convex_fetch_testing::{SyncFault, TestDeployment};
+        ///
+        /// # #[tokio::main] async fn main() {
+        /// let deployment = TestDeployment::builder().start().await;
+        /// // The next message is lost with the connection; the one after it is a close with code 1013.
+        /// deployment.fail_next_sync(SyncFault::Drop);
+        /// deployment.fail_next_sync(SyncFault::Close { code: 1013, reason: "Overloaded".into() });
+        /// assert_eq!(deployment.pending_sync_faults(), 2);
+        /// # }
+        /// ```
+        pub fn fail_next_sync(&self, fault: $crate::SyncFault) {
+            self.$field.live.fail_next(fault);
+        }
+
+        /// How many queued sync faults have not struck yet.
+        pub fn pending_sync_faults(&self) -> usize {
+            self.$field.live.pending_faults()
+        }
+
+        /// Drops every open sync WebSocket now, without a close frame (the clients see 1006).
+        pub fn drop_sync_connections(&self) {
+            self.$field.live.drop_all();
+        }
+
+        /// Refuses `token` on the sync socket from now on (an `AuthError`, then the socket closes), even if
+        /// registered with the builder's `token`: as a revoked or expired token is.
+        pub fn refuse_token(&self, token: impl Into<String>) {
+            self.$field.live.refuse(token.into());
+        }
+
+        /// The messages clients sent on sync sockets, oldest first (the last 10,000), as JSON.
+        pub fn sync_messages(&self) -> Vec<serde_json::Value> {
+            self.$field.live.messages()
+        }
+
+        /// How many sync WebSockets were opened since the start.
+        pub fn sync_connections_opened(&self) -> u64 {
+            self.$field.live.opened()
+        }
+
+        /// How many sync WebSockets are open now.
+        pub fn sync_connections_open(&self) -> u64 {
+            self.$field.live.open()
         }
     };
 }
@@ -321,55 +375,6 @@ impl TestDeployment {
     }
 
     controls!(shared);
-
-    /// Queues a fault of the sync WebSocket (live queries): it strikes the next message a session sends, or
-    /// for [`SyncFault::DropOnMutation`] the next mutation a session receives.
-    ///
-    /// ```
-    /// use convex_fetch_testing::{SyncFault, TestDeployment};
-    ///
-    /// # #[tokio::main] async fn main() {
-    /// let deployment = TestDeployment::builder().start().await;
-    /// // The next message is lost with the connection; the one after it is a close with code 1013.
-    /// deployment.fail_next_sync(SyncFault::Drop);
-    /// deployment.fail_next_sync(SyncFault::Close { code: 1013, reason: "Overloaded".into() });
-    /// assert_eq!(deployment.pending_sync_faults(), 2);
-    /// # }
-    /// ```
-    pub fn fail_next_sync(&self, fault: SyncFault) {
-        self.shared.live.fail_next(fault);
-    }
-
-    /// How many queued sync faults have not struck yet.
-    pub fn pending_sync_faults(&self) -> usize {
-        self.shared.live.pending_faults()
-    }
-
-    /// Drops every open sync WebSocket now, without a close frame (the clients see 1006).
-    pub fn drop_sync_connections(&self) {
-        self.shared.live.drop_all();
-    }
-
-    /// Refuses `token` on the sync socket from now on (an `AuthError`, then the socket closes), even if
-    /// registered with [`TestDeploymentBuilder::token`]: as a revoked or expired token is.
-    pub fn refuse_token(&self, token: impl Into<String>) {
-        self.shared.live.refuse(token.into());
-    }
-
-    /// The messages clients sent on sync sockets, oldest first (the last 10,000), as JSON.
-    pub fn sync_messages(&self) -> Vec<serde_json::Value> {
-        self.shared.live.messages()
-    }
-
-    /// How many sync WebSockets were opened since the start.
-    pub fn sync_connections_opened(&self) -> u64 {
-        self.shared.live.opened()
-    }
-
-    /// How many sync WebSockets are open now.
-    pub fn sync_connections_open(&self) -> u64 {
-        self.shared.live.open()
-    }
 }
 
 impl Drop for TestDeployment {
@@ -636,6 +641,7 @@ impl TestDeploymentBuilder {
             routes: self.routes,
             files: self.files,
             live: live_state::Live::default(),
+            upstream: None,
         });
         let app = axum::Router::new()
             .route("/api/sync", axum::routing::get(live::upgrade))

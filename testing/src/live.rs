@@ -1,29 +1,34 @@
-//! The sync protocol of live queries (`/api/sync`, `/api/<version>/sync`), as the backend serves it: one
-//! session per WebSocket with its versions, its queries and its identity; a Transition after every
-//! `ModifyQuerySet`, `Authenticate`, mutation and action; and after every mutation (over HTTP or a socket),
-//! every session re-runs its queries and pushes those whose results changed. Successful mutations are
-//! deduplicated by (session id, request id), as the backend's `_session_requests` does.
+//! The sync protocol of live queries (`/api/sync`, `/api/<version>/sync`), as the backend's sync worker
+//! serves it: one session per WebSocket with its versions, its queries and its identity. A session keeps
+//! reading messages while its mutations (one at a time, `live_request`), its actions and its query updates
+//! (`live_query`) run, and sends each answer when it is ready: a response, then a Transition after every
+//! mutation and action; a Transition answering every `ModifyQuerySet` and `Authenticate` received before its
+//! update began; and after every commit (over HTTP or a socket), a Transition with the queries whose results
+//! changed. Mutations are deduplicated by (session id, request id), as the backend's `_session_requests`
+//! does.
 //!
 //! Faults ([`SyncFault`]) strike the next message a session sends, so a test can cut a socket at any step.
 
 use super::auth::{Auth, Caller};
+use super::live_query::{Change, Query, QuerySet, Refused};
+use super::live_request::{self, Request, invalid_path, is_resent, respond};
 use super::live_state::SyncFault;
 use super::lock;
+use super::outcome::{Ran, Threw};
 use super::path::FunctionPath;
 use super::record::RecordedCall;
 use super::request::check_client_version;
-use super::server::{Ran, Threw, execute};
 use super::shared::{Shared, now_ns};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use convex_fetch::FunctionKind;
 use convex_fetch::value::Value as ConvexValue;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -56,41 +61,6 @@ pub(crate) async fn upgrade(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Version {
-    query_set: u32,
-    identity: u32,
-    ts: u64,
-}
-
-impl Version {
-    fn json(self) -> Value {
-        json!({
-            "querySet": self.query_set,
-            "identity": self.identity,
-            "ts": encode_ts(self.ts),
-        })
-    }
-}
-
-fn encode_ts(ts: u64) -> String {
-    base64::engine::general_purpose::STANDARD.encode(ts.to_le_bytes())
-}
-
-/// What a session last sent for a query, to send only changes.
-#[derive(PartialEq)]
-enum Sent {
-    Value(Value, Vec<String>),
-    /// The error text without its request id (new at each run), and the data.
-    Failed(String, Option<Value>, Vec<String>),
-}
-
-struct Query {
-    path: FunctionPath,
-    args: Result<ConvexValue, String>,
-    last: Option<Sent>,
-}
-
 /// Why a session ends.
 enum End {
     /// Drop the connection without a close frame.
@@ -101,37 +71,60 @@ enum End {
 
 struct Session {
     shared: Arc<Shared>,
-    version: Version,
-    received_query_set: u32,
-    received_identity: u32,
-    queries: BTreeMap<u32, Query>,
-    removed: Vec<u32>,
+    queries: QuerySet,
     caller: Caller,
     auth: Auth,
     session_id: Option<String>,
     skew: Option<i64>,
     silenced: bool,
     last_sent: Instant,
+    /// The mutation running, then those received after it: one at a time, in order, as the backend runs a
+    /// session's mutations.
+    mutation: Option<live_request::Response>,
+    mutations: VecDeque<live_request::Response>,
+    /// The actions running, side by side.
+    actions: FuturesUnordered<live_request::Response>,
+}
+
+/// What woke a session.
+enum Event {
+    Text(String),
+    /// A request's response is ready; `true` for a mutation.
+    Answered(Value, bool),
+    Updated(Vec<(u32, Result<Ran, Threw>)>),
+    Committed,
+    Heartbeat,
+    Nothing,
+    End(End),
+}
+
+/// The mutation's response, once it ran (never, when none runs).
+async fn answered(mutation: Option<&mut live_request::Response>) -> Value {
+    match mutation {
+        Some(response) => response.await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Session {
     fn new(shared: Arc<Shared>) -> Session {
         Session {
             shared,
-            version: Version::default(),
-            received_query_set: 0,
-            received_identity: 0,
-            queries: BTreeMap::new(),
-            removed: Vec::new(),
+            queries: QuerySet::default(),
             caller: Caller::default(),
             auth: Auth::None,
             session_id: None,
             skew: None,
             silenced: false,
             last_sent: Instant::now(),
+            mutation: None,
+            mutations: VecDeque::new(),
+            actions: FuturesUnordered::new(),
         }
     }
 
+    /// Serves the socket until it closes: reads messages while mutations, actions and query updates run,
+    /// sends their answers as they come, and re-runs the queries after each commit.
     async fn serve(mut self, socket: WebSocket) {
         let (mut tx, mut rx) = socket.split();
         let mut commits = self.shared.live.commits.subscribe();
@@ -139,21 +132,53 @@ impl Session {
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;
         let end = loop {
-            let step = tokio::select! {
+            // Biased: a mutation's response goes before the Transition its own commit wakes.
+            let event = tokio::select! {
+                biased;
+                _ = kill.changed() => Event::End(End::Drop),
                 message = rx.next() => match message {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                    Some(Ok(Message::Text(text))) => self.receive(&mut tx, text.as_str()).await,
-                    Some(Ok(Message::Binary(_))) => Err(End::Close(Some((1011, "InternalServerError".to_owned())))),
-                    Some(Ok(_)) => Ok(()),
+                    Some(Ok(Message::Text(text))) => Event::Text(text.as_str().to_owned()),
+                    Some(Ok(Message::Binary(_))) => Event::End(End::Close(Some((1011, "InternalServerError".to_owned())))),
+                    Some(Ok(_)) => Event::Nothing,
                 },
+                response = answered(self.mutation.as_mut()) => Event::Answered(response, true),
+                Some(response) = self.actions.next(), if !self.actions.is_empty() => Event::Answered(response, false),
+                results = self.queries.in_flight() => Event::Updated(results),
                 changed = commits.changed() => match changed {
-                    Ok(()) => self.send_update(&mut tx, false).await,
+                    Ok(()) => Event::Committed,
                     Err(_) => return,
                 },
-                _ = kill.changed() => Err(End::Drop),
-                _ = heartbeat.tick() => self.heartbeat(&mut tx).await,
+                _ = heartbeat.tick() => Event::Heartbeat,
             };
-            if let Err(end) = step {
+            let step = match event {
+                Event::Text(text) => self.receive(&mut tx, &text).await,
+                Event::Answered(response, mutation) => {
+                    if mutation {
+                        self.mutation = self.mutations.pop_front();
+                    }
+                    // The backend sends a Transition after every mutation and action, whatever the result.
+                    self.queries.schedule(true);
+                    self.send(&mut tx, response).await
+                }
+                Event::Updated(results) => match self.queries.finish(results, self.skew) {
+                    Some(transition) => self.send(&mut tx, transition).await,
+                    None => Ok(()),
+                },
+                Event::Committed => {
+                    self.queries.schedule(false);
+                    Ok(())
+                }
+                Event::Heartbeat => self.heartbeat(&mut tx).await,
+                Event::Nothing => Ok(()),
+                Event::End(end) => Err(end),
+            };
+            let begun = step.and_then(|()| {
+                self.queries
+                    .begin(&self.shared, &self.caller)
+                    .map_err(|_| End::Close(Some((1011, "InternalServerError".to_owned()))))
+            });
+            if let Err(end) = begun {
                 break end;
             }
         };
@@ -164,7 +189,8 @@ impl Session {
             });
             let _ = tx.send(Message::Close(frame)).await;
         }
-        // Dropping both halves ends the connection; without a close frame the client sees 1006.
+        // Dropping both halves ends the connection; without a close frame the client sees 1006. Mutations
+        // already running go on, on their own tasks.
     }
 
     async fn heartbeat(&mut self, tx: &mut (impl SinkExt<Message> + Unpin)) -> Result<(), End> {
@@ -281,6 +307,7 @@ impl Session {
         }
     }
 
+    /// A `ModifyQuerySet`: its changes wait in the query set for the next update.
     async fn modify(
         &mut self,
         tx: &mut (impl SinkExt<Message> + Unpin),
@@ -296,33 +323,17 @@ impl Session {
                 )
                 .await;
         };
-        if base != u64::from(self.received_query_set) {
-            return self
-                .fatal(
-                    tx,
-                    format!(
-                        "Base version {base} passed up doesn't match the current version {}",
-                        self.received_query_set
-                    ),
-                )
-                .await;
-        }
-        if new <= base || new > u64::from(u32::MAX) {
-            return Err(End::Close(Some((1011, "InternalServerError".to_owned()))));
-        }
+        let mut changes = Vec::new();
+        let mut added = Vec::new();
         for modification in message["modifications"].as_array().into_iter().flatten() {
             let Some(id) = modification["queryId"]
                 .as_u64()
                 .and_then(|id| u32::try_from(id).ok())
             else {
-                return Err(End::Close(Some((1011, "InternalServerError".to_owned()))));
+                return Err(internal_error());
             };
             match modification["type"].as_str() {
                 Some("Add") => {
-                    if self.queries.contains_key(&id) {
-                        // "Duplicate query ID": an internal error on the backend.
-                        return Err(End::Close(Some((1011, "InternalServerError".to_owned()))));
-                    }
                     let text = modification["udfPath"].as_str().unwrap_or_default();
                     let Ok(path) = FunctionPath::parse(text) else {
                         return self
@@ -333,22 +344,10 @@ impl Session {
                             .await;
                     };
                     let args = one_object(&modification["args"]);
-                    self.record(FunctionKind::Query, &path, &args);
-                    self.queries.insert(
-                        id,
-                        Query {
-                            path,
-                            args,
-                            last: None,
-                        },
-                    );
+                    added.push((path.clone(), args.clone()));
+                    changes.push(Change::Add(id, Query::new(path, args)));
                 }
-                Some("Remove") => {
-                    if self.queries.remove(&id).is_none() {
-                        return Err(End::Close(Some((1011, "InternalServerError".to_owned()))));
-                    }
-                    self.removed.push(id);
-                }
+                Some("Remove") => changes.push(Change::Remove(id)),
                 _ => {
                     return self
                         .fatal(
@@ -360,8 +359,16 @@ impl Session {
                 }
             }
         }
-        self.received_query_set = new as u32;
-        self.send_update(tx, true).await
+        match self.queries.modify(base, new, changes) {
+            Ok(()) => {
+                for (path, args) in &added {
+                    self.record(FunctionKind::Query, path, args);
+                }
+                Ok(())
+            }
+            Err(Refused::BaseVersion(error)) => self.fatal(tx, error).await,
+            Err(Refused::Internal) => Err(internal_error()),
+        }
     }
 
     async fn authenticate(
@@ -369,9 +376,6 @@ impl Session {
         tx: &mut (impl SinkExt<Message> + Unpin),
         message: &Value,
     ) -> Result<(), End> {
-        if message["baseVersion"].as_u64() != Some(u64::from(self.received_identity)) {
-            return Err(End::Close(Some((1011, "InternalServerError".to_owned()))));
-        }
         let value = message["value"].as_str().unwrap_or_default();
         let accepted = match message["tokenType"].as_str() {
             Some("None") => Some((Caller::default(), Auth::None)),
@@ -386,6 +390,7 @@ impl Session {
                             Caller {
                                 identity: Some(identity.clone()),
                                 admin: false,
+                                credential: None,
                             },
                             Auth::Bearer {
                                 token: value.to_owned(),
@@ -408,6 +413,7 @@ impl Session {
                     Caller {
                         identity: acting,
                         admin: true,
+                        credential: None,
                     },
                     auth,
                 ))
@@ -418,18 +424,27 @@ impl Session {
             let error = json!({
                 "type": "AuthError",
                 "error": "Could not verify OIDC token claim. Check that the token signature is valid and the token hasn't expired.",
-                "baseVersion": self.version.identity,
+                "baseVersion": self.queries.identity_version(),
                 "authUpdateAttempted": true,
             });
             self.send(tx, error).await?;
             return Err(End::Close(None));
         };
-        self.caller = caller;
+        // As the backend: the token is verified first, then the base version.
+        self.queries
+            .check_identity_base(message["baseVersion"].as_u64())
+            .map_err(|_| internal_error())?;
+        // Mutations and actions run under the new identity at once; queries from the next update.
+        self.caller = Caller {
+            credential: Some(auth.clone()),
+            ..caller
+        };
         self.auth = auth;
-        self.received_identity += 1;
-        self.send_update(tx, true).await
+        self.queries.authenticated();
+        Ok(())
     }
 
+    /// A `Mutation` or an `Action`: queued or started, answered when it has run.
     async fn request(
         &mut self,
         tx: &mut (impl SinkExt<Message> + Unpin),
@@ -458,179 +473,44 @@ impl Session {
                 .await;
         };
         let text = message["udfPath"].as_str().unwrap_or_default();
-        let function_kind = if mutation {
-            FunctionKind::Mutation
-        } else {
-            FunctionKind::Action
-        };
-        let response_type = if mutation {
-            "MutationResponse"
-        } else {
-            "ActionResponse"
-        };
-        let key = self
-            .session_id
-            .clone()
-            .filter(|_| mutation)
-            .map(|session| (session, request_id));
-        let stored = key
-            .as_ref()
-            .and_then(|key| lock(&self.shared.live.done).get(key).cloned());
-        let response = match (stored, FunctionPath::parse(text)) {
-            // Already executed in this session: the stored result and the original commit ts.
-            (Some((result, ts, log_lines)), _) => json!({
-                "type": response_type, "requestId": request_id, "success": true,
-                "result": result, "ts": encode_ts(ts), "logLines": log_lines,
-            }),
-            (None, Err(_)) => json!({
-                "type": response_type, "requestId": request_id, "success": false,
-                "result": self.shared.error_message(&format!("Uncaught Error: {text} is not a valid path to a Convex function.")),
-                "ts": null, "logLines": [],
-            }),
-            (None, Ok(path)) => {
-                let args = one_object(&message["args"]);
-                self.record(function_kind, &path, &args);
-                // A dropped socket ends the session at once; the function runs on regardless.
-                let mut kill = self.shared.live.kill.subscribe();
-                let run = execute(
-                    &self.shared,
-                    &path,
-                    Some(function_kind),
-                    args,
-                    self.caller.clone(),
-                );
-                let outcome = tokio::select! {
-                    outcome = run => outcome,
-                    _ = kill.changed() => return Err(End::Drop),
+        let response = match FunctionPath::parse(text) {
+            Err(_) => {
+                let response = invalid_path(&self.shared, mutation, request_id, text);
+                async move { response }.boxed()
+            }
+            Ok(path) => {
+                let request = Request {
+                    request_id,
+                    kind: if mutation {
+                        FunctionKind::Mutation
+                    } else {
+                        FunctionKind::Action
+                    },
+                    path,
+                    args: one_object(&message["args"]),
+                    caller: self.caller.clone(),
+                    session_id: self.session_id.clone(),
                 };
-                match outcome {
-                    Ok(Ran { value, log_lines }) => {
-                        let ts = self.shared.ts.load(Ordering::SeqCst);
-                        if let Some(key) = key {
-                            lock(&self.shared.live.done)
-                                .insert(key, (value.clone(), ts, log_lines.clone()));
-                        }
-                        let mut response = json!({
-                            "type": response_type, "requestId": request_id, "success": true,
-                            "result": value, "logLines": log_lines,
-                        });
-                        if mutation {
-                            response["ts"] = json!(encode_ts(ts));
-                        }
-                        response
-                    }
-                    Err(Threw {
-                        message,
-                        data,
-                        log_lines,
-                    }) => {
-                        let mut response = json!({
-                            "type": response_type, "requestId": request_id, "success": false,
-                            "result": message, "logLines": log_lines,
-                        });
-                        if mutation {
-                            response["ts"] = Value::Null;
-                        }
-                        if let Some(data) = data {
-                            response["errorData"] = data;
-                        }
-                        response
-                    }
+                if !is_resent(&self.shared, &request) {
+                    self.record(request.kind, &request.path, &request.args);
                 }
+                respond(&self.shared, request)
             }
         };
-        self.send(tx, response).await?;
-        // The backend sends a Transition after every mutation and action, whatever the result.
-        self.send_update(tx, true).await
+        if !mutation {
+            self.actions.push(response);
+        } else if self.mutation.is_none() {
+            self.mutation = Some(response);
+        } else {
+            self.mutations.push_back(response);
+        }
+        Ok(())
     }
+}
 
-    /// Sends the Transition of [`update`](Self::update), if there is one.
-    async fn send_update(
-        &mut self,
-        tx: &mut (impl SinkExt<Message> + Unpin),
-        force: bool,
-    ) -> Result<(), End> {
-        match self.update(force).await {
-            Some(transition) => self.send(tx, transition).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Re-runs every query at the latest timestamp; the Transition to send, if anything changed (or
-    /// `force`, as after a client message that the backend always answers).
-    async fn update(&mut self, force: bool) -> Option<Value> {
-        let ts = self.shared.ts.load(Ordering::SeqCst).max(self.version.ts);
-        let mut modifications: Vec<Value> = self
-            .removed
-            .drain(..)
-            .map(|id| json!({ "type": "QueryRemoved", "queryId": id }))
-            .collect();
-        // As the backend: with no commit and the same identity since the last Transition, a query already
-        // answered is still valid and is not run again; only new ones are.
-        let still_valid = ts == self.version.ts && self.received_identity == self.version.identity;
-        let ids: Vec<u32> = self.queries.keys().copied().collect();
-        for id in ids {
-            let Some(query) = self.queries.get(&id) else {
-                continue;
-            };
-            if still_valid && query.last.is_some() {
-                continue;
-            }
-            let outcome = execute(
-                &self.shared,
-                &query.path,
-                Some(FunctionKind::Query),
-                query.args.clone(),
-                self.caller.clone(),
-            )
-            .await;
-            let (sent, modification) = match outcome {
-                Ok(Ran { value, log_lines }) => (
-                    Sent::Value(value.clone(), log_lines.clone()),
-                    json!({ "type": "QueryUpdated", "queryId": id, "value": value, "logLines": log_lines, "journal": null }),
-                ),
-                Err(Threw {
-                    message,
-                    data,
-                    log_lines,
-                }) => {
-                    let text = message
-                        .split_once("] ")
-                        .map_or(message.as_str(), |(_, rest)| rest)
-                        .to_owned();
-                    let mut failed = json!({ "type": "QueryFailed", "queryId": id, "errorMessage": message, "logLines": log_lines, "journal": null });
-                    if let Some(data) = &data {
-                        failed["errorData"] = data.clone();
-                    }
-                    (Sent::Failed(text, data, log_lines), failed)
-                }
-            };
-            if let Some(query) = self.queries.get_mut(&id)
-                && query.last.as_ref() != Some(&sent)
-            {
-                query.last = Some(sent);
-                modifications.push(modification);
-            }
-        }
-        let end = Version {
-            query_set: self.received_query_set,
-            identity: self.received_identity,
-            ts,
-        };
-        if modifications.is_empty() && !force && end == self.version {
-            return None;
-        }
-        let transition = json!({
-            "type": "Transition",
-            "startVersion": self.version.json(),
-            "endVersion": end.json(),
-            "modifications": modifications,
-            "clientClockSkew": self.skew,
-            "serverTs": now_ns(),
-        });
-        self.version = end;
-        Some(transition)
-    }
+/// The close of an internal error on the backend.
+fn internal_error() -> End {
+    End::Close(Some((1011, "InternalServerError".to_owned())))
 }
 
 /// The args of a sync message: an array holding one object.

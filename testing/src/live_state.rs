@@ -1,8 +1,10 @@
-//! What the running deployment keeps of the sync protocol, shared by every session: the commit counter that
+//! What the running deployment keeps of the sync protocol, shared by every session: the latest commit that
 //! wakes them, the queued faults, the deduplicated mutations, the refused tokens and the recorded messages.
 //! `live.rs` serves the sessions.
 
 use super::lock;
+use super::outcome::{Ran, Threw};
+use futures_util::future::{BoxFuture, Shared as SharedFuture};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -34,19 +36,23 @@ pub enum SyncFault {
     DropOnMutation,
 }
 
-/// A successful mutation's result, commit timestamp and log lines.
-pub(crate) type Committed = (Value, u64, Vec<String>);
+/// A socket mutation by (session id, request id): its run, started once and awaited by every send of it.
+/// It is entered before the handler runs and kept once it succeeded, so a request re-sent while it runs,
+/// or after, waits for that one run instead of starting another, as the backend's `_session_requests`
+/// record, written in the mutation's own transaction, makes it. A failed run is removed: the backend
+/// records only successes, so a re-sent failed mutation runs again.
+pub(crate) type SessionRequest = SharedFuture<BoxFuture<'static, Result<Ran, Threw>>>;
 
 /// What the running deployment keeps of the sync protocol.
 #[derive(Debug)]
 pub(crate) struct Live {
-    /// Counts commits; every session watches it.
+    /// The latest commit's timestamp; every session watches it.
     pub(crate) commits: watch::Sender<u64>,
     /// Bumped to drop every socket.
     pub(crate) kill: watch::Sender<u64>,
     pub(crate) faults: Mutex<VecDeque<SyncFault>>,
-    /// Successful mutations by (session id, request id): their result, commit ts and log lines.
-    pub(crate) done: Mutex<HashMap<(String, u32), Committed>>,
+    /// Socket mutations by (session id, request id), running or succeeded.
+    pub(crate) done: Mutex<HashMap<(String, u32), SessionRequest>>,
     pub(crate) refused: Mutex<HashSet<String>>,
     pub(crate) messages: Mutex<VecDeque<Value>>,
     pub(crate) opened: AtomicU64,
@@ -69,9 +75,10 @@ impl Default for Live {
 }
 
 impl Live {
-    /// A mutation committed: every session re-runs its queries.
-    pub(crate) fn committed(&self) {
-        self.commits.send_modify(|n| *n += 1);
+    /// A mutation committed at `ts`: every session re-runs its queries.
+    pub(crate) fn committed(&self, ts: u64) {
+        self.commits
+            .send_modify(|latest| *latest = (*latest).max(ts));
     }
 
     pub(crate) fn fail_next(&self, fault: SyncFault) {

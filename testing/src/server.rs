@@ -6,6 +6,7 @@ use super::conn::Connection;
 use super::ctx::Ctx;
 use super::fault::{Fault, arrive, truncated_body};
 use super::lock;
+use super::outcome::{Ran, Threw};
 use super::path::FunctionPath;
 use super::request::{CallRequest, Prepared, prepare};
 use super::shared::Shared;
@@ -258,7 +259,7 @@ fn kind_name(kind: FunctionKind) -> &'static str {
 }
 
 /// Finds the function and runs it, answering as Convex does.
-async fn run(shared: &Shared, call: CallRequest) -> Answer {
+async fn run(shared: &Arc<Shared>, call: CallRequest) -> Answer {
     let CallRequest {
         path,
         endpoint_kind,
@@ -267,26 +268,15 @@ async fn run(shared: &Shared, call: CallRequest) -> Answer {
         caller,
     } = call;
     match execute(shared, &path, endpoint_kind, args, caller).await {
-        Ok(Ran { value, log_lines }) => Answer::success(format.apply(value), log_lines),
+        Ok(Ran {
+            value, log_lines, ..
+        }) => Answer::success(format.apply(value), log_lines),
         Err(Threw {
             message,
             data,
             log_lines,
         }) => Answer::failure(message, data.map(|data| format.apply(data)), log_lines),
     }
-}
-
-/// A function's success: its Convex-encoded value and log lines.
-pub(crate) struct Ran {
-    pub(crate) value: Value,
-    pub(crate) log_lines: Vec<String>,
-}
-
-/// A function's failure: the backend's `errorMessage`, the Convex-encoded `ConvexError` data, log lines.
-pub(crate) struct Threw {
-    pub(crate) message: String,
-    pub(crate) data: Option<Value>,
-    pub(crate) log_lines: Vec<String>,
 }
 
 impl Shared {
@@ -299,15 +289,20 @@ impl Shared {
     }
 }
 
-/// Finds the function and runs it as `caller`, over HTTP or the sync socket alike. A mutation moves the
-/// deployment's timestamp and, once it has run, wakes the live queries.
+/// Finds the function and runs it as `caller`, over HTTP or the sync socket alike. A mutation commits when
+/// its handler returns: the deployment's timestamp moves then (not before the handler runs, so that a
+/// mutation still running cannot hold a timestamp older than a commit made meanwhile), and every session
+/// re-runs its queries at it.
 pub(crate) async fn execute(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     path: &FunctionPath,
     endpoint_kind: Option<FunctionKind>,
     args: Result<ConvexValue, String>,
     caller: Caller,
 ) -> Result<Ran, Threw> {
+    if let (Some(_), Some(kind)) = (&shared.upstream, endpoint_kind) {
+        return forward(shared, path, kind, args, caller).await;
+    }
     let canonical = path.canonical();
     let registered = shared
         .functions
@@ -355,21 +350,29 @@ pub(crate) async fn execute(
     };
     lock(&shared.recorder).executed(&canonical);
     let mutation = registered.kind == FunctionKind::Mutation;
-    if mutation {
-        shared.advance_ts();
-    }
     // On its own task: a panicking handler fails its call instead of the connection, and a handler keeps
-    // running when its caller disconnects, as a function on a deployment does.
-    let outcome = tokio::spawn(running).await;
-    if mutation {
-        shared.live.committed();
-    }
+    // running when its caller disconnects, as a function on a deployment does; so does its commit, on the
+    // task that awaits it. A failed mutation commits too: a handler's writes to the deployment's state are
+    // not rolled back, so live queries must see them.
+    let handler = tokio::spawn(running);
+    let committing = shared.clone();
+    let finished = tokio::spawn(async move {
+        let outcome = handler.await;
+        let ts = mutation.then(|| committing.commit());
+        (outcome, ts)
+    })
+    .await;
+    let (outcome, ts) = match finished {
+        Ok(finished) => finished,
+        Err(join_error) => (Err(join_error), None),
+    };
     let log_lines = ctx.log_lines();
     match outcome {
         Ok(Ok(value)) => match value.to_json() {
             Ok(json) => Ok(Ran {
                 value: json,
                 log_lines,
+                ts,
             }),
             Err(e) => Err(shared.threw(
                 &format!(
@@ -409,5 +412,41 @@ pub(crate) async fn execute(
                 log_lines,
             ))
         }
+    }
+}
+
+/// Runs the function on the deployment behind this front (the JS deployment's Node server). A mutation
+/// commits once answered, and so does an action, whose own mutations this front does not see; on the task
+/// that awaits the answer, as in [`execute`].
+async fn forward(
+    shared: &Arc<Shared>,
+    path: &FunctionPath,
+    kind: FunctionKind,
+    args: Result<ConvexValue, String>,
+    caller: Caller,
+) -> Result<Ran, Threw> {
+    let args = match args {
+        Ok(args) => args,
+        Err(message) => return Err(shared.threw(&message, None, Vec::new())),
+    };
+    let committing = shared.clone();
+    let path = path.clone();
+    let finished = tokio::spawn(async move {
+        let Some(upstream) = &committing.upstream else {
+            return Err("no deployment to forward to".to_owned());
+        };
+        let outcome =
+            super::upstream::run(upstream, &path, kind, args, &caller, &committing.admin_key).await;
+        let ts = (kind != FunctionKind::Query).then(|| committing.commit());
+        outcome.map(|outcome| match (outcome, kind) {
+            (Ok(ran), FunctionKind::Mutation) => Ok(Ran { ts, ..ran }),
+            (outcome, _) => outcome,
+        })
+    })
+    .await;
+    match finished {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(refusal)) => Err(shared.threw(&refusal, None, Vec::new())),
+        Err(_) => Err(shared.threw("the call was cancelled", None, Vec::new())),
     }
 }

@@ -24,7 +24,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<VecDeque<Fault>>,
     pub(crate) latency: Mutex<Duration>,
     /// The deployment's latest timestamp, in nanoseconds since the Unix epoch as the backend's: it follows
-    /// the clock and moves at least one step for each mutation run and each `/api/query_ts`.
+    /// the clock and moves at least one step at each mutation's commit and each `/api/query_ts`.
     pub(crate) ts: AtomicU64,
     /// How long a timestamp can be queried at.
     pub(crate) snapshot_lifetime: Duration,
@@ -40,6 +40,9 @@ pub(crate) struct Shared {
     pub(crate) files: Arc<Files>,
     /// The sync protocol's sessions: commits wake them, faults strike them, mutations are deduplicated.
     pub(crate) live: Live,
+    /// The deployment the functions run on when they are not registered here: the JS deployment's Node
+    /// server, behind its front.
+    pub(crate) upstream: Option<Upstream>,
 }
 
 impl Shared {
@@ -53,6 +56,14 @@ impl Shared {
             })
             .unwrap_or_default();
         now.max(previous + 1)
+    }
+
+    /// Commits a mutation: moves the timestamp on and wakes every session to re-run its queries at it.
+    /// Returns the commit's timestamp.
+    pub(crate) fn commit(&self) -> u64 {
+        let ts = self.advance_ts();
+        self.live.committed(ts);
+        ts
     }
 
     /// Whether a query at `ts` is past the backend's transaction window.
@@ -75,6 +86,14 @@ impl Shared {
             format!("{prefix}\n{text}\n")
         }
     }
+}
+
+/// A deployment the functions run on, reached over its HTTP API (`upstream.rs` runs them there).
+#[derive(Debug)]
+pub(crate) struct Upstream {
+    /// Its API URL.
+    pub(crate) url: String,
+    pub(crate) http: reqwest::Client,
 }
 
 pub(crate) fn now_ns() -> u64 {

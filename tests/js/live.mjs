@@ -151,6 +151,30 @@ scenario("reconnect_after_server_drop", async () => {
   }
 });
 
+scenario("subscriptions_changed_while_disconnected", async () => {
+  const client = newClient();
+  try {
+    const stopList = client.onUpdate(api.messages.list, {}, () => {});
+    await waitFor(client, api.messages.list, {}, () => true, "at all");
+    await client.mutation(api.control.dropSockets, {});
+    const deadline = Date.now() + 10000;
+    while (client.connectionState().isWebSocketConnected) {
+      check(Date.now() < deadline, "the socket did not drop within 10 s");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // While it is away, one subscription goes and another comes: the new socket gets the query set from
+    // version 0, and no stale base version reaches the server (a FatalError would fail the client).
+    stopList();
+    const who = waitFor(client, api.auth.whoami, {}, () => true, "for the query added while away");
+    check(!client.connectionState().isWebSocketConnected, "the changes were made while away");
+    check((await who) === null, "whoami is null");
+    await waitFor(client, api.messages.list, {}, () => true, "after the reconnect");
+    check(client.connectionState().isWebSocketConnected, "the client is connected again");
+  } finally {
+    await client.close();
+  }
+});
+
 let failed = 0;
 for (const { name, run } of scenarios) {
   try {

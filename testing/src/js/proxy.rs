@@ -1,36 +1,23 @@
 //! The JS deployment's front: a server on `127.0.0.1` that records each request, applies latency and
 //! faults as the Rust test deployment does, and forwards the request to the Node server, answering with its
-//! answer unchanged.
+//! answer unchanged. Its state is a [`Shared`] whose `upstream` is the Node server, so that the sync
+//! sessions it serves on `/api/sync` share its recorder, credentials and commits; every request that may
+//! have written (anything but a query) wakes them once answered.
 
 use crate::conn::Connection;
 use crate::fault::{Fault, arrive, truncated_body};
 use crate::lock;
-use crate::record::Recorder;
 use crate::request::record_forwarded;
+use crate::shared::Shared;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 /// The largest request body forwarded; Convex itself limits args to 16 MiB.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-
-/// What the front shares with the [`JsDeployment`](super::JsDeployment) handle.
-#[derive(Debug)]
-pub(crate) struct Front {
-    /// The Node server's API URL.
-    pub(crate) upstream: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) admin_key: String,
-    pub(crate) tokens: HashMap<String, serde_json::Value>,
-    pub(crate) recorder: Mutex<Recorder>,
-    pub(crate) faults: Mutex<VecDeque<Fault>>,
-    pub(crate) latency: Mutex<Duration>,
-}
 
 /// Headers that belong to one connection, not to the request or answer passed on.
 fn hop_by_hop(name: &HeaderName) -> bool {
@@ -38,8 +25,15 @@ fn hop_by_hop(name: &HeaderName) -> bool {
 }
 
 /// Serves every request: latency and faults around forwarding it.
-pub(crate) async fn handle(State(front): State<Arc<Front>>, request: Request) -> Response {
+pub(crate) async fn handle(State(front): State<Arc<Shared>>, request: Request) -> Response {
     let (connection, fault) = arrive(request.extensions(), &front.faults, &front.latency).await;
+    let Some(upstream) = &front.upstream else {
+        return system(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "TestDeploymentError",
+            "the JS deployment's front has no Node server",
+        );
+    };
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
@@ -72,9 +66,10 @@ pub(crate) async fn handle(State(front): State<Arc<Front>>, request: Request) ->
         _ => {}
     }
     let path_and_query = parts.uri.path_and_query().map_or("/", |path| path.as_str());
-    let mut forwarded = front
+    let may_write = !is_query(parts.uri.path());
+    let mut forwarded = upstream
         .http
-        .request(parts.method, format!("{}{path_and_query}", front.upstream))
+        .request(parts.method, format!("{}{path_and_query}", upstream.url))
         .body(body);
     for (name, value) in &parts.headers {
         if !hop_by_hop(name) {
@@ -91,6 +86,9 @@ pub(crate) async fn handle(State(front): State<Arc<Front>>, request: Request) ->
         Ok(bytes) => bytes.to_vec(),
         Err(err) => return unreachable(&err),
     };
+    if may_write {
+        front.commit();
+    }
     match fault {
         Some(Fault::DropAfterRun) => drop_connection(connection.as_ref()),
         Some(Fault::TruncatedBody) => {
@@ -103,6 +101,18 @@ pub(crate) async fn handle(State(front): State<Arc<Front>>, request: Request) ->
         }
         _ => respond(status, &headers, Body::from(bytes)),
     }
+}
+
+/// Whether a request to `path` only reads: a query endpoint (`/api/run/…` and `/api/function` may name a
+/// mutation).
+fn is_query(path: &str) -> bool {
+    [
+        "/api/query",
+        "/api/query_ts",
+        "/api/query_at_ts",
+        "/api/query_batch",
+    ]
+    .contains(&path)
 }
 
 fn respond(status: StatusCode, headers: &HeaderMap, body: Body) -> Response {

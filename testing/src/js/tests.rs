@@ -608,38 +608,98 @@ async fn the_debug_forms_hide_the_credentials() {
     );
 }
 
-#[tokio::test]
-async fn live_queries_get_the_404_of_the_missing_sync_endpoint_as_an_error_item() {
-    use convex_fetch::{Error, LiveProblem};
+/// The next item of a live query's stream, within 10 s.
+async fn next<T>(
+    stream: &mut (impl futures_util::Stream<Item = Result<T, convex_fetch::Error>> + Unpin),
+) -> T {
     use futures_util::StreamExt;
-    let deployment = examples().await;
-    let client = deployment.client();
-    // No `/api/sync` in front of the Node server (js/README.md): the refusal is the stream's item, and a
-    // socket call's answer, rather than a silent stream.
-    let mut posts = client
-        .query::<_, Value>("posts:list", json!({}))
-        .subscribe();
-    let item = tokio::time::timeout(Duration::from_secs(10), posts.next())
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
         .await
         .expect("an item within 10 s")
-        .expect("the stream goes on");
-    assert!(
-        matches!(&item, Err(Error::Live { problem: LiveProblem::SocketRefused { status, .. }, .. }) if status.as_u16() == 404),
-        "{item:?}"
-    );
-    let call = client
-        .mutation::<_, Value>("tasks:create", json!({ "text": "over the socket" }))
+        .expect("the stream goes on")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn live_queries_are_served_in_front_of_the_node_server_and_follow_its_writes() {
+    let deployment = JsDeployment::builder(fixture("no-generated"))
+        .start()
+        .await
+        .unwrap();
+    let client = deployment.client();
+    let mut notes = client
+        .query::<_, Vec<String>>("notes:list", json!({}))
+        .subscribe();
+    assert!(next(&mut notes).await.is_empty());
+    // A mutation over HTTP, forwarded by the front, wakes the sessions once answered.
+    let _: Value = client
+        .mutation("notes:add", json!({ "text": "over http" }))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut notes).await, ["over http"]);
+    // Over the socket: the session runs it on the Node server and answers once the write is visible.
+    let _: Value = client
+        .mutation("notes:add", json!({ "text": "over the socket" }))
         .over_socket()
-        .await;
+        .await
+        .unwrap();
+    assert_eq!(next(&mut notes).await, ["over http", "over the socket"]);
+    // An action's own mutations are seen once it is answered.
+    let count: f64 = client
+        .action("notes:addTwice", json!({ "text": "acted" }))
+        .over_socket()
+        .await
+        .unwrap();
+    assert_eq!(count, 4.0);
+    assert_eq!(next(&mut notes).await.len(), 4);
+    // A function's failure is the call's, with the Node server's message.
+    let refused = client
+        .mutation::<_, Value>("notes:add", json!({ "text": 1 }))
+        .over_socket()
+        .await
+        .unwrap_err();
     assert!(
-        matches!(
-            &call,
-            Err(Error::Live {
-                problem: LiveProblem::SocketRefused { .. },
-                ..
-            })
-        ),
-        "{call:?}"
+        refused
+            .to_string()
+            .contains("Value does not match validator"),
+        "{refused}"
+    );
+    let paths: Vec<(String, String)> = deployment
+        .calls()
+        .into_iter()
+        .map(|call| (call.path, call.endpoint))
+        .collect();
+    assert!(
+        paths.contains(&("notes:add".to_owned(), "/api/sync".to_owned())),
+        "{paths:?}"
+    );
+    // The sync controls of `TestDeployment` work here too.
+    assert_eq!(deployment.sync_connections_opened(), 1);
+    deployment.drop_sync_connections();
+    let _: Value = client
+        .mutation("notes:add", json!({ "text": "after a reconnect" }))
+        .await
+        .unwrap();
+    // The resubscribed query may yield the list it had before the write first.
+    let mut latest = next(&mut notes).await;
+    while latest.len() == 4 {
+        latest = next(&mut notes).await;
+    }
+    assert_eq!(latest.last().map(String::as_str), Some("after a reconnect"));
+    assert_eq!(deployment.sync_connections_opened(), 2);
+}
+
+#[tokio::test]
+async fn a_live_query_runs_on_the_node_server_under_the_sockets_token() {
+    let deployment = examples().await;
+    let client = deployment.client();
+    let mut me = client
+        .query::<_, Value>("users:me", json!({}))
+        .auth("ada-token")
+        .subscribe();
+    assert_eq!(
+        next(&mut me).await,
+        json!({ "subject": "user_1", "name": "Ada" })
     );
 }
 

@@ -35,6 +35,7 @@ mod fuzz;
 mod hostile;
 mod http_actions;
 mod live;
+mod live_commit;
 mod live_conformance;
 mod live_lifecycle;
 mod live_proxy;
