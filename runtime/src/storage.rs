@@ -4,7 +4,7 @@
 use crate::attempts::{self, Rules, Tried};
 use crate::body;
 use crate::client::Client;
-use crate::error::{Error, HttpCall, HttpProblem};
+use crate::error::{Error, ErrorKind, HttpCall};
 use crate::http_action::{timed_out, transport, until_deadline};
 use crate::value::Id;
 use crate::wire::{excerpt, retry_after};
@@ -184,7 +184,7 @@ pub struct Download {
 
 impl Download {
     /// The time the whole download may take, the body included: the stream fails with
-    /// [`HttpProblem::Timeout`] once it has passed. Default: the client's timeout.
+    /// [`ErrorKind::Timeout`] once it has passed. Default: the client's timeout.
     pub fn timeout(mut self, timeout: Duration) -> Download {
         self.timeout = Some(timeout);
         self
@@ -207,10 +207,10 @@ impl Client {
     /// `Content-Type: content_type`, streamed, and the deployment's `{"storageId": "…"}` answer read. Store the
     /// id with a mutation of your own.
     ///
-    /// Refused with a typed error ([`Error::Http`]) and never sent: an upload URL of another origin than the
-    /// deployment's ([`HttpProblem::ForeignOrigin`]), a body known to be over
-    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) ([`HttpProblem::TooLarge`]; a stream that
-    /// grows past it is cut off). A non-2xx answer is [`HttpProblem::Status`]. The POST is retried only when
+    /// Refused with a typed error and never sent: an upload URL of another origin than the
+    /// deployment's ([`ErrorKind::ForeignOrigin`]), a body known to be over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) ([`ErrorKind::TooLarge`]; a stream that
+    /// grows past it is cut off). A non-2xx answer is [`ErrorKind::Status`]. The POST is retried only when
     /// the connection failed before anything was sent and the body is in memory: a file that may have been
     /// stored is never sent twice.
     ///
@@ -253,8 +253,8 @@ impl Client {
 
     /// Downloads a stored file from `url`, as a query returned it (`ctx.storage.getUrl(id)`), as a stream of
     /// chunks read as they arrive. A URL of another origin than the deployment's is refused
-    /// ([`HttpProblem::ForeignOrigin`]); a non-2xx answer is [`HttpProblem::Status`]; a file over
-    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) fails with [`HttpProblem::TooLarge`]. A
+    /// ([`ErrorKind::ForeignOrigin`]); a non-2xx answer is [`ErrorKind::Status`]; a file over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) fails with [`ErrorKind::TooLarge`]. A
     /// download is a `GET`: it is retried after a failure before its body starts.
     ///
     /// ```no_run
@@ -283,7 +283,7 @@ fn same_origin(client: &Client, url: &str, call: &HttpCall) -> Result<reqwest::U
     let invalid = |message: &str| {
         Error::http(
             call,
-            HttpProblem::Invalid {
+            ErrorKind::Invalid {
                 message: message.to_owned(),
             },
         )
@@ -296,7 +296,7 @@ fn same_origin(client: &Client, url: &str, call: &HttpCall) -> Result<reqwest::U
     if parsed.origin() != deployment.origin() {
         return Err(Error::http(
             call,
-            HttpProblem::ForeignOrigin {
+            ErrorKind::ForeignOrigin {
                 origin: parsed.origin().ascii_serialization(),
                 expected: deployment.origin().ascii_serialization(),
             },
@@ -350,7 +350,7 @@ async fn upload(
     let content_type = HeaderValue::from_str(&content_type).map_err(|_| {
         Error::http(
             &call,
-            HttpProblem::Invalid {
+            ErrorKind::Invalid {
                 message: format!("`{content_type}` is not a valid content type"),
             },
         )
@@ -360,7 +360,7 @@ async fn upload(
         if length > limit {
             return Err(Error::http(
                 &call,
-                HttpProblem::TooLarge { limit, sent: false },
+                ErrorKind::TooLarge { limit, sent: false },
             ));
         }
     }
@@ -452,7 +452,7 @@ async fn post_file(
             Err(_) if over_limit.is_some_and(|flag| flag.load(Ordering::Relaxed)) => {
                 Tried::done(Err(Error::http(
                     call,
-                    HttpProblem::TooLarge {
+                    ErrorKind::TooLarge {
                         limit: limit.unwrap_or(u64::MAX),
                         sent: true,
                     },
@@ -460,13 +460,7 @@ async fn post_file(
             }
             Err(error) => {
                 let error = transport(call, error);
-                let not_run = matches!(
-                    &error,
-                    Error::Http {
-                        problem: HttpProblem::Transport { sent: false, .. },
-                        ..
-                    }
-                );
+                let not_run = matches!(error.kind(), ErrorKind::Transport { sent: false, .. });
                 Tried {
                     outcome: Err(error),
                     transient: true,
@@ -488,7 +482,7 @@ async fn post_file(
     if !status.is_success() {
         return Err(Error::http(
             call,
-            HttpProblem::Status {
+            ErrorKind::Status {
                 status,
                 body: excerpt(answer.bytes()),
             },
@@ -526,7 +520,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn unreachable_body(call: &HttpCall) -> Error {
     Error::http(
         call,
-        HttpProblem::Invalid {
+        ErrorKind::Invalid {
             message: "the upload's stream was already sent".to_owned(),
         },
     )
@@ -535,7 +529,7 @@ fn unreachable_body(call: &HttpCall) -> Error {
 fn decode(call: &HttpCall, message: String, body: &[u8]) -> Error {
     Error::http(
         call,
-        HttpProblem::Decode {
+        ErrorKind::Decode {
             message,
             excerpt: excerpt(body),
         },
@@ -681,7 +675,7 @@ async fn download(
                 let read = body::read(&mut response, body::SMALL_BODY_BYTES).await;
                 let error = Error::http(
                     &call,
-                    HttpProblem::Status {
+                    ErrorKind::Status {
                         status,
                         body: excerpt(read.as_ref().map_or(&[][..], body::Read::bytes)),
                     },
@@ -711,7 +705,7 @@ async fn download(
         if length > limit {
             return Err(Error::http(
                 &call,
-                HttpProblem::TooLarge { limit, sent: true },
+                ErrorKind::TooLarge { limit, sent: true },
             ));
         }
     }
@@ -777,9 +771,9 @@ impl FileStream {
         Ok(all.freeze())
     }
 
-    fn fail(&mut self, problem: HttpProblem) -> Poll<Option<Result<Bytes, Error>>> {
+    fn fail(&mut self, kind: ErrorKind) -> Poll<Option<Result<Bytes, Error>>> {
         self.done = true;
-        Poll::Ready(Some(Err(Error::http(&HttpCall::Download, problem))))
+        Poll::Ready(Some(Err(Error::http(&HttpCall::Download, kind))))
     }
 }
 
@@ -792,13 +786,13 @@ impl Stream for FileStream {
         }
         if self.deadline.as_mut().poll(cx).is_ready() {
             let after = self.timeout;
-            return self.fail(HttpProblem::Timeout { after, sent: true });
+            return self.fail(ErrorKind::Timeout { after, sent: true });
         }
         match std::task::ready!(self.body.as_mut().poll_next(cx)) {
             Some(Ok(chunk)) => {
                 self.seen = self.seen.saturating_add(chunk.len() as u64);
                 if let Some(limit) = self.limit.filter(|limit| self.seen > *limit) {
-                    return self.fail(HttpProblem::TooLarge { limit, sent: true });
+                    return self.fail(ErrorKind::TooLarge { limit, sent: true });
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }
