@@ -469,7 +469,7 @@ impl ClientBuilder {
     }
 
     /// The largest file [`Client::upload`] sends and [`Client::download`] reads, in bytes: a larger one fails
-    /// with [`HttpProblem::TooLarge`](crate::HttpProblem::TooLarge). Default: no limit (files are streamed,
+    /// with [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge). Default: no limit (files are streamed,
     /// never held in memory whole).
     pub fn max_file_bytes(mut self, limit: u64) -> Self {
         self.max_file_bytes = Some(limit);

@@ -261,6 +261,12 @@ impl Error {
         &self.inner.kind
     }
 
+    /// What failed, taken: its fields without a copy (read [`function`](Self::function) or
+    /// [`request`](Self::request) first if the call matters).
+    pub fn into_kind(self) -> ErrorKind {
+        self.inner.kind
+    }
+
     /// The function the call was for; `None` for a plain HTTP request ([`request`](Self::request)) and a
     /// configuration error.
     pub fn function(&self) -> Option<&FunctionName> {

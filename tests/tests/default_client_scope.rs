@@ -159,8 +159,10 @@ async fn with_client_is_the_default_only_inside_its_scope() {
     // Outside the scope this binary has no default client (no CONVEX_URL, none installed).
     if std::env::var_os(convex::CONVEX_URL_ENV).is_none() {
         assert!(matches!(
-            create_task("t".to_owned()).await,
-            Err(convex::Error::Config { .. })
+            create_task("t".to_owned())
+                .await
+                .map_err(convex::Error::into_kind),
+            Err(convex::ErrorKind::Config { .. })
         ));
     }
     assert_eq!(deployment.calls().len(), 1);

@@ -610,7 +610,7 @@ async fn the_debug_forms_hide_the_credentials() {
 
 #[tokio::test]
 async fn live_queries_get_the_404_of_the_missing_sync_endpoint_as_an_error_item() {
-    use convex_fetch::{Error, LiveProblem};
+    use convex_fetch::{Error, ErrorKind, LiveProblem};
     use futures_util::StreamExt;
     let deployment = examples().await;
     let client = deployment.client();
@@ -624,7 +624,7 @@ async fn live_queries_get_the_404_of_the_missing_sync_endpoint_as_an_error_item(
         .expect("an item within 10 s")
         .expect("the stream goes on");
     assert!(
-        matches!(&item, Err(Error::Live { problem: LiveProblem::SocketRefused { status, .. }, .. }) if status.as_u16() == 404),
+        matches!(item.as_ref().map_err(Error::kind), Err(ErrorKind::Live { problem: LiveProblem::SocketRefused { status, .. }, .. }) if status.as_u16() == 404),
         "{item:?}"
     );
     let call = client
@@ -633,8 +633,8 @@ async fn live_queries_get_the_404_of_the_missing_sync_endpoint_as_an_error_item(
         .await;
     assert!(
         matches!(
-            &call,
-            Err(Error::Live {
+            call.as_ref().map_err(Error::kind),
+            Err(ErrorKind::Live {
                 problem: LiveProblem::SocketRefused { .. },
                 ..
             })

@@ -13,7 +13,10 @@ fn child() {
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let err = runtime.block_on(async { list_posts().await }).unwrap_err();
-    assert!(matches!(err, convex::Error::Config { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), convex::ErrorKind::Config { .. }),
+        "{err:?}"
+    );
     println!("CHILD-ERROR: {err}");
 }
 
