@@ -10,6 +10,7 @@ use crate::value::Id;
 use crate::wire::{excerpt, retry_after};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
+use futures_util::{StreamExt, TryStreamExt};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use std::fmt;
@@ -19,7 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::AsyncRead;
+use tokio_util::io::ReaderStream;
 
 /// The marker of Convex's `_storage` table: a stored file's id is an `Id<Storage>`, as `v.id("_storage")`
 /// declares it.
@@ -66,17 +68,14 @@ impl UploadBody {
         E: Into<BoxError>,
     {
         UploadBody {
-            content: Content::Stream(Box::pin(MapErr(Box::pin(stream)))),
+            content: Content::Stream(Box::pin(stream.err_into())),
             length: None,
         }
     }
 
     /// Anything readable (a `tokio::fs::File`, a socket, a decompressor), streamed in 64 KiB chunks.
     pub fn reader(reader: impl AsyncRead + Send + 'static) -> UploadBody {
-        UploadBody::stream(ReaderStream {
-            reader: Box::pin(reader),
-            done: false,
-        })
+        UploadBody::stream(ReaderStream::with_capacity(reader, READ_CHUNK_BYTES))
     }
 
     /// Declares the body's length, sent as `Content-Length`; a stream that ends up longer or shorter fails
@@ -259,14 +258,15 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: convex_fetch::Client, url: String) -> Result<(), convex_fetch::Error> {
+    /// use futures_util::StreamExt;
+    ///
     /// let mut file = client.download(&url).await?;
     /// println!("{:?} bytes of {:?}", file.content_length(), file.content_type());
-    /// while let Some(chunk) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut file).poll_next(cx)).await {
+    /// while let Some(chunk) = file.next().await {
     ///     let chunk = chunk?;
     ///     # let _ = chunk;
     /// }
     /// # Ok(()) }
-    /// # use futures_core::Stream as _;
     /// ```
     pub fn download(&self, url: &str) -> Download {
         Download {
@@ -577,57 +577,6 @@ impl Stream for Counted {
     }
 }
 
-/// A stream with its error boxed.
-struct MapErr<S>(Pin<Box<S>>);
-
-impl<S, E> Stream for MapErr<S>
-where
-    S: Stream<Item = Result<Bytes, E>>,
-    E: Into<BoxError>,
-{
-    type Item = Result<Bytes, BoxError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0
-            .as_mut()
-            .poll_next(cx)
-            .map(|next| next.map(|item| item.map_err(Into::into)))
-    }
-}
-
-/// A reader as a stream of chunks of at most [`READ_CHUNK_BYTES`].
-struct ReaderStream<R> {
-    reader: Pin<Box<R>>,
-    done: bool,
-}
-
-impl<R: AsyncRead> Stream for ReaderStream<R> {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let mut chunk = BytesMut::zeroed(READ_CHUNK_BYTES);
-        let mut buf = ReadBuf::new(&mut chunk);
-        match std::task::ready!(self.reader.as_mut().poll_read(cx, &mut buf)) {
-            Ok(()) => {
-                let filled = buf.filled().len();
-                if filled == 0 {
-                    self.done = true;
-                    return Poll::Ready(None);
-                }
-                chunk.truncate(filled);
-                Poll::Ready(Some(Ok(chunk.freeze())))
-            }
-            Err(e) => {
-                self.done = true;
-                Poll::Ready(Some(Err(e)))
-            }
-        }
-    }
-}
-
 /// Starts on the first poll, as [`Upload`] does.
 impl Future for Download {
     type Output = Result<FileStream, Error>;
@@ -765,7 +714,7 @@ impl FileStream {
     /// Reads the rest of the file into memory: for small files only.
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
         let mut all = BytesMut::new();
-        while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
+        while let Some(chunk) = self.next().await {
             all.extend_from_slice(&chunk?);
         }
         Ok(all.freeze())
