@@ -1,8 +1,7 @@
-//! A binary of its own: no default client may be installed in its process (the suite's tests install one).
-//!
 //! Handlers written on the default client (the README's style: stubs without `.on(…)`) tested in parallel,
 //! each test against its own deployment through `with_client` / the `use_client` layer; and how a failed
-//! argument validation maps to HTTP. No default client is installed in this binary and none may be.
+//! argument validation maps to HTTP. No test here installs a default client: they run beside the suite's
+//! others, whose scopes must not reach them either.
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -145,8 +144,16 @@ async fn parallel_test_two_uses_its_own_deployment() {
     readme_handler_against("two").await;
 }
 
+/// It needs a process with no default client, which no other test can install meanwhile: it runs in a
+/// process of its own.
 #[tokio::test]
 async fn with_client_is_the_default_only_inside_its_scope() {
+    if !crate::support::alone(
+        module_path!(),
+        "with_client_is_the_default_only_inside_its_scope",
+    ) {
+        return;
+    }
     let deployment = deployment("scoped").await;
     let client = deployment.client();
     let inside = convex::with_client(client.clone(), async {
@@ -156,7 +163,7 @@ async fn with_client_is_the_default_only_inside_its_scope() {
     .await
     .unwrap();
     assert_eq!(inside, "scoped: t by nobody");
-    // Outside the scope this binary has no default client (no CONVEX_URL, none installed).
+    // Outside the scope this process has no default client (no CONVEX_URL, none installed).
     if std::env::var_os(convex::CONVEX_URL_ENV).is_none() {
         assert!(matches!(
             create_task("t".to_owned())
