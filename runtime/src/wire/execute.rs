@@ -86,7 +86,7 @@ async fn send<T>(
         let timed_out = || {
             let sent = sent.load(Ordering::Relaxed);
             Error::call(
-                &function,
+                function,
                 ErrorKind::Timeout {
                     after: timeout,
                     sent,
