@@ -83,20 +83,13 @@ async fn deployment(name: &'static str) -> TestDeployment {
         .await
 }
 
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 /// The README's routes, with this test's deployment as their default client.
 async fn app_for(deployment: &TestDeployment) -> String {
-    serve(routes().layer(middleware::from_fn_with_state(
+    let app = routes().layer(middleware::from_fn_with_state(
         deployment.client(),
         convex::axum::use_client,
-    )))
-    .await
+    ));
+    examples::spawn(app).await.unwrap()
 }
 
 async fn post_task(base: &str, title: &str, token: Option<&str>) -> (StatusCode, String) {
@@ -255,7 +248,9 @@ async fn refused_arguments_are_the_callers_fault_by_default() {
     assert!(err.is_argument_validation(), "{err:?}");
     assert_eq!(err.status_code(), StatusCode::BAD_REQUEST);
 
-    let base = serve(notes_routes(deployment.client())).await;
+    let base = examples::spawn(notes_routes(deployment.client()))
+        .await
+        .unwrap();
     let (status, body) = note(&base, "not-a-note-id").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // Only the reason: the validator's text stays in the logs.
@@ -268,7 +263,7 @@ async fn one_layer_makes_refused_arguments_a_server_error() {
     let app = notes_routes(deployment.client()).layer(middleware::from_fn(
         convex::axum::invalid_arguments_are_ours,
     ));
-    let base = serve(app).await;
+    let base = examples::spawn(app).await.unwrap();
     let (status, body) = note(&base, "not-a-note-id").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body, json!({ "error": "Internal Server Error" }));

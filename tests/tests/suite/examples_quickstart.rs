@@ -5,6 +5,16 @@
 
 use examples::{demo, quickstart};
 
+/// What the quick start prints with the demo user's token, `client` installed as the default client.
+async fn run_on_the_default_client(client: convex::Client) -> String {
+    convex::set_default_client(client).unwrap();
+    let mut out = Vec::new();
+    quickstart::run(&mut out, Some(demo::DEMO_USER_TOKEN))
+        .await
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 #[tokio::test]
 async fn the_quickstart_runs_against_the_typescript_functions() {
     if !crate::support::alone(
@@ -14,13 +24,7 @@ async fn the_quickstart_runs_against_the_typescript_functions() {
         return;
     }
     let deployment = examples::local::start().await.unwrap();
-    convex::set_default_client(deployment.client()).unwrap();
-
-    let mut out = Vec::new();
-    quickstart::run(&mut out, Some(demo::DEMO_USER_TOKEN))
-        .await
-        .unwrap();
-    let out = String::from_utf8(out).unwrap();
+    let out = run_on_the_default_client(deployment.client()).await;
     // The new task's id is convex-test's: digits, then its table.
     let created = out
         .lines()
@@ -79,13 +83,7 @@ async fn the_quickstart_runs_against_the_rust_demo_deployment() {
         return;
     }
     let deployment = demo::start().await;
-    convex::set_default_client(deployment.client()).unwrap();
-
-    let mut out = Vec::new();
-    quickstart::run(&mut out, Some(demo::DEMO_USER_TOKEN))
-        .await
-        .unwrap();
-    let out = String::from_utf8(out).unwrap();
+    let out = run_on_the_default_client(deployment.client()).await;
     for expected in [
         r#"2 published posts: ["Hello, Convex", "Typed calls from Rust"]"#,
         "tasks:create      → task_3",

@@ -30,14 +30,7 @@ fn run_with(url: Option<&str>) -> String {
         Some(url) => command.env("CONVEX_URL", url),
         None => command.env_remove("CONVEX_URL"),
     };
-    let out = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    crate::support::stdout_of(&mut command)
 }
 
 #[test]

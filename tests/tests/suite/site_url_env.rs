@@ -34,14 +34,7 @@ fn run_with(site: Option<&str>) -> String {
         Some(site) => command.env("CONVEX_SITE_URL", site),
         None => command.env_remove("CONVEX_SITE_URL"),
     };
-    let out = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    crate::support::stdout_of(&mut command)
 }
 
 #[test]
