@@ -670,6 +670,9 @@ mod tests {
         assert!(size_of::<Error>() <= 2 * size_of::<usize>());
         assert!(size_of::<Result<(), Error>>() <= 2 * size_of::<usize>());
         assert_eq!(size_of::<Result<(), Error>>(), size_of::<Error>());
+        // And it still goes wherever errors go: across tasks and threads, behind `Box<dyn Error>`.
+        fn is_a_shareable_error<T: std::error::Error + Send + Sync + 'static>() {}
+        is_a_shareable_error::<Error>();
     }
 
     #[test]
