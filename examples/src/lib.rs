@@ -1,8 +1,8 @@
 //! Runnable examples of convex-fetch: server code calling Convex queries, mutations and actions.
 //!
 //! Each module is one pattern, as a small axum app with a `router(state)`; each has a thin binary in
-//! `examples/examples/` and an end-to-end test in `tests/tests/suite/examples_*.rs` (the quick start's are
-//! binaries of their own, `tests/tests/examples_quickstart*.rs`: it sets the process-wide default client).
+//! `examples/examples/` and an end-to-end test in `tests/tests/suite/examples_*.rs` (the quick start's run
+//! each in a process of its own, as it sets the process-wide default client).
 //!
 //! | module | pattern |
 //! |---|---|

@@ -30,7 +30,7 @@
 //!     ));
 //! ```
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::secret::Secret;
 use crate::token::{CachedTokens, TokenError, TokenSource};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
@@ -57,9 +57,9 @@ impl IntoResponse for Error {
             tracing::debug!(error = %self, "a Convex call failed");
         }
         let reason = status.canonical_reason().unwrap_or("Error");
-        let body = match &self {
+        let body = match self.kind() {
             // In Convex's clean JSON, which any client reads: an int64 as its decimal string, bytes as base64.
-            Error::Function {
+            ErrorKind::Function {
                 data: Some(data), ..
             } => {
                 let text = data

@@ -1,6 +1,6 @@
 //! The deployment client, its builder, and the process-wide default client.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::function::FunctionKind;
 use crate::limit::InFlight;
 use crate::live_settings::{LiveSettings, SocketRoute, SocketTls};
@@ -131,10 +131,12 @@ impl Client {
                 match std::env::var(CONVEX_SITE_URL_ENV) {
                     Ok(site) if !site.trim().is_empty() => match check_site_url(&site) {
                         Ok(site) => builder.site_url(site).build(),
-                        Err(Error::Config { message }) => {
-                            Err(Error::config(format!("{CONVEX_SITE_URL_ENV}: {message}")))
-                        }
-                        Err(other) => Err(other),
+                        Err(err) => match err.kind() {
+                            ErrorKind::Config { message } => {
+                                Err(Error::config(format!("{CONVEX_SITE_URL_ENV}: {message}")))
+                            }
+                            _ => Err(err),
+                        },
                     },
                     _ => builder.build(),
                 }
@@ -467,7 +469,7 @@ impl ClientBuilder {
     }
 
     /// The largest file [`Client::upload`] sends and [`Client::download`] reads, in bytes: a larger one fails
-    /// with [`HttpProblem::TooLarge`](crate::HttpProblem::TooLarge). Default: no limit (files are streamed,
+    /// with [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge). Default: no limit (files are streamed,
     /// never held in memory whole).
     pub fn max_file_bytes(mut self, limit: u64) -> Self {
         self.max_file_bytes = Some(limit);
@@ -815,7 +817,10 @@ mod tests {
             "https://x.convex.site",
         ] {
             let err = check_url(bad, true).unwrap_err();
-            assert!(matches!(err, Error::Config { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err.kind(), ErrorKind::Config { .. }),
+                "{bad}: {err}"
+            );
         }
         assert!(check_url("https://x.convex.site", false).is_ok());
     }
@@ -844,7 +849,10 @@ mod tests {
                 .site_url(bad)
                 .build()
                 .unwrap_err();
-            assert!(matches!(err, Error::Config { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err.kind(), ErrorKind::Config { .. }),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -893,7 +901,10 @@ mod tests {
             match result {
                 Ok(client) => shows_nothing(what, format!("{client:?}")),
                 Err(err) => {
-                    assert!(matches!(err, Error::Config { .. }), "{what}: {err:?}");
+                    assert!(
+                        matches!(err.kind(), ErrorKind::Config { .. }),
+                        "{what}: {err:?}"
+                    );
                     shows_nothing(what, format!("{err} {err:?}"));
                 }
             }

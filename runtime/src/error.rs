@@ -21,7 +21,7 @@ impl fmt::Display for FunctionName {
     }
 }
 
-/// What a function failure's text says beyond its message (see [`Error::Function`]).
+/// What a function failure's text says beyond its message (see [`ErrorKind::Function`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FailureDetails {
@@ -36,29 +36,61 @@ pub struct FailureDetails {
     pub raw_message: String,
 }
 
-/// The error of a Convex call.
+/// The error of a Convex call: what failed ([`kind`](Self::kind)) and which call it was
+/// ([`function`](Self::function) or [`request`](Self::request)).
 ///
-/// Match on the variant to decide what to answer; [`Error::status_code`] suggests an HTTP status for a
+/// One pointer wide: everything it says is behind one allocation, made only when a call fails, so a
+/// `Result<T, Error>` costs a successful call no more than its `T`.
+///
+/// Match on the [`ErrorKind`] to decide what to answer; [`Error::status_code`] suggests an HTTP status for a
 /// handler that just wants to pass the failure on:
 ///
 /// ```
-/// use convex_fetch::Error;
+/// use convex_fetch::{Error, ErrorKind};
 ///
 /// fn describe(err: &Error) -> String {
-///     match err {
-///         Error::Function { message, details, .. } => match &details.request_id {
+///     match err.kind() {
+///         ErrorKind::Function { message, details, .. } => match &details.request_id {
 ///             Some(id) => format!("the function threw: {message} (request {id})"),
 ///             None => format!("the function threw: {message}"),
 ///         },
-///         Error::Server { status, code, .. } => format!("refused with {status} {code}"),
-///         Error::Timeout { .. } => "Convex took too long".to_owned(),
-///         other => other.to_string(),
+///         ErrorKind::Server { status, code, .. } => format!("refused with {status} {code}"),
+///         ErrorKind::Timeout { .. } => "Convex took too long".to_owned(),
+///         _ => err.to_string(),
 ///     }
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    /// What was called; `None` for a configuration error, which comes before any call.
+    call: Option<Called>,
+}
+
+/// What a failed call was: a function, or a plain HTTP request of the deployment.
+enum Called {
+    Function(FunctionName),
+    Http(HttpCall),
+}
+
+impl fmt::Display for Called {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Called::Function(function) => function.fmt(f),
+            Called::Http(request) => request.fmt(f),
+        }
+    }
+}
+
+/// What failed in an [`Error`]: read it with [`Error::kind`]. The call it failed in is
+/// [`Error::function`] (a function call, a live query) or [`Error::request`] (an HTTP action, a file upload
+/// or download); a kind means the same whichever it was.
+#[derive(Debug)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// The function ran and threw. `data` holds what a `ConvexError(data)` carried (read it with
     /// [`Error::data`]); a plain `Error` has none. Argument validation failures and calls to a function that
     /// does not exist also land here, as Convex reports them this way.
@@ -67,11 +99,8 @@ pub enum Error {
     /// taken apart: `message` is `boom`, and [`details`](FailureDetails) hold the name `Error`, the request id
     /// `3f2a…`, the `at` lines and the whole text. Production deployments redact the message of a throw that
     /// is not a `ConvexError`: `message` is then `Server Error`, and only the request id and the data remain.
-    #[error("Convex {function} failed: {message}{}", details.request_id.as_ref().map(|id| format!(" (request {id})")).unwrap_or_default())]
     #[non_exhaustive]
     Function {
-        /// The function that failed.
-        function: FunctionName,
         /// The error's own message: `boom` of `Uncaught Error: boom`.
         message: String,
         /// The `ConvexError` data, as Convex sent it: an int64, bytes, NaN or -0 in it keeps its type.
@@ -79,17 +108,14 @@ pub enum Error {
         /// The function's log lines (`"[LOG] …"`).
         log_lines: Vec<String>,
         /// The rest of what the error's text says.
-        details: Box<FailureDetails>,
+        details: FailureDetails,
     },
 
-    /// The deployment refused the request before or around the function (any non-2xx other than 560):
+    /// The deployment refused a function call before or around the function (any non-2xx other than 560):
     /// a bad path, bad auth, overload. `code` and `message` come from the `{code, message}` body when there is
     /// one; a body that is not JSON (a proxy's HTML page) is kept as a short excerpt in `message`.
-    #[error("Convex refused {function} with HTTP {status}{}: {message}", if code.is_empty() { String::new() } else { format!(" {code}") })]
     #[non_exhaustive]
     Server {
-        /// The function called.
-        function: FunctionName,
         /// The HTTP status of the answer.
         status: StatusCode,
         /// Convex's short error code (`BadConvexFunctionIdentifier`, `InvalidAuthHeader`); empty if none.
@@ -98,112 +124,109 @@ pub enum Error {
         message: String,
     },
 
+    /// The answer of a plain HTTP request had a status that is not a success: an upload or download refused,
+    /// or an HTTP action's answer turned into an error by
+    /// [`HttpResponse::error_for_status`](crate::HttpResponse::error_for_status).
+    #[non_exhaustive]
+    Status {
+        /// The HTTP status of the answer.
+        status: StatusCode,
+        /// The start of the answer's body.
+        body: String,
+    },
+
     /// The request did not complete: connection refused or reset, TLS, DNS, or a body cut short.
-    /// `sent` says whether the request may have reached the deployment (a mutation may then have run).
-    #[error("could not reach Convex for {function}: {message}{}", if *sent { " (the request may have reached the deployment)" } else { "" })]
+    /// `sent` says whether the request may have reached the deployment (a mutation may then have run, an
+    /// upload may have been stored).
     #[non_exhaustive]
     Transport {
-        /// The function called.
-        function: FunctionName,
         /// What failed, from the HTTP stack.
         message: String,
         /// `false` only when the request provably never left this process (connect failed).
         sent: bool,
-        /// The underlying error of the HTTP stack.
-        #[source]
+        /// The underlying error of the HTTP stack (also [`std::error::Error::source`]).
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
-    /// No answer within the call's timeout. The function may still have run.
-    #[error(
-        "Convex {function} timed out after {after:?}; raise the timeout with `.timeout(…)` if it is expected to be slow"
-    )]
+    /// No answer within the call's timeout (for a download, no whole body). The function may still have run.
     #[non_exhaustive]
     Timeout {
-        /// The function called.
-        function: FunctionName,
         /// The timeout that elapsed.
         after: Duration,
         /// Whether the request may have reached the deployment: `false` when the whole time was spent
-        /// waiting for a slot of the client's in-flight limit, so the function did not run.
+        /// waiting for a slot of the client's in-flight limit, or before anything was sent, so the function
+        /// did not run.
         sent: bool,
     },
 
-    /// The deployment answered, but the answer was not what the call declared: not a Convex response, or a
-    /// value that does not fit the declared return type.
-    #[error("could not read the answer of Convex {function}: {message} (received: {excerpt})")]
+    /// The deployment answered, but the answer was not what the call declared: not a Convex response, a
+    /// value that does not fit the declared return type, an HTTP action's body that is not JSON of the
+    /// expected type or not UTF-8 text, an upload answer without a `storageId`.
     #[non_exhaustive]
     Decode {
-        /// The function called.
-        function: FunctionName,
         /// What did not match (serde's message).
         message: String,
         /// The start of what was received.
         excerpt: String,
     },
 
+    /// A body of a plain HTTP request is larger than the client allows: a file over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes), or an HTTP action's answer over
+    /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes). (A function's answer over the
+    /// limit is [`Decode`](Self::Decode).)
+    #[non_exhaustive]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+        /// Whether part of the body was sent before the limit was reached (an upload whose size was not
+        /// known beforehand); the upload is then cut off, and the deployment refuses it.
+        sent: bool,
+    },
+
+    /// An upload or download URL of another origin than the deployment's: refused, nothing was sent to it.
+    #[non_exhaustive]
+    ForeignOrigin {
+        /// The URL's origin (`scheme://host:port`); its path and query, which may hold a token, are not kept.
+        origin: String,
+        /// The deployment's origin.
+        expected: String,
+    },
+
     /// A query at a [`Snapshot`](crate::Snapshot) older than the deployment keeps them (about
     /// [`SNAPSHOT_LIFETIME`]): take a new snapshot. Not retried.
-    #[error(
-        "Convex {function} failed: its snapshot was taken {:.1} s ago and has expired (Convex keeps snapshots for about {} s); take a new one with `client.snapshot()`",
-        age.as_secs_f64(), SNAPSHOT_LIFETIME.as_secs()
-    )]
     #[non_exhaustive]
     SnapshotExpired {
-        /// The query called.
-        function: FunctionName,
         /// How long before the failure the snapshot was taken.
         age: Duration,
     },
 
-    /// The args cannot be sent: not an object, a field name starting with `$`, an integer beyond what Convex
-    /// represents. Nothing was sent.
-    #[error("the args of Convex {function} cannot be sent: {message}")]
+    /// A function's args cannot be sent: not an object, a field name starting with `$`, an integer beyond
+    /// what Convex represents. Nothing was sent.
     #[non_exhaustive]
     InvalidArgs {
-        /// The function called.
-        function: FunctionName,
         /// What is wrong with the args.
         message: String,
     },
 
-    /// A plain HTTP request of the deployment failed: a call of an HTTP action, or a file upload or download.
-    /// `problem` says what failed; match on it:
-    ///
-    /// ```
-    /// use convex_fetch::{Error, HttpProblem};
-    ///
-    /// fn may_have_been_stored(err: &Error) -> bool {
-    ///     match err {
-    ///         Error::Http { problem: HttpProblem::ForeignOrigin { .. }, .. } => false,
-    ///         other => !other.provably_not_run(),
-    ///     }
-    /// }
-    /// ```
-    #[error("Convex {request} failed: {problem}")]
+    /// A plain HTTP request cannot be sent: a header or path that HTTP cannot carry, a body that cannot be
+    /// encoded, a URL that is not one. Nothing was sent.
     #[non_exhaustive]
-    Http {
-        /// Which request failed.
-        request: HttpCall,
-        /// What failed.
-        problem: HttpProblem,
+    Invalid {
+        /// What is wrong.
+        message: String,
     },
 
     /// A live query, or a call sent over the WebSocket, failed for a reason of the connection rather than of
     /// the function: the deployment refused the credential, or the connection was lost under an action.
     /// `problem` says which; match on it.
-    #[error("Convex {function}: {problem}")]
     #[non_exhaustive]
     Live {
-        /// The function subscribed to or called.
-        function: FunctionName,
         /// What failed.
         problem: LiveProblem,
     },
 
     /// The client is not set up: no `CONVEX_URL`, an invalid deployment URL, a credential that cannot be a
     /// header. Nothing was sent.
-    #[error("convex-fetch is not configured correctly: {message}")]
     #[non_exhaustive]
     Config {
         /// What to fix.
@@ -212,24 +235,64 @@ pub enum Error {
 }
 
 impl Error {
+    /// A failure of a call of `function`.
+    pub(crate) fn call(function: &FunctionName, kind: ErrorKind) -> Error {
+        Error::new(kind, Some(Called::Function(function.clone())))
+    }
+
+    /// A failure of a plain HTTP request (an HTTP action, a file upload or download).
+    pub(crate) fn http(request: &HttpCall, kind: ErrorKind) -> Error {
+        Error::new(kind, Some(Called::Http(request.clone())))
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Self {
-        Error::Config {
-            message: message.into(),
+        let message = message.into();
+        Error::new(ErrorKind::Config { message }, None)
+    }
+
+    fn new(kind: ErrorKind, call: Option<Called>) -> Error {
+        Error {
+            inner: Box::new(Inner { kind, call }),
         }
     }
 
-    /// The function the call was for; `None` for a configuration error.
+    /// What failed.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// What failed, taken: its fields without a copy (read [`function`](Self::function) or
+    /// [`request`](Self::request) first if the call matters).
+    pub fn into_kind(self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The function the call was for; `None` for a plain HTTP request ([`request`](Self::request)) and a
+    /// configuration error.
     pub fn function(&self) -> Option<&FunctionName> {
-        match self {
-            Error::Function { function, .. }
-            | Error::Server { function, .. }
-            | Error::Transport { function, .. }
-            | Error::Timeout { function, .. }
-            | Error::Decode { function, .. }
-            | Error::SnapshotExpired { function, .. }
-            | Error::InvalidArgs { function, .. }
-            | Error::Live { function, .. } => Some(function),
-            Error::Config { .. } | Error::Http { .. } => None,
+        match &self.inner.call {
+            Some(Called::Function(function)) => Some(function),
+            _ => None,
+        }
+    }
+
+    /// The plain HTTP request that failed (an HTTP action, a file upload or download); `None` for a function
+    /// call and a configuration error.
+    ///
+    /// ```
+    /// use convex_fetch::{Error, ErrorKind};
+    ///
+    /// fn may_have_been_stored(err: &Error) -> bool {
+    ///     match err.kind() {
+    ///         ErrorKind::ForeignOrigin { .. } => false,
+    ///         _ => err.request().is_some() && !err.provably_not_run(),
+    ///     }
+    /// }
+    /// ```
+    pub fn request(&self) -> Option<&HttpCall> {
+        match &self.inner.call {
+            Some(Called::Http(request)) => Some(request),
+            _ => None,
         }
     }
 
@@ -237,7 +300,7 @@ impl Error {
     ///
     /// `None` when the error is not a function failure carrying data; `Some(Err(_))` when the data does not fit
     /// `T`. The data is decoded as a result is (an int64 reads as `i64`, bytes as `Vec<u8>`); `data::<Value>()`
-    /// gives it whole, as the `data` field holds it.
+    /// gives it whole, as the `data` field of [`ErrorKind::Function`] holds it.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), convex_fetch::Error> {
@@ -256,8 +319,8 @@ impl Error {
     /// # Ok(()) }
     /// ```
     pub fn data<T: DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
-        match self {
-            Error::Function {
+        match self.kind() {
+            ErrorKind::Function {
                 data: Some(data), ..
             } => Some(data.deserialize_into()),
             _ => None,
@@ -267,9 +330,11 @@ impl Error {
     /// The HTTP status a server handler would usually answer with for this error.
     ///
     /// A `ConvexError` (a failure the function meant to report) is the caller's fault: 400. A function that
-    /// crashed is 500. Convex's own refusals pass through as 401/403/429 where they concern the caller and
-    /// become 502 otherwise; an unreachable deployment is 502 and a timeout 504. Bad args are 400 and a
-    /// configuration error is 500.
+    /// crashed is 500. Refusals (of Convex, or the status of a plain HTTP request) pass through as
+    /// 401/403/429 where they concern the caller and become 502 otherwise, but for Convex's own 503 (overload),
+    /// which passes through; an unreachable deployment or an unreadable answer is 502 and a timeout 504. Bad
+    /// args are 400, a body over the client's limit 413, and a request that cannot be sent or a
+    /// configuration error 500.
     ///
     /// **Failed argument validation is 400.** The deployment's validators (`v.id("notes")`, a pagination
     /// cursor, `v.string()`…) refuse arguments with an `ArgumentValidationError`
@@ -280,44 +345,41 @@ impl Error {
     /// elsewhere, test `is_argument_validation()` before this method. Either way the body says only the
     /// status's reason, never the validator's text.
     pub fn status_code(&self) -> StatusCode {
-        match self {
-            Error::Function { data: Some(_), .. } | Error::InvalidArgs { .. } => {
+        if self.is_argument_validation() {
+            return StatusCode::BAD_REQUEST;
+        }
+        match self.kind() {
+            ErrorKind::Function { data: Some(_), .. } | ErrorKind::InvalidArgs { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            _ if self.is_argument_validation() => StatusCode::BAD_REQUEST,
-            Error::Function { data: None, .. } | Error::Config { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            Error::Server { status, .. } => match *status {
+            ErrorKind::Function { data: None, .. }
+            | ErrorKind::Invalid { .. }
+            | ErrorKind::Config { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Server { status, .. } | ErrorKind::Status { status, .. } => match *status {
                 StatusCode::UNAUTHORIZED
                 | StatusCode::FORBIDDEN
                 | StatusCode::TOO_MANY_REQUESTS => *status,
-                StatusCode::SERVICE_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+                // Convex itself overloaded: the caller may try again later. A 503 of an HTTP action or a
+                // file request is that request's answer, an upstream failure like any other.
+                StatusCode::SERVICE_UNAVAILABLE
+                    if matches!(self.kind(), ErrorKind::Server { .. }) =>
+                {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
                 _ => StatusCode::BAD_GATEWAY,
             },
-            Error::Transport { .. } | Error::Decode { .. } => StatusCode::BAD_GATEWAY,
-            Error::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            Error::SnapshotExpired { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Live { problem, .. } => match problem {
+            ErrorKind::Transport { .. }
+            | ErrorKind::Decode { .. }
+            | ErrorKind::ForeignOrigin { .. } => StatusCode::BAD_GATEWAY,
+            ErrorKind::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::SnapshotExpired { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Live { problem } => match problem {
                 LiveProblem::AuthRefused { .. } => StatusCode::UNAUTHORIZED,
                 LiveProblem::MayHaveRun
                 | LiveProblem::Fatal { .. }
                 | LiveProblem::SocketRefused { .. } => StatusCode::BAD_GATEWAY,
                 LiveProblem::Stopped => StatusCode::INTERNAL_SERVER_ERROR,
-            },
-            Error::Http { problem, .. } => match problem {
-                HttpProblem::Status { status, .. } => match *status {
-                    StatusCode::UNAUTHORIZED
-                    | StatusCode::FORBIDDEN
-                    | StatusCode::TOO_MANY_REQUESTS => *status,
-                    _ => StatusCode::BAD_GATEWAY,
-                },
-                HttpProblem::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-                HttpProblem::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                HttpProblem::Invalid { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-                HttpProblem::Transport { .. }
-                | HttpProblem::ForeignOrigin { .. }
-                | HttpProblem::Decode { .. } => StatusCode::BAD_GATEWAY,
             },
         }
     }
@@ -326,38 +388,143 @@ impl Error {
     /// before the function ran): a path id that is not an id of the table, a malformed pagination cursor, a
     /// missing field. See [`status_code`](Self::status_code) for how it maps to HTTP.
     pub fn is_argument_validation(&self) -> bool {
-        matches!(self, Error::Function { details, .. }
+        matches!(self.kind(), ErrorKind::Function { details, .. }
             if details.name.as_deref() == Some("ArgumentValidationError"))
     }
 
     /// Whether the function provably did not run, so the call can be repeated without running it twice:
     /// the request never left this process, or the deployment answered with a status and code that say it
     /// refused the request before running the function or refused its commit (the allow-list of
-    /// [`NOT_RUN_CODES`]). Any other answer, a new code included, leaves the outcome unknown.
+    /// [`NOT_RUN_CODES`]). Any other answer, a new code included, leaves the outcome unknown; an HTTP
+    /// action's status is its own answer: it ran.
     pub fn provably_not_run(&self) -> bool {
-        match self {
-            Error::Transport { sent, .. } | Error::Timeout { sent, .. } => !sent,
-            Error::InvalidArgs { .. } | Error::Config { .. } => true,
-            Error::Server { status, code, .. } => not_run(status.as_u16(), code),
-            Error::Function { .. } | Error::Decode { .. } | Error::SnapshotExpired { .. } => false,
+        match self.kind() {
+            ErrorKind::Transport { sent, .. }
+            | ErrorKind::Timeout { sent, .. }
+            | ErrorKind::TooLarge { sent, .. } => !sent,
+            ErrorKind::InvalidArgs { .. }
+            | ErrorKind::Invalid { .. }
+            | ErrorKind::ForeignOrigin { .. }
+            | ErrorKind::Config { .. } => true,
+            ErrorKind::Server { status, code, .. } => not_run(status.as_u16(), code),
+            ErrorKind::Function { .. }
+            | ErrorKind::Status { .. }
+            | ErrorKind::Decode { .. }
+            | ErrorKind::SnapshotExpired { .. } => false,
             // A refused `Authenticate` comes before anything the socket runs; a refused upgrade opens no
             // socket at all (a call sent on an earlier socket fails with `MayHaveRun` instead).
-            Error::Live { problem, .. } => matches!(
+            ErrorKind::Live { problem } => matches!(
                 problem,
                 LiveProblem::AuthRefused { .. } | LiveProblem::SocketRefused { .. }
             ),
-            Error::Http { problem, .. } => match problem {
-                HttpProblem::Transport { sent, .. } | HttpProblem::Timeout { sent, .. } => !sent,
-                HttpProblem::ForeignOrigin { .. } | HttpProblem::Invalid { .. } => true,
-                HttpProblem::TooLarge { sent, .. } => !sent,
-                // An HTTP action's status is its own answer: it ran.
-                HttpProblem::Status { .. } | HttpProblem::Decode { .. } => false,
-            },
         }
     }
 }
 
-/// What failed in an [`Error::Live`].
+/// What a sent request adds to a message: it may have run.
+fn may_have_reached(sent: bool) -> &'static str {
+    if sent {
+        " (the request may have reached the deployment)"
+    } else {
+        ""
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let call: &dyn fmt::Display = match &self.inner.call {
+            Some(call) => call,
+            None => &"call",
+        };
+        match self.kind() {
+            ErrorKind::Function {
+                message, details, ..
+            } => {
+                write!(f, "Convex {call} failed: {message}")?;
+                match &details.request_id {
+                    Some(id) => write!(f, " (request {id})"),
+                    None => Ok(()),
+                }
+            }
+            ErrorKind::Server {
+                status,
+                code,
+                message,
+            } => {
+                let space = if code.is_empty() { "" } else { " " };
+                write!(
+                    f,
+                    "Convex refused {call} with HTTP {status}{space}{code}: {message}"
+                )
+            }
+            ErrorKind::Status { status, body } => {
+                write!(f, "Convex {call} failed: HTTP {status}: {body}")
+            }
+            ErrorKind::Transport { message, sent, .. } => write!(
+                f,
+                "could not reach Convex for {call}: {message}{}",
+                may_have_reached(*sent)
+            ),
+            ErrorKind::Timeout { after, .. } => write!(
+                f,
+                "Convex {call} timed out after {after:?}; raise the timeout with `.timeout(…)` if it is expected to be slow"
+            ),
+            ErrorKind::Decode { message, excerpt } => write!(
+                f,
+                "could not read the answer of Convex {call}: {message} (received: {excerpt})"
+            ),
+            ErrorKind::TooLarge { limit, .. } => write!(
+                f,
+                "Convex {call} failed: the body is larger than the limit of {limit} bytes"
+            ),
+            ErrorKind::ForeignOrigin { origin, expected } => write!(
+                f,
+                "Convex {call} failed: the URL's origin {origin} is not the deployment's ({expected})"
+            ),
+            ErrorKind::SnapshotExpired { age } => write!(
+                f,
+                "Convex {call} failed: its snapshot was taken {:.1} s ago and has expired (Convex keeps snapshots for about {} s); take a new one with `client.snapshot()`",
+                age.as_secs_f64(),
+                SNAPSHOT_LIFETIME.as_secs()
+            ),
+            ErrorKind::InvalidArgs { message } => {
+                write!(f, "the args of Convex {call} cannot be sent: {message}")
+            }
+            ErrorKind::Invalid { message } => write!(f, "Convex {call} failed: {message}"),
+            ErrorKind::Live { problem } => write!(f, "Convex {call}: {problem}"),
+            ErrorKind::Config { message } => {
+                write!(f, "convex-fetch is not configured correctly: {message}")
+            }
+        }
+    }
+}
+
+/// The kind, and the function or request it failed in.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Error");
+        match &self.inner.call {
+            Some(Called::Function(function)) => debug.field("function", function),
+            Some(Called::Http(request)) => debug.field("request", request),
+            None => &mut debug,
+        };
+        debug.field("kind", self.kind()).finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.kind() {
+            ErrorKind::Transport {
+                source: Some(source),
+                ..
+            } => Some(&**source),
+            _ => None,
+        }
+    }
+}
+
+/// What failed in an [`ErrorKind::Live`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LiveProblem {
@@ -400,7 +567,7 @@ pub enum LiveProblem {
     Stopped,
 }
 
-/// A plain HTTP request of the deployment, named in [`Error::Http`].
+/// A plain HTTP request of the deployment, named by [`Error::request`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HttpCall {
@@ -423,97 +590,6 @@ impl fmt::Display for HttpCall {
             HttpCall::Action { method, path } => write!(f, "HTTP action `{method} {path}`"),
             HttpCall::Upload => f.write_str("file upload"),
             HttpCall::Download => f.write_str("file download"),
-        }
-    }
-}
-
-/// What failed in an [`Error::Http`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum HttpProblem {
-    /// The answer's status was not a success: an upload or download refused, or an HTTP action's answer
-    /// turned into an error by [`HttpResponse::error_for_status`](crate::HttpResponse::error_for_status).
-    #[error("HTTP {status}: {body}")]
-    #[non_exhaustive]
-    Status {
-        /// The HTTP status of the answer.
-        status: StatusCode,
-        /// The start of the answer's body.
-        body: String,
-    },
-
-    /// The request did not complete. `sent` says whether it may have reached the deployment (an upload may
-    /// then have been stored).
-    #[error("{message}{}", if *sent { " (the request may have reached the deployment)" } else { "" })]
-    #[non_exhaustive]
-    Transport {
-        /// What failed, from the HTTP stack.
-        message: String,
-        /// `false` only when the request provably never left this process.
-        sent: bool,
-    },
-
-    /// No complete answer within the request's timeout.
-    #[error(
-        "timed out after {after:?}; raise the timeout with `.timeout(…)` if it is expected to be slow"
-    )]
-    #[non_exhaustive]
-    Timeout {
-        /// The timeout that elapsed.
-        after: Duration,
-        /// Whether the request may have reached the deployment.
-        sent: bool,
-    },
-
-    /// A body is larger than the client allows: a file over
-    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes), or an HTTP action's answer over
-    /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes).
-    #[error("the body is larger than the limit of {limit} bytes")]
-    #[non_exhaustive]
-    TooLarge {
-        /// The limit, in bytes.
-        limit: u64,
-        /// Whether part of the body was sent before the limit was reached (an upload whose size was not
-        /// known beforehand); the upload is then cut off, and the deployment refuses it.
-        sent: bool,
-    },
-
-    /// An upload or download URL of another origin than the deployment's: refused, nothing was sent to it.
-    #[error("the URL's origin {origin} is not the deployment's ({expected})")]
-    #[non_exhaustive]
-    ForeignOrigin {
-        /// The URL's origin (`scheme://host:port`); its path and query, which may hold a token, are not kept.
-        origin: String,
-        /// The deployment's origin.
-        expected: String,
-    },
-
-    /// The answer could not be read as asked: not JSON of the expected type, not UTF-8 text, or an upload
-    /// answer without a `storageId`.
-    #[error("the answer could not be read: {message} (received: {excerpt})")]
-    #[non_exhaustive]
-    Decode {
-        /// What did not match.
-        message: String,
-        /// The start of what was received.
-        excerpt: String,
-    },
-
-    /// The request cannot be sent: a header or path that HTTP cannot carry, a body that cannot be encoded.
-    /// Nothing was sent.
-    #[error("{message}")]
-    #[non_exhaustive]
-    Invalid {
-        /// What is wrong.
-        message: String,
-    },
-}
-
-impl Error {
-    pub(crate) fn http(request: &HttpCall, problem: HttpProblem) -> Error {
-        Error::Http {
-            request: request.clone(),
-            problem,
         }
     }
 }
@@ -573,4 +649,109 @@ pub(crate) fn not_run(status: u16, code: &str) -> bool {
                     && code.len() > "IndexTooLarge".len()
                     && code.ends_with("IndexTooLarge")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::function::FunctionKind;
+
+    fn name() -> FunctionName {
+        FunctionName {
+            kind: FunctionKind::Mutation,
+            path: "posts:create".to_owned(),
+        }
+    }
+
+    /// A `Result<T, Error>` stays small: the error is behind one pointer, and its niche makes the `Result`
+    /// no bigger.
+    #[test]
+    fn error_is_at_most_two_words() {
+        assert!(size_of::<Error>() <= 2 * size_of::<usize>());
+        assert!(size_of::<Result<(), Error>>() <= 2 * size_of::<usize>());
+        assert_eq!(size_of::<Result<(), Error>>(), size_of::<Error>());
+        // And it still goes wherever errors go: across tasks and threads, behind `Box<dyn Error>`.
+        fn is_a_shareable_error<T: std::error::Error + Send + Sync + 'static>() {}
+        is_a_shareable_error::<Error>();
+    }
+
+    #[test]
+    fn a_kind_reads_the_same_for_a_function_and_a_request() {
+        let timeout = || ErrorKind::Timeout {
+            after: Duration::from_secs(2),
+            sent: true,
+        };
+        let call = Error::call(&name(), timeout());
+        let upload = Error::http(&HttpCall::Upload, timeout());
+        for err in [&call, &upload] {
+            assert_eq!(err.status_code(), StatusCode::GATEWAY_TIMEOUT, "{err}");
+            assert!(!err.provably_not_run(), "{err}");
+            assert!(err.to_string().contains("timed out after 2s"), "{err}");
+        }
+        assert_eq!(call.function(), Some(&name()));
+        assert_eq!(call.request(), None);
+        assert_eq!(upload.request(), Some(&HttpCall::Upload));
+        assert_eq!(upload.function(), None);
+        assert!(
+            upload
+                .to_string()
+                .starts_with("Convex file upload timed out"),
+            "{upload}"
+        );
+    }
+
+    /// Convex's own 503 passes through; an HTTP request's 503 is its upstream's failure.
+    #[test]
+    fn statuses_pass_through_where_they_concern_the_caller() {
+        for (code, server, status) in [
+            (401, 401, 401),
+            (403, 403, 403),
+            (429, 429, 429),
+            (503, 503, 502),
+            (500, 502, 502),
+        ] {
+            let code = StatusCode::from_u16(code).unwrap();
+            let refused = Error::call(
+                &name(),
+                ErrorKind::Server {
+                    status: code,
+                    code: String::new(),
+                    message: String::new(),
+                },
+            );
+            let answered = Error::http(
+                &HttpCall::Download,
+                ErrorKind::Status {
+                    status: code,
+                    body: String::new(),
+                },
+            );
+            assert_eq!(refused.status_code().as_u16(), server, "{refused}");
+            assert_eq!(answered.status_code().as_u16(), status, "{answered}");
+        }
+    }
+
+    #[test]
+    fn the_transport_source_is_the_error_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let err = Error::http(
+            &HttpCall::Download,
+            ErrorKind::Transport {
+                message: "reset".to_owned(),
+                sent: true,
+                source: Some(Box::new(io)),
+            },
+        );
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("reset by peer"));
+        assert_eq!(
+            err.to_string(),
+            "could not reach Convex for file download: reset (the request may have reached the deployment)"
+        );
+        let shown = format!("{err:?}");
+        assert!(
+            shown.starts_with("Error { request: Download, kind: Transport {"),
+            "{shown}"
+        );
+    }
 }

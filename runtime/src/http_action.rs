@@ -3,10 +3,10 @@
 
 use crate::attempts::{self, Rules, Tried};
 use crate::client::Client;
-use crate::error::{Error, HttpCall, HttpProblem, not_run};
+use crate::error::{Error, ErrorKind, HttpCall, not_run};
 use crate::function::{FunctionKind, HttpRoute};
 use crate::options::{FetchOptions, option_setters};
-use crate::wire::{error_chain, excerpt, retry_after};
+use crate::wire::{excerpt, retry_after};
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -313,7 +313,7 @@ impl Future for HttpRequest {
 ///
 /// **The body is already read** when the call resolves: the client reads it whole, under the client's
 /// size cap ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes), a
-/// [`HttpProblem::TooLarge`] error past it) and within the call's timeout and retry rules, so that a slow
+/// [`ErrorKind::TooLarge`] error past it) and within the call's timeout and retry rules, so that a slow
 /// or endless body is the call's error and not a hang at some later read. So, unlike `reqwest::Response`,
 /// [`text`](Self::text), [`json`](Self::json) and [`bytes`](Self::bytes) are not `async` (there is nothing
 /// left to wait for; `answer.text().await` does not compile) and borrow instead of consuming: the body can
@@ -363,18 +363,18 @@ impl HttpResponse {
         self.body
     }
 
-    /// The body as UTF-8 text; [`HttpProblem::Decode`] if it is not.
+    /// The body as UTF-8 text; [`ErrorKind::Decode`] if it is not.
     pub fn text(&self) -> Result<&str, Error> {
         std::str::from_utf8(&self.body).map_err(|e| self.decode(format!("not UTF-8 text: {e}")))
     }
 
-    /// The body read as JSON into `T` (plain JSON, as the action wrote it); [`HttpProblem::Decode`] if it
+    /// The body read as JSON into `T` (plain JSON, as the action wrote it); [`ErrorKind::Decode`] if it
     /// does not fit.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         serde_json::from_slice(&self.body).map_err(|e| self.decode(e.to_string()))
     }
 
-    /// The response if its status is 2xx, else an [`HttpProblem::Status`] error quoting the start of the
+    /// The response if its status is 2xx, else an [`ErrorKind::Status`] error quoting the start of the
     /// body.
     pub fn error_for_status(self) -> Result<Self, Error> {
         if self.status.is_success() {
@@ -382,7 +382,7 @@ impl HttpResponse {
         }
         Err(Error::http(
             &self.call,
-            HttpProblem::Status {
+            ErrorKind::Status {
                 status: self.status,
                 body: excerpt(&self.body),
             },
@@ -392,7 +392,7 @@ impl HttpResponse {
     fn decode(&self, message: String) -> Error {
         Error::http(
             &self.call,
-            HttpProblem::Decode {
+            ErrorKind::Decode {
                 message,
                 excerpt: excerpt(&self.body),
             },
@@ -412,7 +412,7 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
-/// `work`, or a [`HttpProblem::Timeout`] at `deadline` (`timeout` after the start), saying whether anything
+/// `work`, or a [`ErrorKind::Timeout`] at `deadline` (`timeout` after the start), saying whether anything
 /// was sent by then.
 pub(crate) async fn until_deadline<T>(
     call: &HttpCall,
@@ -425,7 +425,7 @@ pub(crate) async fn until_deadline<T>(
         Ok(outcome) => outcome,
         Err(_) => Err(Error::http(
             call,
-            HttpProblem::Timeout {
+            ErrorKind::Timeout {
                 after: timeout,
                 sent: sent.load(Ordering::Relaxed),
             },
@@ -452,7 +452,7 @@ async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
     let url = request
         .url
         .clone()
-        .map_err(|message| Error::http(&call, HttpProblem::Invalid { message }))?;
+        .map_err(|message| Error::http(&call, ErrorKind::Invalid { message }))?;
     let client = &request.client;
     let options = crate::caller::call_options(client, request.options.clone());
     let authorization = options.authorization()?;
@@ -491,19 +491,18 @@ async fn send(request: Outgoing) -> Result<HttpResponse, Error> {
                     retry_after,
                 }
             }
-            Err(Error::Http {
-                problem: HttpProblem::Transport { sent, .. },
-                ..
-            }) => {
-                let not_run = !sent;
-                Tried {
-                    outcome,
-                    transient: true,
-                    not_run,
-                    retry_after: None,
+            Err(error) => match error.kind() {
+                ErrorKind::Transport { sent, .. } => {
+                    let not_run = !sent;
+                    Tried {
+                        outcome,
+                        transient: true,
+                        not_run,
+                        retry_after: None,
+                    }
                 }
-            }
-            Err(_) => Tried::done(outcome),
+                _ => Tried::done(outcome),
+            },
         }
     };
     let timed_out = timed_out(&call, timeout, &sent);
@@ -593,7 +592,7 @@ async fn attempt(
         if body.len() + chunk.len() > limit {
             return Err(Error::http(
                 call,
-                HttpProblem::TooLarge {
+                ErrorKind::TooLarge {
                     limit: limit as u64,
                     sent: true,
                 },
@@ -609,8 +608,6 @@ async fn attempt(
     })
 }
 
-/// A failure of the HTTP stack as an [`HttpProblem::Transport`]: only a failed connect proves the request
-/// never left. The URL is dropped from the message, as its query may hold a token.
 /// The error of an HTTP request (an action, an upload, a download) that ran out of `timeout`, saying whether
 /// anything had been sent: what [`Rules::run`](attempts::Rules::run) answers at the deadline.
 pub(crate) fn timed_out<'a>(
@@ -621,7 +618,7 @@ pub(crate) fn timed_out<'a>(
     move || {
         Error::http(
             call,
-            HttpProblem::Timeout {
+            ErrorKind::Timeout {
                 after: timeout,
                 sent: sent.load(Ordering::Relaxed),
             },
@@ -629,14 +626,8 @@ pub(crate) fn timed_out<'a>(
     }
 }
 
+/// A failure of the HTTP stack as an [`ErrorKind::Transport`]: only a failed connect proves the request
+/// never left. The URL is dropped from the message, as its query may hold a token.
 pub(crate) fn transport(call: &HttpCall, error: reqwest::Error) -> Error {
-    let sent = !error.is_connect();
-    let error = error.without_url();
-    Error::http(
-        call,
-        HttpProblem::Transport {
-            message: error_chain(&error),
-            sent,
-        },
-    )
+    Error::http(call, crate::wire::transport_failure(error))
 }

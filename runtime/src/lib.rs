@@ -100,14 +100,14 @@ pub use client::{
     set_default_client, with_client,
 };
 pub use error::{
-    Error, FailureDetails, FunctionName, HttpCall, HttpProblem, LiveProblem, NOT_RUN_CODES,
+    Error, ErrorKind, FailureDetails, FunctionName, HttpCall, LiveProblem, NOT_RUN_CODES,
     SNAPSHOT_LIFETIME,
 };
 pub use function::{
     Action, CallOutput, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning,
     Untyped, kind,
 };
-/// HTTP status codes, as [`Error::status_code`] and [`Error::Server`] give them: the `http` crate's type
+/// HTTP status codes, as [`Error::status_code`] and [`ErrorKind::Server`] give them: the `http` crate's type
 /// (version 1), re-exported on purpose. It is the type axum, hyper and reqwest use, so a status passes straight
 /// into a response.
 pub use http::StatusCode;

@@ -1,6 +1,6 @@
 //! Which failed calls are tried again, and when.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 #[cfg(test)]
 use crate::function::FunctionKind;
 use http::StatusCode;
@@ -108,9 +108,9 @@ pub(crate) fn may_retry(idempotent: bool, transient: bool, not_run: bool) -> boo
 
 /// Whether a call's failure could pass on its own: a transport failure, a 429, 502, 503 or 504.
 pub(crate) fn transient(error: &Error) -> bool {
-    match error {
-        Error::Transport { .. } => true,
-        Error::Server { status, .. } => matches!(
+    match error.kind() {
+        ErrorKind::Transport { .. } => true,
+        ErrorKind::Server { status, .. } => matches!(
             *status,
             StatusCode::TOO_MANY_REQUESTS
                 | StatusCode::BAD_GATEWAY
@@ -141,15 +141,18 @@ mod tests {
     use crate::error::FunctionName;
 
     fn server(status: u16, code: &str) -> Error {
-        Error::Server {
-            function: FunctionName {
-                kind: FunctionKind::Mutation,
-                path: "tasks:complete".into(),
+        let function = FunctionName {
+            kind: FunctionKind::Mutation,
+            path: "tasks:complete".into(),
+        };
+        Error::call(
+            &function,
+            ErrorKind::Server {
+                status: StatusCode::from_u16(status).unwrap(),
+                code: code.into(),
+                message: String::new(),
             },
-            status: StatusCode::from_u16(status).unwrap(),
-            code: code.into(),
-            message: String::new(),
-        }
+        )
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Instant;
 /// A timestamp of the deployment at which queries see one consistent view of the database.
 ///
 /// A snapshot lives about [`SNAPSHOT_LIFETIME`](crate::SNAPSHOT_LIFETIME) on the deployment: a query at an
-/// older one fails with [`Error::SnapshotExpired`], and is not retried.
+/// older one fails with [`ErrorKind::SnapshotExpired`](crate::ErrorKind::SnapshotExpired), and is not retried.
 ///
 /// ```no_run
 /// # use convex_fetch::{Client, Untyped};

@@ -4,12 +4,13 @@
 use crate::attempts::{self, Rules, Tried};
 use crate::body;
 use crate::client::Client;
-use crate::error::{Error, HttpCall, HttpProblem};
+use crate::error::{Error, ErrorKind, HttpCall};
 use crate::http_action::{timed_out, transport, until_deadline};
 use crate::value::Id;
 use crate::wire::{excerpt, retry_after};
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
+use futures_util::{StreamExt, TryStreamExt};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use std::fmt;
@@ -19,7 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::AsyncRead;
+use tokio_util::io::ReaderStream;
 
 /// The marker of Convex's `_storage` table: a stored file's id is an `Id<Storage>`, as `v.id("_storage")`
 /// declares it.
@@ -66,17 +68,14 @@ impl UploadBody {
         E: Into<BoxError>,
     {
         UploadBody {
-            content: Content::Stream(Box::pin(MapErr(Box::pin(stream)))),
+            content: Content::Stream(Box::pin(stream.err_into())),
             length: None,
         }
     }
 
     /// Anything readable (a `tokio::fs::File`, a socket, a decompressor), streamed in 64 KiB chunks.
     pub fn reader(reader: impl AsyncRead + Send + 'static) -> UploadBody {
-        UploadBody::stream(ReaderStream {
-            reader: Box::pin(reader),
-            done: false,
-        })
+        UploadBody::stream(ReaderStream::with_capacity(reader, READ_CHUNK_BYTES))
     }
 
     /// Declares the body's length, sent as `Content-Length`; a stream that ends up longer or shorter fails
@@ -184,7 +183,7 @@ pub struct Download {
 
 impl Download {
     /// The time the whole download may take, the body included: the stream fails with
-    /// [`HttpProblem::Timeout`] once it has passed. Default: the client's timeout.
+    /// [`ErrorKind::Timeout`] once it has passed. Default: the client's timeout.
     pub fn timeout(mut self, timeout: Duration) -> Download {
         self.timeout = Some(timeout);
         self
@@ -207,10 +206,10 @@ impl Client {
     /// `Content-Type: content_type`, streamed, and the deployment's `{"storageId": "…"}` answer read. Store the
     /// id with a mutation of your own.
     ///
-    /// Refused with a typed error ([`Error::Http`]) and never sent: an upload URL of another origin than the
-    /// deployment's ([`HttpProblem::ForeignOrigin`]), a body known to be over
-    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) ([`HttpProblem::TooLarge`]; a stream that
-    /// grows past it is cut off). A non-2xx answer is [`HttpProblem::Status`]. The POST is retried only when
+    /// Refused with a typed error and never sent: an upload URL of another origin than the
+    /// deployment's ([`ErrorKind::ForeignOrigin`]), a body known to be over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) ([`ErrorKind::TooLarge`]; a stream that
+    /// grows past it is cut off). A non-2xx answer is [`ErrorKind::Status`]. The POST is retried only when
     /// the connection failed before anything was sent and the body is in memory: a file that may have been
     /// stored is never sent twice.
     ///
@@ -253,20 +252,21 @@ impl Client {
 
     /// Downloads a stored file from `url`, as a query returned it (`ctx.storage.getUrl(id)`), as a stream of
     /// chunks read as they arrive. A URL of another origin than the deployment's is refused
-    /// ([`HttpProblem::ForeignOrigin`]); a non-2xx answer is [`HttpProblem::Status`]; a file over
-    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) fails with [`HttpProblem::TooLarge`]. A
+    /// ([`ErrorKind::ForeignOrigin`]); a non-2xx answer is [`ErrorKind::Status`]; a file over
+    /// [`max_file_bytes`](crate::ClientBuilder::max_file_bytes) fails with [`ErrorKind::TooLarge`]. A
     /// download is a `GET`: it is retried after a failure before its body starts.
     ///
     /// ```no_run
     /// # async fn demo(client: convex_fetch::Client, url: String) -> Result<(), convex_fetch::Error> {
+    /// use futures_util::StreamExt;
+    ///
     /// let mut file = client.download(&url).await?;
     /// println!("{:?} bytes of {:?}", file.content_length(), file.content_type());
-    /// while let Some(chunk) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut file).poll_next(cx)).await {
+    /// while let Some(chunk) = file.next().await {
     ///     let chunk = chunk?;
     ///     # let _ = chunk;
     /// }
     /// # Ok(()) }
-    /// # use futures_core::Stream as _;
     /// ```
     pub fn download(&self, url: &str) -> Download {
         Download {
@@ -283,7 +283,7 @@ fn same_origin(client: &Client, url: &str, call: &HttpCall) -> Result<reqwest::U
     let invalid = |message: &str| {
         Error::http(
             call,
-            HttpProblem::Invalid {
+            ErrorKind::Invalid {
                 message: message.to_owned(),
             },
         )
@@ -296,7 +296,7 @@ fn same_origin(client: &Client, url: &str, call: &HttpCall) -> Result<reqwest::U
     if parsed.origin() != deployment.origin() {
         return Err(Error::http(
             call,
-            HttpProblem::ForeignOrigin {
+            ErrorKind::ForeignOrigin {
                 origin: parsed.origin().ascii_serialization(),
                 expected: deployment.origin().ascii_serialization(),
             },
@@ -350,7 +350,7 @@ async fn upload(
     let content_type = HeaderValue::from_str(&content_type).map_err(|_| {
         Error::http(
             &call,
-            HttpProblem::Invalid {
+            ErrorKind::Invalid {
                 message: format!("`{content_type}` is not a valid content type"),
             },
         )
@@ -360,7 +360,7 @@ async fn upload(
         if length > limit {
             return Err(Error::http(
                 &call,
-                HttpProblem::TooLarge { limit, sent: false },
+                ErrorKind::TooLarge { limit, sent: false },
             ));
         }
     }
@@ -452,7 +452,7 @@ async fn post_file(
             Err(_) if over_limit.is_some_and(|flag| flag.load(Ordering::Relaxed)) => {
                 Tried::done(Err(Error::http(
                     call,
-                    HttpProblem::TooLarge {
+                    ErrorKind::TooLarge {
                         limit: limit.unwrap_or(u64::MAX),
                         sent: true,
                     },
@@ -460,13 +460,7 @@ async fn post_file(
             }
             Err(error) => {
                 let error = transport(call, error);
-                let not_run = matches!(
-                    &error,
-                    Error::Http {
-                        problem: HttpProblem::Transport { sent: false, .. },
-                        ..
-                    }
-                );
+                let not_run = matches!(error.kind(), ErrorKind::Transport { sent: false, .. });
                 Tried {
                     outcome: Err(error),
                     transient: true,
@@ -488,7 +482,7 @@ async fn post_file(
     if !status.is_success() {
         return Err(Error::http(
             call,
-            HttpProblem::Status {
+            ErrorKind::Status {
                 status,
                 body: excerpt(answer.bytes()),
             },
@@ -526,7 +520,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn unreachable_body(call: &HttpCall) -> Error {
     Error::http(
         call,
-        HttpProblem::Invalid {
+        ErrorKind::Invalid {
             message: "the upload's stream was already sent".to_owned(),
         },
     )
@@ -535,7 +529,7 @@ fn unreachable_body(call: &HttpCall) -> Error {
 fn decode(call: &HttpCall, message: String, body: &[u8]) -> Error {
     Error::http(
         call,
-        HttpProblem::Decode {
+        ErrorKind::Decode {
             message,
             excerpt: excerpt(body),
         },
@@ -579,57 +573,6 @@ impl Stream for Counted {
                 )))
             }
             other => Poll::Ready(other),
-        }
-    }
-}
-
-/// A stream with its error boxed.
-struct MapErr<S>(Pin<Box<S>>);
-
-impl<S, E> Stream for MapErr<S>
-where
-    S: Stream<Item = Result<Bytes, E>>,
-    E: Into<BoxError>,
-{
-    type Item = Result<Bytes, BoxError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0
-            .as_mut()
-            .poll_next(cx)
-            .map(|next| next.map(|item| item.map_err(Into::into)))
-    }
-}
-
-/// A reader as a stream of chunks of at most [`READ_CHUNK_BYTES`].
-struct ReaderStream<R> {
-    reader: Pin<Box<R>>,
-    done: bool,
-}
-
-impl<R: AsyncRead> Stream for ReaderStream<R> {
-    type Item = Result<Bytes, std::io::Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let mut chunk = BytesMut::zeroed(READ_CHUNK_BYTES);
-        let mut buf = ReadBuf::new(&mut chunk);
-        match std::task::ready!(self.reader.as_mut().poll_read(cx, &mut buf)) {
-            Ok(()) => {
-                let filled = buf.filled().len();
-                if filled == 0 {
-                    self.done = true;
-                    return Poll::Ready(None);
-                }
-                chunk.truncate(filled);
-                Poll::Ready(Some(Ok(chunk.freeze())))
-            }
-            Err(e) => {
-                self.done = true;
-                Poll::Ready(Some(Err(e)))
-            }
         }
     }
 }
@@ -681,7 +624,7 @@ async fn download(
                 let read = body::read(&mut response, body::SMALL_BODY_BYTES).await;
                 let error = Error::http(
                     &call,
-                    HttpProblem::Status {
+                    ErrorKind::Status {
                         status,
                         body: excerpt(read.as_ref().map_or(&[][..], body::Read::bytes)),
                     },
@@ -711,7 +654,7 @@ async fn download(
         if length > limit {
             return Err(Error::http(
                 &call,
-                HttpProblem::TooLarge { limit, sent: true },
+                ErrorKind::TooLarge { limit, sent: true },
             ));
         }
     }
@@ -771,15 +714,15 @@ impl FileStream {
     /// Reads the rest of the file into memory: for small files only.
     pub async fn bytes(mut self) -> Result<Bytes, Error> {
         let mut all = BytesMut::new();
-        while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
+        while let Some(chunk) = self.next().await {
             all.extend_from_slice(&chunk?);
         }
         Ok(all.freeze())
     }
 
-    fn fail(&mut self, problem: HttpProblem) -> Poll<Option<Result<Bytes, Error>>> {
+    fn fail(&mut self, kind: ErrorKind) -> Poll<Option<Result<Bytes, Error>>> {
         self.done = true;
-        Poll::Ready(Some(Err(Error::http(&HttpCall::Download, problem))))
+        Poll::Ready(Some(Err(Error::http(&HttpCall::Download, kind))))
     }
 }
 
@@ -792,13 +735,13 @@ impl Stream for FileStream {
         }
         if self.deadline.as_mut().poll(cx).is_ready() {
             let after = self.timeout;
-            return self.fail(HttpProblem::Timeout { after, sent: true });
+            return self.fail(ErrorKind::Timeout { after, sent: true });
         }
         match std::task::ready!(self.body.as_mut().poll_next(cx)) {
             Some(Ok(chunk)) => {
                 self.seen = self.seen.saturating_add(chunk.len() as u64);
                 if let Some(limit) = self.limit.filter(|limit| self.seen > *limit) {
-                    return self.fail(HttpProblem::TooLarge { limit, sent: true });
+                    return self.fail(ErrorKind::TooLarge { limit, sent: true });
                 }
                 Poll::Ready(Some(Ok(chunk)))
             }

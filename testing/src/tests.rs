@@ -843,7 +843,7 @@ async fn the_client_sees_faults_as_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, convex_fetch::Error::Server { code, .. } if code == "BadRequest"),
+        matches!(err.kind(), convex_fetch::ErrorKind::Server { code, .. } if code == "BadRequest"),
         "{err}"
     );
     assert_eq!(deployment.executions("tasks:create"), 1);
@@ -916,7 +916,7 @@ async fn the_client_reads_answers() {
         .query::<_, ()>("fail:convex", json!({}))
         .await
         .unwrap_err();
-    let convex_fetch::Error::Function { message, data, .. } = &err else {
+    let convex_fetch::ErrorKind::Function { message, data, .. } = err.kind() else {
         panic!("{err:?}")
     };
     assert_eq!(message, r#"{"code":"E1","n":2}"#);

@@ -18,7 +18,7 @@ pub use subscription::Subscription;
 
 use crate::call::Call;
 use crate::client::Client;
-use crate::error::{Error, FunctionName};
+use crate::error::{Error, ErrorKind, FunctionName, LiveProblem};
 use crate::function::{ConvexFunction, Query};
 use crate::live_settings::SocketRoute;
 use crate::options::FetchOptions;
@@ -77,7 +77,7 @@ impl<F: ConvexFunction> Call<F> {
     /// credential (`.auth`, `.admin_key`, the client's, or [`with_auth`](crate::with_auth)'s) authenticates
     /// it. The stream yields `Err` for a failure of the query (a `ConvexError` keeps its data), a refused
     /// credential, or a deployment that refuses the socket for good (a 404, 401 or 403 on the upgrade, a
-    /// `FatalError`: [`Error::Live`]), and goes on: the client keeps reconnecting with a growing backoff, and
+    /// `FatalError`: [`ErrorKind::Live`]), and goes on: the client keeps reconnecting with a growing backoff, and
     /// a later change yields values again. The socket closes
     /// [`idle_timeout`](crate::LiveSettings::idle_timeout) after its last subscription is dropped. Across a lost connection it keeps its
     /// last value and resumes after reconnecting, without repeating an unchanged value.
@@ -101,7 +101,7 @@ impl<F: ConvexFunction> Call<F> {
 
     /// Subscribes as [`subscribe`](Call::subscribe) does, authenticated with tokens from `tokens` instead of
     /// the call's or the client's credential: a token is fetched for each socket and refreshed before it
-    /// expires on the open socket, and a refused one is an [`Error::Live`] item
+    /// expires on the open socket, and a refused one is an [`ErrorKind::Live`] item
     /// ([`LiveProblem::AuthRefused`](crate::LiveProblem::AuthRefused)).
     ///
     /// ```no_run
@@ -171,10 +171,12 @@ impl<F: ConvexFunction> Call<F> {
             .timeout_setting()
             .unwrap_or(crate::client::DEFAULT_TIMEOUT);
         async move {
-            let timed_out = |function| Error::Timeout {
-                function,
-                after: timeout,
-                sent: true,
+            let timed_out = |function: FunctionName| {
+                let kind = ErrorKind::Timeout {
+                    after: timeout,
+                    sent: true,
+                };
+                Error::call(&function, kind)
             };
             let (connection, args) = start?;
             let kind = match name.kind {
@@ -221,10 +223,8 @@ type Opened = Result<(Arc<Connection>, serde_json::Value), Error>;
 
 /// The failure of a call or stream whose connection's worker is gone.
 fn stopped(function: &FunctionName) -> Error {
-    Error::Live {
-        function: function.clone(),
-        problem: crate::error::LiveProblem::Stopped,
-    }
+    let problem = LiveProblem::Stopped;
+    Error::call(function, ErrorKind::Live { problem })
 }
 
 /// The args of a call as the protocol carries them: a Convex-encoded object (`{}` for none).
@@ -241,10 +241,7 @@ fn encode_args<F: ConvexFunction>(
             object @ serde_json::Value::Object(_) => Ok(object),
             _ => Err("the args must be an object".to_owned()),
         })
-        .map_err(|message| Error::InvalidArgs {
-            function: name.clone(),
-            message,
-        })
+        .map_err(|message| Error::call(name, ErrorKind::InvalidArgs { message }))
 }
 
 /// How a call's connection authenticates: its credential (its own or the client's), else the client's live
@@ -524,16 +521,16 @@ fn decode<T: serde::de::DeserializeOwned>(
     function: &FunctionName,
     outcome: worker::Outcome,
 ) -> Result<T, Error> {
-    use crate::error::LiveProblem;
     use worker::Outcome;
+    let live = |problem| Err(Error::call(function, ErrorKind::Live { problem }));
     match outcome {
-        Outcome::Value(value) => {
-            crate::value::from_json_ref::<T>(&value).map_err(|e| Error::Decode {
-                function: function.clone(),
+        Outcome::Value(value) => crate::value::from_json_ref::<T>(&value).map_err(|e| {
+            let kind = ErrorKind::Decode {
                 message: e.to_string(),
                 excerpt: crate::wire::excerpt(value.to_string().as_bytes()),
-            })
-        }
+            };
+            Error::call(function, kind)
+        }),
         Outcome::Failed(failure) => {
             let data = failure
                 .data
@@ -546,29 +543,17 @@ fn decode<T: serde::de::DeserializeOwned>(
                 failure.log_lines.clone(),
             ))
         }
-        Outcome::Refused(message) => Err(Error::Live {
-            function: function.clone(),
-            problem: LiveProblem::AuthRefused {
-                message: message.to_string(),
-            },
+        Outcome::Refused(message) => live(LiveProblem::AuthRefused {
+            message: message.to_string(),
         }),
-        Outcome::Fatal(message) => Err(Error::Live {
-            function: function.clone(),
-            problem: LiveProblem::Fatal {
-                message: message.to_string(),
-            },
+        Outcome::Fatal(message) => live(LiveProblem::Fatal {
+            message: message.to_string(),
         }),
-        Outcome::SocketRefused(refused) => Err(Error::Live {
-            function: function.clone(),
-            problem: LiveProblem::SocketRefused {
-                status: refused.0,
-                message: refused.1.clone(),
-            },
+        Outcome::SocketRefused(refused) => live(LiveProblem::SocketRefused {
+            status: refused.0,
+            message: refused.1.clone(),
         }),
-        Outcome::MayHaveRun => Err(Error::Live {
-            function: function.clone(),
-            problem: LiveProblem::MayHaveRun,
-        }),
+        Outcome::MayHaveRun => live(LiveProblem::MayHaveRun),
         Outcome::Pending => Err(stopped(function)),
     }
 }

@@ -17,7 +17,7 @@ use tokio::sync::{oneshot, watch};
 /// A consumer slower than the changes sees the latest value, not every intermediate one. An item is
 /// `Err` when the query failed (a thrown `ConvexError` keeps its data: [`Error::data`]), when its result
 /// does not decode as `T`, or when the deployment refused the credential or the socket itself
-/// ([`Error::Live`]); the stream goes on after it.
+/// ([`ErrorKind::Live`](crate::ErrorKind::Live)); the stream goes on after it.
 pub struct Subscription<T> {
     function: FunctionName,
     /// The connection it is (or will be) served by, shared with the stream, which may move it to another

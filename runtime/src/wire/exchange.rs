@@ -2,7 +2,7 @@
 
 use super::request::Request;
 use crate::client::Client;
-use crate::error::{Error, FunctionName};
+use crate::error::{Error, ErrorKind, FunctionName};
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
@@ -48,12 +48,16 @@ pub(super) async fn post(
     let status = response.status();
     let retry_after = retry_after(response.headers());
     let limit = client.max_response_bytes();
-    let too_large = |read: &[u8]| Error::Decode {
-        function: function.clone(),
-        message: format!(
-            "the response is larger than the limit of {limit} bytes (raise it with `max_response_bytes`)"
-        ),
-        excerpt: super::excerpt(read),
+    let too_large = |read: &[u8]| {
+        Error::call(
+            function,
+            ErrorKind::Decode {
+                message: format!(
+                    "the response is larger than the limit of {limit} bytes (raise it with `max_response_bytes`)"
+                ),
+                excerpt: super::excerpt(read),
+            },
+        )
     };
     // Most answers arrive in one chunk, which becomes the body as it is, without a copy.
     let capacity = response.content_length().unwrap_or(0);
@@ -94,12 +98,17 @@ pub(super) async fn post(
 }
 
 fn transport(function: &FunctionName, error: reqwest::Error) -> Error {
+    Error::call(function, transport_failure(error))
+}
+
+/// A failure of the HTTP stack, of a function call or a plain HTTP request.
+pub(crate) fn transport_failure(error: reqwest::Error) -> ErrorKind {
     // Only a failed connect proves the request never left; anything later may have reached the deployment.
     let sent = !error.is_connect();
-    // The URL may carry credentials (`user:pass@`); the function named in the message says enough.
+    // The URL may carry credentials (`user:pass@`, a signed URL's token); the call named in the message says
+    // enough.
     let error = error.without_url();
-    Error::Transport {
-        function: function.clone(),
+    ErrorKind::Transport {
         message: error_chain(&error),
         sent,
         source: Some(Box::new(error)),
@@ -116,7 +125,7 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .map(Duration::from_secs)
 }
 
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -6,7 +6,7 @@ use super::request::Request;
 use super::response::{self, excerpt};
 use crate::attempts::{self, Rules, Tried};
 use crate::client::Client;
-use crate::error::{Error, FunctionName};
+use crate::error::{Error, ErrorKind, FunctionName};
 use crate::function::FunctionKind;
 use crate::options::FetchOptions;
 use crate::retry;
@@ -83,10 +83,15 @@ async fn send<T>(
             }
             Tried::done(read(body))
         };
-        let timed_out = || Error::Timeout {
-            function: function.clone(),
-            after: timeout,
-            sent: sent.load(Ordering::Relaxed),
+        let timed_out = || {
+            let sent = sent.load(Ordering::Relaxed);
+            Error::call(
+                function,
+                ErrorKind::Timeout {
+                    after: timeout,
+                    sent,
+                },
+            )
         };
         rules
             .run(

@@ -9,7 +9,7 @@ mod execute;
 mod request;
 mod response;
 
-pub(crate) use exchange::{error_chain, retry_after};
+pub(crate) use exchange::{retry_after, transport_failure};
 pub(crate) use execute::{call, query_ts};
 pub(crate) use request::{At, Request};
 pub(crate) use response::{excerpt, function_failure};

@@ -1,6 +1,6 @@
 //! A request's endpoint and body, encoded before anything is sent.
 
-use crate::error::{Error, FunctionName};
+use crate::error::{Error, ErrorKind, FunctionName};
 use crate::function::ConvexFunction;
 use crate::value;
 use std::time::Instant;
@@ -38,10 +38,7 @@ impl Request {
         args: &F,
         at: Option<At<'_>>,
     ) -> Result<Request, Error> {
-        let invalid = |message: String| Error::InvalidArgs {
-            function: function.clone(),
-            message,
-        };
+        let invalid = |message: String| Error::call(&function, ErrorKind::InvalidArgs { message });
         let mut body = Vec::with_capacity(128);
         body.extend_from_slice(b"{\"path\":");
         serde_json::to_writer(&mut body, &function.path).map_err(|e| invalid(e.to_string()))?;

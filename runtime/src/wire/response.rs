@@ -2,7 +2,7 @@
 
 use super::exchange::Answer;
 use super::request::Request;
-use crate::error::{Error, FailureDetails, FunctionName, SNAPSHOT_LIFETIME};
+use crate::error::{Error, ErrorKind, FailureDetails, FunctionName, SNAPSHOT_LIFETIME};
 use crate::function::FunctionKind;
 use crate::value;
 use serde::Deserialize;
@@ -29,16 +29,18 @@ pub(super) fn classify(request: &Request, answer: &Answer) -> Result<(), Error> 
         return Ok(());
     }
     let error = system_error(&request.function, status, &answer.body);
-    match (&error, request.snapshot_taken) {
-        (Error::Server { status, code, .. }, Some(taken))
+    match (error.kind(), request.snapshot_taken) {
+        (ErrorKind::Server { status, code, .. }, Some(taken))
             if status.as_u16() == 503
                 && code == "InternalServerError"
                 && taken.elapsed() >= SNAPSHOT_SUSPECT_AGE =>
         {
-            Err(Error::SnapshotExpired {
-                function: request.function.clone(),
-                age: taken.elapsed(),
-            })
+            Err(Error::call(
+                &request.function,
+                ErrorKind::SnapshotExpired {
+                    age: taken.elapsed(),
+                },
+            ))
         }
         _ => Err(error),
     }
@@ -134,11 +136,13 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValu
 }
 
 fn decode_error(function: &FunctionName, message: String, bytes: &[u8]) -> Error {
-    Error::Decode {
-        function: function.clone(),
-        message,
-        excerpt: excerpt(bytes),
-    }
+    Error::call(
+        function,
+        ErrorKind::Decode {
+            message,
+            excerpt: excerpt(bytes),
+        },
+    )
 }
 
 /// Reads a function answer into its result or the function's failure; with `keep_raw` (verbose output),
@@ -200,7 +204,7 @@ pub(super) fn function_result<O: DeserializeOwned>(
 }
 
 /// A function's failure from its `errorMessage`, `errorData` (already decoded) and log lines: the one shape
-/// of `Error::Function`, for HTTP answers and the sync protocol alike.
+/// of `ErrorKind::Function`, for HTTP answers and the sync protocol alike.
 pub(crate) fn function_failure(
     function: &FunctionName,
     raw: String,
@@ -208,18 +212,21 @@ pub(crate) fn function_failure(
     log_lines: Vec<String>,
 ) -> Error {
     let parsed = ErrorText::parse(&raw);
-    Error::Function {
-        function: function.clone(),
-        message: parsed.message.to_owned(),
-        data,
-        log_lines,
-        details: Box::new(FailureDetails {
-            name: parsed.name.map(str::to_owned),
-            request_id: parsed.request_id.map(str::to_owned),
-            stack: parsed.stack.map(str::to_owned),
-            raw_message: raw.clone(),
-        }),
-    }
+    let details = FailureDetails {
+        name: parsed.name.map(str::to_owned),
+        request_id: parsed.request_id.map(str::to_owned),
+        stack: parsed.stack.map(str::to_owned),
+        raw_message: raw.clone(),
+    };
+    Error::call(
+        function,
+        ErrorKind::Function {
+            message: parsed.message.to_owned(),
+            data,
+            log_lines,
+            details,
+        },
+    )
 }
 
 /// The answer of `/api/query_ts`: `{"ts": …}`, kept as the JSON text it is, to be sent back verbatim.
@@ -310,12 +317,14 @@ fn system_error(function: &FunctionName, status: reqwest::StatusCode, body: &[u8
         Err(_) if body.is_empty() => (String::new(), "(empty body)".to_owned()),
         Err(_) => (String::new(), excerpt(body)),
     };
-    Error::Server {
-        function: function.clone(),
-        status,
-        code,
-        message,
-    }
+    Error::call(
+        function,
+        ErrorKind::Server {
+            status,
+            code,
+            message,
+        },
+    )
 }
 
 /// The start of a body, as text, for error messages.
@@ -389,12 +398,12 @@ mod tests {
         for status in [200, 560] {
             let body = br#"{"status":"error","errorMessage":"boom","errorData":{"code":"E1","n":{"$integer":"KgAAAAAAAAA="},"b":{"$bytes":"AQI="}},"logLines":["[LOG] hi"]}"#;
             let err = read::<()>(status, body).unwrap_err();
-            let Error::Function {
+            let ErrorKind::Function {
                 message,
                 data,
                 log_lines,
                 ..
-            } = &err
+            } = err.kind()
             else {
                 panic!("{err:?}")
             };
@@ -472,11 +481,11 @@ mod tests {
     fn system_failure_with_json_html_and_empty_bodies() {
         let err = read::<()>(400, br#"{"code":"BadFormat","message":"nope"}"#).unwrap_err();
         assert!(
-            matches!(&err, Error::Server { code, message, .. } if code == "BadFormat" && message == "nope")
+            matches!(err.kind(), ErrorKind::Server { code, message, .. } if code == "BadFormat" && message == "nope")
         );
         let err = read::<()>(502, b"<html>bad gateway</html>").unwrap_err();
         assert!(
-            matches!(&err, Error::Server { code, message, .. } if code.is_empty() && message.contains("<html>"))
+            matches!(err.kind(), ErrorKind::Server { code, message, .. } if code.is_empty() && message.contains("<html>"))
         );
         let err = read::<()>(503, b"").unwrap_err();
         assert!(err.to_string().contains("503"), "{err}");
@@ -493,12 +502,13 @@ mod tests {
         // A success without `value` is malformed, whatever the declared type.
         let err = read::<()>(200, br#"{"status":"success"}"#).unwrap_err();
         assert!(
-            matches!(err, Error::Decode { .. }) && err.to_string().contains("without a `value`"),
+            matches!(err.kind(), ErrorKind::Decode { .. })
+                && err.to_string().contains("without a `value`"),
             "{err}"
         );
         // A function that returns nothing answers `"value": null`: that is `()`, not a missing value.
         read::<()>(200, br#"{"status":"success","value":null}"#).unwrap();
         let err = read::<u32>(200, b"<html>").unwrap_err();
-        assert!(matches!(err, Error::Decode { .. }));
+        assert!(matches!(err.kind(), ErrorKind::Decode { .. }));
     }
 }

@@ -36,14 +36,6 @@ async fn deployment() -> TestDeployment {
         .await
 }
 
-/// Serves `app` on 127.0.0.1 and returns its base URL.
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 fn app(client: Client) -> Router {
     async fn me(State(client): State<Client>) -> Result<Json<Option<String>>, Error> {
         Ok(Json(client.query("users:me", json!({})).await?))
@@ -121,7 +113,7 @@ async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
 #[tokio::test]
 async fn every_call_of_a_request_runs_as_its_caller() {
     let deployment = deployment().await;
-    let base = serve(app(deployment.client())).await;
+    let base = examples::spawn(app(deployment.client())).await.unwrap();
     let http = reqwest::Client::new();
     let get = |path: &str, token: Option<&str>| {
         let mut request = http.get(format!("{base}{path}"));
@@ -153,7 +145,7 @@ async fn every_call_of_a_request_runs_as_its_caller() {
 #[tokio::test]
 async fn the_bearer_token_extractor_refuses_a_request_without_one() {
     let deployment = deployment().await;
-    let base = serve(app(deployment.client())).await;
+    let base = examples::spawn(app(deployment.client())).await.unwrap();
     let http = reqwest::Client::new();
     let response = http.get(format!("{base}/whoami")).send().await.unwrap();
     assert_eq!(
@@ -186,7 +178,7 @@ async fn the_bearer_token_extractor_refuses_a_request_without_one() {
 #[tokio::test]
 async fn errors_answer_with_their_status_and_leak_nothing() {
     let deployment = deployment().await;
-    let base = serve(app(deployment.client())).await;
+    let base = examples::spawn(app(deployment.client())).await.unwrap();
     let http = reqwest::Client::new();
 
     let response = http.post(format!("{base}/create")).send().await.unwrap();
@@ -222,7 +214,7 @@ async fn errors_answer_with_their_status_and_leak_nothing() {
 #[tokio::test]
 async fn a_cron_route_runs_only_for_the_right_secret() {
     let deployment = deployment().await;
-    let base = serve(app(deployment.client())).await;
+    let base = examples::spawn(app(deployment.client())).await.unwrap();
     let http = reqwest::Client::new();
     for secret in [None, Some("wrong"), Some("cron-s3cre"), Some("Cron-s3cret")] {
         let mut request = http.post(format!("{base}/cron/nightly"));
@@ -306,7 +298,7 @@ mod sessions {
                 }
             }),
         );
-        serve(app).await
+        examples::spawn(app).await.unwrap()
     }
 
     async fn profile_app(
@@ -334,7 +326,7 @@ mod sessions {
                 forward_session_to::<BetterAuth>,
             ))
             .with_state(deployment.client());
-        (serve(app).await, deployment)
+        (examples::spawn(app).await.unwrap(), deployment)
     }
 
     async fn get_profile(base: &str, cookie: Option<&str>) -> (StatusCode, Value) {
@@ -525,7 +517,7 @@ mod scopes {
             .route("/both", get(both))
             .layer(middleware::from_fn(forward_auth))
             .with_state(partner.client());
-        let base = serve(app).await;
+        let base = examples::spawn(app).await.unwrap();
         partner.clear_calls();
         let response = reqwest::Client::new()
             .get(format!("{base}/both"))

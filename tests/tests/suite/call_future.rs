@@ -1,6 +1,6 @@
 //! A `Call` is a `Future`: it goes wherever futures go, with options chained before the first poll.
 
-use convex::Error;
+use convex::{Error, ErrorKind};
 use convex_fetch_testing::{Auth, Ctx, TestDeployment};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
@@ -115,7 +115,7 @@ async fn returning_decodes_into_the_callers_type() {
         .returning::<Title>()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
 }
 
 #[tokio::test]

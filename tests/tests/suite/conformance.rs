@@ -6,7 +6,7 @@
 //! fails (it never skips).
 
 use convex::value::{self, Bytes, Int64};
-use convex::{Client, Error, FetchOptions, StatusCode, Untyped};
+use convex::{Client, Error, ErrorKind, FetchOptions, StatusCode, Untyped};
 use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -547,8 +547,8 @@ async fn official_js_client_conformance() {
 // The same scenarios through the Rust client.
 
 fn function_error(err: Error) -> (String, Option<value::Value>, Vec<String>) {
-    match err {
-        Error::Function {
+    match err.into_kind() {
+        ErrorKind::Function {
             message,
             data,
             log_lines,
@@ -559,8 +559,8 @@ fn function_error(err: Error) -> (String, Option<value::Value>, Vec<String>) {
 }
 
 fn server_error(err: Error) -> (StatusCode, String, String) {
-    match err {
-        Error::Server {
+    match err.into_kind() {
+        ErrorKind::Server {
             status,
             code,
             message,
@@ -672,7 +672,7 @@ async fn rust_argument_validation() {
         .query::<_, String>("echo:check", json!({ "int": "forty-two" }))
         .await
         .unwrap_err();
-    let Error::Function { details, data, .. } = &err else {
+    let ErrorKind::Function { details, data, .. } = err.kind() else {
         panic!("{err:?}")
     };
     assert_eq!(

@@ -2,7 +2,7 @@
 //! with their scheme, expired snapshots, documents whose counts come as `6.0`.
 
 use convex::value::Document;
-use convex::{Client, Error, RetryPolicy, Untyped};
+use convex::{Client, Error, ErrorKind, RetryPolicy, Untyped};
 use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ fn functions() -> convex_fetch_testing::TestDeploymentBuilder {
 }
 
 fn request_id_of(err: &Error) -> String {
-    let Error::Function { details, .. } = err else {
+    let ErrorKind::Function { details, .. } = err.kind() else {
         panic!("{err:?}")
     };
     let id = details.request_id.clone().expect("a request id");
@@ -58,9 +58,9 @@ async fn function_errors_are_taken_apart_and_shown_without_the_prefix() {
         err.to_string(),
         format!("Convex mutation `tasks:create` failed: boom (request {id})")
     );
-    let Error::Function {
+    let ErrorKind::Function {
         message, details, ..
-    } = &err
+    } = err.kind()
     else {
         unreachable!()
     };
@@ -79,7 +79,7 @@ async fn function_errors_are_taken_apart_and_shown_without_the_prefix() {
         .query::<_, ()>("tasks:missing", json!({}))
         .await
         .unwrap_err();
-    let Error::Function { details, .. } = &err else {
+    let ErrorKind::Function { details, .. } = err.kind() else {
         panic!("{err:?}")
     };
     assert_eq!(details.name.as_deref(), Some("ConvexError"));
@@ -94,7 +94,7 @@ async fn function_errors_are_taken_apart_and_shown_without_the_prefix() {
         .query::<_, ()>("posts:lst", json!({}))
         .await
         .unwrap_err();
-    let Error::Function { message, .. } = &err else {
+    let ErrorKind::Function { message, .. } = err.kind() else {
         panic!("{err:?}")
     };
     assert_eq!(message, "Could not find public function for 'posts:lst'.");
@@ -159,7 +159,7 @@ async fn credentials_pasted_with_their_scheme_are_sent_once() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Config { .. }) && err.to_string().contains("admin_key"),
+        matches!(err.kind(), ErrorKind::Config { .. }) && err.to_string().contains("admin_key"),
         "{err}"
     );
     assert!(!err.to_string().contains(deployment.admin_key()), "{err}");
@@ -181,7 +181,7 @@ async fn a_query_at_an_expired_snapshot_says_so_and_is_not_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status, code, .. } if status.as_u16() == 503 && code == "InternalServerError"),
+        matches!(err.kind(), ErrorKind::Server { status, code, .. } if status.as_u16() == 503 && code == "InternalServerError"),
         "{err:?}"
     );
     assert_eq!(deployment.calls().len(), 3);
@@ -204,7 +204,10 @@ async fn a_query_at_an_expired_snapshot_says_so_and_is_not_retried() {
         .query(Untyped::<_, Value>::query("posts:list", json!({})))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::SnapshotExpired { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::SnapshotExpired { .. }),
+        "{err:?}"
+    );
     let shown = err.to_string();
     assert!(
         shown.contains("expired")
@@ -257,12 +260,12 @@ async fn paths_follow_the_backends_grammar_on_both_sides() {
         .query::<_, String>("my-posts:list", json!({}))
         .await
         .unwrap_err();
-    let Error::Server {
+    let ErrorKind::Server {
         status,
         code,
         message,
         ..
-    } = &err
+    } = err.kind()
     else {
         panic!("{err:?}")
     };

@@ -2,10 +2,10 @@
 //! Convex-ish JSON as the body of an answer, through a local server and a real call, and straight into the
 //! value decoder, for untyped and typed targets.
 //!
-//! Properties: nothing panics; an answer with HTTP 200 (or 560) either decodes or fails with `Error::Decode`
-//! (or `Error::Function` when it is a well-formed function failure) naming the function; a value decoded by
+//! Properties: nothing panics; an answer with HTTP 200 (or 560) either decodes or fails with `ErrorKind::Decode`
+//! (or `ErrorKind::Function` when it is a well-formed function failure) naming the function; a value decoded by
 //! a call is exactly what `convex::value::from_slice` makes of the value's bytes; any other status is a
-//! `Error::Server` quoting a bounded excerpt.
+//! `ErrorKind::Server` quoting a bounded excerpt.
 //!
 //! 128 cases per property by default; `PROPTEST_CASES=20000 cargo test -p convex-fetch-tests --test suite
 //! fuzz::` runs a longer campaign.
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use convex::value::{Bytes, Int64};
-use convex::{Client, Error, RetryPolicy};
+use convex::{Client, Error, ErrorKind, RetryPolicy};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde::Deserialize;
@@ -189,11 +189,11 @@ fn check<T: std::fmt::Debug>(
                 shown.contains(&format!("query `{path}`")),
                 "the error does not name the function: {shown}"
             );
-            match err {
-                Error::Decode { .. } => {
+            match err.kind() {
+                ErrorKind::Decode { .. } => {
                     prop_assert!(status == 200 || status == 560 || status >= 400, "{err:?}");
                 }
-                Error::Function { .. } => {
+                ErrorKind::Function { .. } => {
                     prop_assert!(status == 200 || status == 560, "{err:?}");
                     prop_assert!(
                         envelope.as_ref().is_some_and(|e| e.status == "error"),
@@ -201,11 +201,11 @@ fn check<T: std::fmt::Debug>(
                         String::from_utf8_lossy(body)
                     );
                 }
-                Error::Server { message, .. } => {
+                ErrorKind::Server { message, .. } => {
                     prop_assert!(status != 200 && status != 560, "{err:?}");
                     prop_assert!(message.chars().count() <= 201, "{message}");
                 }
-                other => prop_assert!(false, "unexpected error {other:?}"),
+                _ => prop_assert!(false, "unexpected error {err:?}"),
             }
         }
     }
@@ -223,7 +223,7 @@ fn exercise(status: u16, body: &[u8]) -> Result<(), TestCaseError> {
         let direct: Value = convex::value::from_slice(raw.as_bytes()).unwrap();
         prop_assert_eq!(value, &direct);
     }
-    if let Err(Error::Function { data, .. }) = &untyped {
+    if let Some(ErrorKind::Function { data, .. }) = untyped.as_ref().err().map(Error::kind) {
         let envelope: Envelope<'_> = serde_json::from_slice(body).unwrap();
         let direct = envelope.error_data.map(|raw| {
             convex::value::from_slice::<convex::value::Value>(raw.get().as_bytes()).unwrap()
@@ -543,15 +543,18 @@ proptest! {
         }
         let (path, result) = call::<Value>(status, &serde_json::to_vec(&answer).unwrap());
         match result {
-            Err(Error::Function { message: got, data: got_data, function, details, .. }) => {
+            Err(err) => {
+                let ErrorKind::Function { message: got, data: got_data, details, .. } = err.kind() else {
+                    return Err(TestCaseError::fail(format!("{err:?}")));
+                };
                 prop_assert_eq!(&details.raw_message, &message);
-                prop_assert!(message.contains(&got) || got == "Server Error", "{got:?} of {message:?}");
+                prop_assert!(message.contains(got.as_str()) || got == "Server Error", "{got:?} of {message:?}");
                 // The data keeps its Convex types; read as plain JSON, it is what JSON can hold of it.
                 let exact = data.clone().map(|d| convex::value::Value::from_json(d).unwrap());
-                prop_assert_eq!(&got_data, &exact);
-                let as_json = got_data.map(|d| d.deserialize_into::<Value>().unwrap());
+                prop_assert_eq!(got_data, &exact);
+                let as_json = got_data.as_ref().map(|d| d.deserialize_into::<Value>().unwrap());
                 prop_assert_eq!(as_json, data.as_ref().map(plain));
-                prop_assert_eq!(function.path, path);
+                prop_assert_eq!(&err.function().unwrap().path, &path);
             }
             other => prop_assert!(false, "{other:?}"),
         }
@@ -686,18 +689,18 @@ proptest! {
         runtime.block_on(async {
             let call = client.query::<_, Value>("busy:case", json!({})).await;
             prop_assert!(
-                matches!(&call, Err(Error::Server { status, .. }) if status.as_u16() == 503)
-                    || matches!(&call, Err(Error::Timeout { .. })),
+                matches!(call.as_ref().map_err(Error::kind), Err(ErrorKind::Server { status, .. }) if status.as_u16() == 503)
+                    || matches!(call.as_ref().map_err(Error::kind), Err(ErrorKind::Timeout { .. })),
                 "{retry_after:?}: {call:?}"
             );
             let action = client.http_request(convex::Method::GET, "/busy").await;
             prop_assert!(
                 matches!(&action, Ok(answer) if answer.status().as_u16() == 503)
-                    || matches!(&action, Err(Error::Http { .. })),
+                    || matches!(&action, Err(err) if err.request().is_some()),
                 "{retry_after:?}: {action:?}"
             );
             let download = client.download(&format!("{url}/api/storage/x")).await;
-            prop_assert!(matches!(&download, Err(Error::Http { .. })), "{retry_after:?}: {download:?}");
+            prop_assert!(matches!(&download, Err(err) if err.request().is_some()), "{retry_after:?}: {download:?}");
             Ok(())
         })?;
     }

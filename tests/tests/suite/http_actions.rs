@@ -1,7 +1,7 @@
 //! HTTP actions over real sockets: routes of `api!` and plain paths on the site URL, the call's credentials,
 //! retries that never repeat a write that may have run, the timeout, the size cap, and bad input.
 
-use convex::{Client, Error, HttpCall, HttpProblem, HttpRoute, Method, RetryPolicy, StatusCode};
+use convex::{Client, Error, ErrorKind, HttpCall, HttpRoute, Method, RetryPolicy, StatusCode};
 use convex_fetch_testing::{Auth, Fault, HttpActionRequest, TestDeployment};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -56,11 +56,10 @@ async fn deployment() -> TestDeployment {
         .await
 }
 
-fn problem(err: &Error) -> &HttpProblem {
-    match err {
-        Error::Http { problem, .. } => problem,
-        other => panic!("not an HTTP error: {other:?}"),
-    }
+/// What failed in a plain HTTP request.
+fn problem(err: &Error) -> &ErrorKind {
+    assert!(err.request().is_some(), "not an HTTP error: {err:?}");
+    err.kind()
 }
 
 #[tokio::test]
@@ -199,10 +198,7 @@ async fn a_prefix_route_takes_the_rest_of_its_path() {
         }),
     ] {
         let err = bad.await.unwrap_err();
-        assert!(
-            matches!(problem(&err), HttpProblem::Invalid { .. }),
-            "{err}"
-        );
+        assert!(matches!(problem(&err), ErrorKind::Invalid { .. }), "{err}");
         assert!(err.provably_not_run(), "{err}");
     }
     // Only the two good requests reached the deployment.
@@ -237,7 +233,7 @@ async fn a_subpath_cannot_climb_out_of_its_prefix_however_it_is_written() {
             .await
             .unwrap_err();
         assert!(
-            matches!(problem(&err), HttpProblem::Invalid { message, .. } if message.contains("could leave the prefix")),
+            matches!(problem(&err), ErrorKind::Invalid { message, .. } if message.contains("could leave the prefix")),
             "{escape}: {err}"
         );
         // A whole path written with the same escapes is refused too.
@@ -248,7 +244,7 @@ async fn a_subpath_cannot_climb_out_of_its_prefix_however_it_is_written() {
             .await
             .unwrap_err();
         assert!(
-            matches!(problem(&err), HttpProblem::Invalid { .. }),
+            matches!(problem(&err), ErrorKind::Invalid { .. }),
             "{whole}: {err}"
         );
     }
@@ -282,12 +278,12 @@ async fn a_non_2xx_answer_is_an_answer_until_asked_otherwise() {
     assert_eq!(answer.text().unwrap(), "no such post");
     let err = answer.error_for_status().unwrap_err();
     assert!(
-        matches!(problem(&err), HttpProblem::Status { status, body, .. } if *status == StatusCode::NOT_FOUND && body == "no such post"),
+        matches!(problem(&err), ErrorKind::Status { status, body, .. } if *status == StatusCode::NOT_FOUND && body == "no such post"),
         "{err}"
     );
     assert_eq!(err.status_code(), StatusCode::BAD_GATEWAY);
     assert!(
-        matches!(&err, Error::Http { request: HttpCall::Action { method, path }, .. } if method == "GET" && path == "/missing")
+        matches!(err.request(), Some(HttpCall::Action { method, path }) if method == "GET" && path == "/missing")
     );
     assert!(
         err.to_string().contains("HTTP action `GET /missing`"),
@@ -305,7 +301,7 @@ async fn a_non_2xx_answer_is_an_answer_until_asked_otherwise() {
         .unwrap()
         .json::<Vec<u32>>()
         .unwrap_err();
-    assert!(matches!(problem(&err), HttpProblem::Decode { .. }), "{err}");
+    assert!(matches!(problem(&err), ErrorKind::Decode { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -355,7 +351,7 @@ async fn a_post_that_may_have_run_is_never_repeated() {
     deployment.fail_next(1, Fault::DropAfterRun);
     let err = client.http(POST_WEBHOOK).body("x").await.unwrap_err();
     assert!(
-        matches!(problem(&err), HttpProblem::Transport { sent: true, .. }),
+        matches!(problem(&err), ErrorKind::Transport { sent: true, .. }),
         "{err}"
     );
     assert!(!err.provably_not_run());
@@ -403,14 +399,14 @@ async fn the_timeout_and_the_size_cap_hold() {
         .await
         .unwrap_err();
     assert!(
-        matches!(problem(&err), HttpProblem::Timeout { sent: true, .. }),
+        matches!(problem(&err), ErrorKind::Timeout { sent: true, .. }),
         "{err}"
     );
     assert_eq!(err.status_code(), StatusCode::GATEWAY_TIMEOUT);
 
     let err = client.http_request(Method::GET, "/big").await.unwrap_err();
     assert!(
-        matches!(problem(&err), HttpProblem::TooLarge { limit: 1024, .. }),
+        matches!(problem(&err), ErrorKind::TooLarge { limit: 1024, .. }),
         "{err}"
     );
 }
@@ -465,7 +461,7 @@ async fn no_credential_or_query_value_reaches_debug_output_or_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(problem(&unreachable), HttpProblem::Transport { .. }),
+        matches!(problem(&unreachable), ErrorKind::Transport { .. }),
         "{unreachable}"
     );
     for err in [timed_out, unreachable] {

@@ -3,7 +3,7 @@
 //! that complete only once their writes are visible and run once across a dropped socket at any step.
 
 use convex::value::Value;
-use convex::{Client, ConnectionState, Error, LiveProblem, LiveSettings, Untyped};
+use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings, Untyped};
 use convex_fetch_testing::{Ctx, FunctionError, SyncFault, TestDeployment};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -185,7 +185,7 @@ async fn a_failing_query_yields_a_typed_convex_error_and_the_stream_goes_on() {
         .query::<_, ()>("errors:convex", json!({}))
         .subscribe();
     let err = next(&mut failing).await.unwrap_err();
-    assert!(matches!(err, Error::Function { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Function { .. }), "{err:?}");
     #[derive(serde::Deserialize, Debug, PartialEq)]
     struct Data {
         code: String,
@@ -202,7 +202,10 @@ async fn a_failing_query_yields_a_typed_convex_error_and_the_stream_goes_on() {
     let mut wrong = client
         .query::<_, u8>("messages:list", json!({}))
         .subscribe();
-    assert!(matches!(next(&mut wrong).await, Err(Error::Decode { .. })));
+    assert!(matches!(
+        next(&mut wrong).await.map_err(Error::into_kind),
+        Err(ErrorKind::Decode { .. })
+    ));
 }
 
 #[tokio::test]
@@ -231,8 +234,8 @@ async fn the_calls_token_authenticates_the_socket_and_a_refused_one_is_a_typed_e
     let err = next(&mut refused).await.unwrap_err();
     assert!(
         matches!(
-            &err,
-            Error::Live {
+            err.kind(),
+            ErrorKind::Live {
                 problem: LiveProblem::AuthRefused { .. },
                 ..
             }
@@ -484,8 +487,8 @@ async fn an_action_in_flight_across_a_disconnect_may_have_run() {
     let err = call.await.unwrap().unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Live {
+            err.kind(),
+            ErrorKind::Live {
                 problem: LiveProblem::MayHaveRun,
                 ..
             }
@@ -506,8 +509,8 @@ async fn bad_args_and_a_missing_runtime_are_errors_not_panics() {
         .query::<_, Value>("messages:list", json!([1, 2]))
         .subscribe();
     assert!(matches!(
-        next(&mut bad).await,
-        Err(Error::InvalidArgs { .. })
+        next(&mut bad).await.map_err(Error::into_kind),
+        Err(ErrorKind::InvalidArgs { .. })
     ));
     assert!(bad.next().await.is_none());
 }
@@ -670,8 +673,8 @@ async fn a_refused_token_from_a_source_is_a_typed_error_then_a_fresh_one_is_fetc
     let err = next(&mut whoami).await.unwrap_err();
     assert!(
         matches!(
-            &err,
-            Error::Live {
+            err.kind(),
+            ErrorKind::Live {
                 problem: LiveProblem::AuthRefused { .. },
                 ..
             }
@@ -697,7 +700,7 @@ async fn a_refused_token_from_a_source_is_a_typed_error_then_a_fresh_one_is_fetc
         .subscribe_with_tokens(&refusing);
     let err = next(&mut refused).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Live { problem: LiveProblem::AuthRefused { message, .. }, .. } if message.contains("signed out")),
+        matches!(err.kind(), ErrorKind::Live { problem: LiveProblem::AuthRefused { message, .. }, .. } if message.contains("signed out")),
         "{err:?}"
     );
     let state = refused.connection_state().unwrap().borrow().clone();
@@ -895,11 +898,14 @@ async fn a_hostile_server_gives_typed_errors_or_reconnects_never_a_panic_or_a_si
         .subscribe();
     let fatal = next(&mut messages).await.unwrap_err();
     assert!(
-        matches!(&fatal, Error::Live { problem: LiveProblem::Fatal { message, .. }, .. } if message.contains("Base version")),
+        matches!(fatal.kind(), ErrorKind::Live { problem: LiveProblem::Fatal { message, .. }, .. } if message.contains("Base version")),
         "{fatal:?}"
     );
     let wrong_type = next(&mut messages).await.unwrap_err();
-    assert!(matches!(wrong_type, Error::Decode { .. }), "{wrong_type:?}");
+    assert!(
+        matches!(wrong_type.kind(), ErrorKind::Decode { .. }),
+        "{wrong_type:?}"
+    );
     assert_eq!(next(&mut messages).await.unwrap(), ["ok"]);
 
     // Each socket but the last was replaced, for its own reason.
@@ -976,7 +982,7 @@ async fn the_socket_trusts_what_the_clients_calls_trust_and_refuses_a_proxy() {
         .unwrap();
     let err = next(&mut list(&proxied).subscribe()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Config { message, .. } if message.contains("proxy")),
+        matches!(err.kind(), ErrorKind::Config { message, .. } if message.contains("proxy")),
         "{err:?}"
     );
 }

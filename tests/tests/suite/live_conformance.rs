@@ -5,7 +5,7 @@
 //! The JS half needs Node.js; the pinned client is installed from the lockfile when missing (never a skip).
 
 use convex::value::Value;
-use convex::{Client, ConnectionState, Error, LiveProblem, LiveSettings};
+use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings};
 use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -182,8 +182,8 @@ async fn the_rust_client_runs_the_same_scenarios() {
         .auth("refused-token")
         .subscribe();
     assert!(matches!(
-        next(&mut refused).await,
-        Err(Error::Live {
+        next(&mut refused).await.as_ref().map_err(Error::kind),
+        Err(ErrorKind::Live {
             problem: LiveProblem::AuthRefused { .. },
             ..
         })

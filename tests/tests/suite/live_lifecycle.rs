@@ -5,7 +5,7 @@
 //! up sockets and tasks.
 
 use convex::value::Value;
-use convex::{Client, ConnectionState, Error, LiveProblem, LiveSettings};
+use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings};
 use convex_fetch_testing::{Ctx, TestDeployment};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -120,7 +120,7 @@ async fn refused_upgrade_grows_the_backoff(status: u16) {
         .subscribe();
     let error = next(&mut first).await.unwrap_err();
     assert!(
-        matches!(&error, Error::Live { problem: LiveProblem::SocketRefused { status: s, .. }, .. } if s.as_u16() == status),
+        matches!(error.kind(), ErrorKind::Live { problem: LiveProblem::SocketRefused { status: s, .. }, .. } if s.as_u16() == status),
         "{error:?}"
     );
     let seen = attempts_until(&client, 9).await;
@@ -188,8 +188,8 @@ async fn a_refused_socket_reaches_every_stream_and_call_and_the_stream_recovers_
             .over_socket();
         let (a, b, call) = tokio::join!(next(&mut first), next(&mut second), call);
         for error in [a.unwrap_err(), b.unwrap_err(), call.unwrap_err()] {
-            match &error {
-                Error::Live {
+            match error.kind() {
+                ErrorKind::Live {
                     problem:
                         LiveProblem::SocketRefused {
                             status: s, message, ..
@@ -257,15 +257,15 @@ async fn a_fatal_error_fails_pending_socket_calls_instead_of_resending_them_fore
         .over_socket();
     let (item, call) = tokio::join!(next(&mut posts), call);
     assert!(
-        matches!(&item, Err(Error::Live { problem: LiveProblem::Fatal { message, .. }, .. }) if message == "Bad query set"),
+        matches!(item.as_ref().map_err(Error::kind), Err(ErrorKind::Live { problem: LiveProblem::Fatal { message, .. }, .. }) if message == "Bad query set"),
         "{item:?}"
     );
     // Sent on the socket that failed, the mutation may have run; never sent, it did not. Either way it
     // ends with the connection's error, not the call's timeout.
     assert!(
         matches!(
-            &call,
-            Err(Error::Live {
+            call.as_ref().map_err(Error::kind),
+            Err(ErrorKind::Live {
                 problem: LiveProblem::Fatal { .. } | LiveProblem::MayHaveRun,
                 ..
             })

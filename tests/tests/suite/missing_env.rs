@@ -13,7 +13,10 @@ fn child() {
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let err = runtime.block_on(async { list_posts().await }).unwrap_err();
-    assert!(matches!(err, convex::Error::Config { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), convex::ErrorKind::Config { .. }),
+        "{err:?}"
+    );
     println!("CHILD-ERROR: {err}");
 }
 
@@ -27,14 +30,7 @@ fn run_with(url: Option<&str>) -> String {
         Some(url) => command.env("CONVEX_URL", url),
         None => command.env_remove("CONVEX_URL"),
     };
-    let out = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    crate::support::stdout_of(&mut command)
 }
 
 #[test]

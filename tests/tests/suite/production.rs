@@ -1,7 +1,7 @@
 //! What a service in production configures: its own TLS roots, a proxy, its own reqwest client, and a cap on
 //! the calls in flight. Over real sockets.
 
-use convex::{Client, Error, FunctionKind};
+use convex::{Client, ErrorKind, FunctionKind};
 use convex_fetch_testing::{Ctx, TestDeployment};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -30,7 +30,7 @@ async fn a_private_ca_is_refused_by_default_and_trusted_once_added() {
         .query::<_, String>("status:get", json!({}))
         .await
         .unwrap_err();
-    let Error::Transport { message, .. } = &err else {
+    let ErrorKind::Transport { message, .. } = err.kind() else {
         panic!("{err:?}")
     };
     assert!(message.to_lowercase().contains("certificate"), "{message}");
@@ -61,7 +61,7 @@ async fn an_unreadable_certificate_is_a_config_error() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Config { message, .. } if message.contains("no readable certificate")),
+        matches!(err.kind(), ErrorKind::Config { message, .. } if message.contains("no readable certificate")),
         "{err:?}"
     );
 }
@@ -95,7 +95,7 @@ fn a_proxy_password_stays_out_of_debug_and_errors() {
         .build()
         .unwrap_err();
     let shown = format!("{err} {err:?}");
-    assert!(matches!(err, Error::Config { .. }), "{shown}");
+    assert!(matches!(err.kind(), ErrorKind::Config { .. }), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
 }
 
@@ -125,7 +125,7 @@ async fn the_applications_own_reqwest_client_is_used_as_it_is() {
     ] {
         let err = builder.build().unwrap_err();
         assert!(
-            matches!(&err, Error::Config { message, .. } if message.contains("cannot be combined with `http_client`")),
+            matches!(err.kind(), ErrorKind::Config { message, .. } if message.contains("cannot be combined with `http_client`")),
             "{err:?}"
         );
     }
@@ -266,7 +266,10 @@ async fn waiting_for_a_slot_counts_against_the_deadline_and_runs_nothing() {
         .timeout(Duration::from_millis(50))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout { sent: false, .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::Timeout { sent: false, .. }),
+        "{err:?}"
+    );
     assert!(err.provably_not_run(), "it never left the client");
     slow.await.unwrap().unwrap();
     assert_eq!(deployment.executions("jobs:write"), 0);
@@ -287,7 +290,7 @@ fn a_cap_of_zero_is_a_config_error() {
     ] {
         let err = builder.build().unwrap_err();
         assert!(
-            matches!(&err, Error::Config { message, .. } if message.contains("at least 1")),
+            matches!(err.kind(), ErrorKind::Config { message, .. } if message.contains("at least 1")),
             "{err:?}"
         );
     }

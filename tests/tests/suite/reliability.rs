@@ -8,7 +8,7 @@ use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use convex::{Client, Error, RetryPolicy, StatusCode};
+use convex::{Client, Error, ErrorKind, RetryPolicy, StatusCode};
 use convex_fetch_testing::{Ctx, Fault, TestDeployment};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -106,7 +106,7 @@ async fn a_slow_server_times_out_within_the_deadline_for_every_kind() {
         let err = call(&client, kind, path).await.unwrap_err();
         let elapsed = started.elapsed();
         assert!(
-            matches!(&err, Error::Timeout { after, .. } if *after == timeout),
+            matches!(err.kind(), ErrorKind::Timeout { after, .. } if *after == timeout),
             "{kind}: {err:?}"
         );
         assert!(
@@ -130,7 +130,7 @@ async fn a_dropped_connection_is_a_transport_error_that_may_have_reached_the_dep
     let err = call(&no_retry_client(deployment.url()), "query", "posts:list")
         .await
         .unwrap_err();
-    let Error::Transport { sent, message, .. } = &err else {
+    let ErrorKind::Transport { sent, message, .. } = err.kind() else {
         panic!("expected a transport error, got {err:?}")
     };
     // The client cannot tell a drop before the function from one after it.
@@ -155,7 +155,7 @@ async fn a_dropped_connection_is_a_transport_error_that_may_have_reached_the_dep
         deployment.fail_next(1, Fault::DropConnection);
         let err = call(&client, kind, path).await.unwrap_err();
         assert!(
-            matches!(err, Error::Transport { sent: true, .. }),
+            matches!(err.kind(), ErrorKind::Transport { sent: true, .. }),
             "{kind}: {err:?}"
         );
         assert_eq!(deployment.calls().len(), 1, "{kind} sent once");
@@ -215,7 +215,7 @@ async fn a_write_is_not_resent_after_a_failure_that_does_not_prove_it_did_not_ru
             deployment.fail_next(1, fault.clone());
             let err = call(&client, kind, path).await.unwrap_err();
             assert!(
-                matches!(err, Error::Server { .. }),
+                matches!(err.kind(), ErrorKind::Server { .. }),
                 "{kind} {fault:?}: {err:?}"
             );
             assert!(!err.provably_not_run(), "{kind} {fault:?}");
@@ -312,7 +312,7 @@ async fn a_write_refused_with_a_not_committed_code_is_retried_and_runs_once() {
     deployment.fail_next(3, faults[0].clone());
     let err = call(&client, "mutation", "tasks:create").await.unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status, code, .. }
+        matches!(err.kind(), ErrorKind::Server { status, code, .. }
             if *status == StatusCode::SERVICE_UNAVAILABLE && code == "OptimisticConcurrencyControlFailure"),
         "{err:?}"
     );
@@ -330,7 +330,7 @@ async fn an_answer_lost_after_the_write_ran_is_an_error_that_says_it_may_have_ru
         deployment.fail_next(1, Fault::DropAfterRun);
         let err = call(&client, kind, path).await.unwrap_err();
         assert!(
-            matches!(err, Error::Transport { sent: true, .. }),
+            matches!(err.kind(), ErrorKind::Transport { sent: true, .. }),
             "{kind}: {err:?}"
         );
         assert!(!err.provably_not_run(), "{kind}");
@@ -415,7 +415,7 @@ async fn retry_after_is_capped_and_never_outlasts_the_deadline() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS),
+        matches!(err.kind(), ErrorKind::Server { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS),
         "{err:?}"
     );
     assert!(started.elapsed() < Duration::from_millis(500) + SLACK);
@@ -432,7 +432,7 @@ async fn retry_after_is_capped_and_never_outlasts_the_deadline() {
         Fault::system(429, "RateLimited", "later").with_header("Retry-After", u64::MAX.to_string()),
     );
     let err = call(&uncapped, "query", "posts:list").await.unwrap_err();
-    assert!(matches!(err, Error::Server { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Server { .. }), "{err:?}");
     let posts: Value = client
         .query("posts:list", json!({}))
         .timeout(Duration::MAX)
@@ -460,7 +460,7 @@ async fn a_refused_connection_is_retried_even_for_writes_because_nothing_was_sen
     ] {
         logs.clear();
         let err = call(&client, kind, path).await.unwrap_err();
-        let Error::Transport { sent, .. } = &err else {
+        let ErrorKind::Transport { sent, .. } = err.kind() else {
             panic!("{kind}: expected a transport error, got {err:?}")
         };
         assert!(!sent, "{kind}: a refused connection sent nothing");
@@ -480,7 +480,10 @@ async fn a_refused_connection_is_retried_even_for_writes_because_nothing_was_sen
     let err = call(&no_retry_client(&url), "mutation", "tasks:create")
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Transport { sent: false, .. }));
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Transport { sent: false, .. }
+    ));
     assert!(logs.retries().is_empty(), "{}", logs.text());
 }
 
@@ -504,8 +507,8 @@ async fn retries_stop_at_the_deadline_however_many_attempts_are_allowed() {
     let elapsed = started.elapsed();
     assert!(
         matches!(
-            err,
-            Error::Transport { sent: false, .. } | Error::Timeout { .. }
+            err.kind(),
+            ErrorKind::Transport { sent: false, .. } | ErrorKind::Timeout { .. }
         ),
         "{err:?}"
     );
@@ -526,8 +529,8 @@ async fn retries_stop_at_the_deadline_however_many_attempts_are_allowed() {
     let started = Instant::now();
     let err = call(&client, "query", "posts:list").await.unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status, .. } if *status == StatusCode::SERVICE_UNAVAILABLE)
-            || matches!(err, Error::Timeout { .. }),
+        matches!(err.kind(), ErrorKind::Server { status, .. } if *status == StatusCode::SERVICE_UNAVAILABLE)
+            || matches!(err.kind(), ErrorKind::Timeout { .. }),
         "{err:?}"
     );
     assert!(started.elapsed() < timeout + SLACK);

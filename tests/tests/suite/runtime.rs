@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use convex::value::{Bytes, Int64};
-use convex::{Client, Error, FetchOptions, FunctionKind, RetryPolicy, StatusCode};
+use convex::{Client, ErrorKind, FetchOptions, FunctionKind, RetryPolicy, StatusCode};
 use convex_fetch_testing::{Auth, Ctx, Fault, FunctionError, TestDeployment};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -121,8 +121,8 @@ async fn function_errors_carry_the_message_and_convex_error_data() {
         .mutation::<_, ()>("tasks:fail", json!({}))
         .await
         .unwrap_err();
-    match &err {
-        Error::Function { message, data, .. } => {
+    match err.kind() {
+        ErrorKind::Function { message, data, .. } => {
             assert_eq!(message, "task store is locked");
             assert!(data.is_none());
         }
@@ -172,8 +172,8 @@ async fn system_failures_with_json_and_non_json_bodies() {
         .query::<_, Value>("posts:list", json!({}))
         .await
         .unwrap_err();
-    match &err {
-        Error::Server {
+    match err.kind() {
+        ErrorKind::Server {
             status,
             code,
             message,
@@ -191,8 +191,8 @@ async fn system_failures_with_json_and_non_json_bodies() {
         .query::<_, Value>("posts:list", json!({}))
         .await
         .unwrap_err();
-    match &err {
-        Error::Server {
+    match err.kind() {
+        ErrorKind::Server {
             status,
             code,
             message,
@@ -219,14 +219,17 @@ async fn invalid_urls_and_missing_configuration_are_config_errors() {
         "https://happy-otter-123.convex.site",
     ] {
         let err = Client::new(url).unwrap_err();
-        assert!(matches!(err, Error::Config { .. }), "{url}: {err:?}");
+        assert!(
+            matches!(err.kind(), ErrorKind::Config { .. }),
+            "{url}: {err:?}"
+        );
     }
     // A call to an invalid URL fails at the call, without panicking.
     let call = convex::Untyped::<_, Value>::query("posts:list", json!({}));
     let err = convex::fetch_query("nope", call, FetchOptions::new())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Config { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -335,7 +338,10 @@ async fn args_that_convex_would_refuse_are_refused_before_sending() {
             .query::<_, Value>("values:echo", args)
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidArgs { .. }), "{err:?}");
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidArgs { .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains(expected), "{err}");
     }
     assert!(deployment.calls().is_empty(), "nothing was sent");
@@ -349,7 +355,7 @@ async fn a_result_that_does_not_fit_names_the_function_and_quotes_the_value() {
         .query::<_, Vec<u64>>("posts:list", json!({}))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err:?}");
     let shown = err.to_string();
     assert!(
         shown.contains("posts:list") && shown.contains("Hello"),
@@ -367,7 +373,7 @@ async fn a_slow_function_times_out_with_a_timeout_error() {
         .timeout(Duration::from_millis(200))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Timeout { .. }), "{err:?}");
     assert_eq!(err.status_code(), StatusCode::GATEWAY_TIMEOUT);
 }
 
@@ -485,7 +491,7 @@ async fn a_560_is_a_function_failure() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Function { message, .. } if message == "Server Error"),
+        matches!(err.kind(), ErrorKind::Function { message, .. } if message == "Server Error"),
         "{err:?}"
     );
 }

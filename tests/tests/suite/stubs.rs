@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use convex::value::{Document, Id, Int64};
-use convex::{Client, Error, FetchOptions, FunctionKind};
+use convex::{Client, Error, ErrorKind, FetchOptions, FunctionKind};
 use convex_fetch_testing::{Auth, Ctx, FunctionError, TestDeployment};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -123,8 +123,11 @@ async fn stubs_send_the_args_object_convex_expects_and_decode_results() {
         i64::MAX
     );
     assert!(matches!(
-        add(Int64(i64::MAX)).on(&client).await,
-        Err(Error::Function { .. })
+        add(Int64(i64::MAX))
+            .on(&client)
+            .await
+            .map_err(Error::into_kind),
+        Err(ErrorKind::Function { .. })
     ));
 
     let calls = deployment.calls();
@@ -198,7 +201,7 @@ async fn per_call_options_are_honoured() {
         .timeout(Duration::from_millis(100))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::Timeout { .. }), "{err:?}");
 }
 
 #[tokio::test]

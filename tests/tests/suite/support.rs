@@ -149,12 +149,19 @@ pub fn alone(module: &str, name: &str) -> bool {
     if std::env::var_os(CHILD).is_some() {
         return true;
     }
-    let out = rerun(module, name).env(CHILD, "1").output().unwrap();
+    let out = stdout_of(rerun(module, name).env(CHILD, "1"));
+    assert!(out.contains("1 passed"), "{out}");
+    false
+}
+
+/// What a child of [`rerun`] printed, once it has passed (its output is shown if it did not).
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
+        out.status.success(),
+        "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    false
+    stdout
 }

@@ -1,8 +1,7 @@
-//! A binary of its own: no default client may be installed in its process (the suite's tests install one).
-//!
 //! Handlers written on the default client (the README's style: stubs without `.on(…)`) tested in parallel,
 //! each test against its own deployment through `with_client` / the `use_client` layer; and how a failed
-//! argument validation maps to HTTP. No default client is installed in this binary and none may be.
+//! argument validation maps to HTTP. No test here installs a default client: they run beside the suite's
+//! others, whose scopes must not reach them either.
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -84,20 +83,13 @@ async fn deployment(name: &'static str) -> TestDeployment {
         .await
 }
 
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 /// The README's routes, with this test's deployment as their default client.
 async fn app_for(deployment: &TestDeployment) -> String {
-    serve(routes().layer(middleware::from_fn_with_state(
+    let app = routes().layer(middleware::from_fn_with_state(
         deployment.client(),
         convex::axum::use_client,
-    )))
-    .await
+    ));
+    examples::spawn(app).await.unwrap()
 }
 
 async fn post_task(base: &str, title: &str, token: Option<&str>) -> (StatusCode, String) {
@@ -145,8 +137,16 @@ async fn parallel_test_two_uses_its_own_deployment() {
     readme_handler_against("two").await;
 }
 
+/// It needs a process with no default client, which no other test can install meanwhile: it runs in a
+/// process of its own.
 #[tokio::test]
 async fn with_client_is_the_default_only_inside_its_scope() {
+    if !crate::support::alone(
+        module_path!(),
+        "with_client_is_the_default_only_inside_its_scope",
+    ) {
+        return;
+    }
     let deployment = deployment("scoped").await;
     let client = deployment.client();
     let inside = convex::with_client(client.clone(), async {
@@ -156,11 +156,13 @@ async fn with_client_is_the_default_only_inside_its_scope() {
     .await
     .unwrap();
     assert_eq!(inside, "scoped: t by nobody");
-    // Outside the scope this binary has no default client (no CONVEX_URL, none installed).
+    // Outside the scope this process has no default client (no CONVEX_URL, none installed).
     if std::env::var_os(convex::CONVEX_URL_ENV).is_none() {
         assert!(matches!(
-            create_task("t".to_owned()).await,
-            Err(convex::Error::Config { .. })
+            create_task("t".to_owned())
+                .await
+                .map_err(convex::Error::into_kind),
+            Err(convex::ErrorKind::Config { .. })
         ));
     }
     assert_eq!(deployment.calls().len(), 1);
@@ -246,7 +248,9 @@ async fn refused_arguments_are_the_callers_fault_by_default() {
     assert!(err.is_argument_validation(), "{err:?}");
     assert_eq!(err.status_code(), StatusCode::BAD_REQUEST);
 
-    let base = serve(notes_routes(deployment.client())).await;
+    let base = examples::spawn(notes_routes(deployment.client()))
+        .await
+        .unwrap();
     let (status, body) = note(&base, "not-a-note-id").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // Only the reason: the validator's text stays in the logs.
@@ -259,7 +263,7 @@ async fn one_layer_makes_refused_arguments_a_server_error() {
     let app = notes_routes(deployment.client()).layer(middleware::from_fn(
         convex::axum::invalid_arguments_are_ours,
     ));
-    let base = serve(app).await;
+    let base = examples::spawn(app).await.unwrap();
     let (status, body) = note(&base, "not-a-note-id").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body, json!({ "error": "Internal Server Error" }));

@@ -1,13 +1,8 @@
-//! A binary of its own: each case runs it again as a child process with its own environment.
-//!
 //! The default client reads the site URL from `CONVEX_SITE_URL`: each case runs this binary again as a child
 //! with its own environment, since the environment is process-wide (and changing it in-process is `unsafe`).
 
 use convex::Client;
 use convex_fetch_testing::TestDeployment;
-use std::process::Command;
-
-const TEST: &str = "the_site_url_comes_from_the_environment_when_set";
 
 /// In the child: what `Client::from_env` and the default client make of the environment, and a test
 /// deployment's client's site URL.
@@ -29,22 +24,17 @@ fn child() {
 }
 
 fn run_with(site: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args(["--exact", TEST, "--nocapture"]);
+    let mut command = crate::support::rerun(
+        module_path!(),
+        "the_site_url_comes_from_the_environment_when_set",
+    );
     command.env("SITE_URL_ENV_CHILD", "1");
     command.env("CONVEX_URL", "https://happy-otter-123.convex.cloud");
     match site {
         Some(site) => command.env("CONVEX_SITE_URL", site),
         None => command.env_remove("CONVEX_SITE_URL"),
     };
-    let out = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    crate::support::stdout_of(&mut command)
 }
 
 #[test]

@@ -1,12 +1,11 @@
-//! A binary of its own: it installs the process-wide tracing subscriber and `log` bridge at TRACE.
-//!
 //! No log record at any level, from this crate or a dependency, holds a credential: everything is captured at
 //! TRACE, `log` records of tungstenite, reqwest and the rest bridged into `tracing` (as
 //! `tracing_subscriber::fmt().init()` bridges them), while HTTP calls, HTTP actions, uploads and live calls
 //! run with static tokens, admin keys and a token source that replaces its token on the open socket. The
 //! capture is searched for each secret as text, in hex and in base64.
 //!
-//! One test in its own binary: the subscriber and the `log` bridge are process-wide.
+//! The subscriber and the `log` bridge are process-wide: the test runs in a process of its own
+//! (`support::alone`).
 
 use base64::Engine as _;
 use convex::token::{LiveTokens, Token};
@@ -111,6 +110,9 @@ fn server_side(live_tokens: [String; 2]) -> TestDeployment {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_log_record_holds_a_credential() {
+    if !crate::support::alone(module_path!(), "no_log_record_holds_a_credential") {
+        return;
+    }
     let captured = Captured::default();
     let writer = captured.clone();
     // `try_init` installs the `log` bridge, as an application's `fmt().init()` does.
