@@ -223,6 +223,13 @@ impl<A, O, K> Untyped<A, O, K> {
     }
 }
 
+impl<A, O, K> Untyped<A, O, K> {
+    /// The same function and args, decoded into `T`.
+    pub(crate) fn retyped<T>(self) -> Untyped<A, T, K> {
+        Untyped::new(self.path, self.args)
+    }
+}
+
 impl<A: fmt::Debug, O, K: kind::Kind> fmt::Debug for Untyped<A, O, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Untyped")

@@ -92,7 +92,7 @@ pub mod token;
 pub mod value;
 mod wire;
 
-pub use call::{Call, fetch_action, fetch_mutation, fetch_query};
+pub use call::{Call, fetch_action, fetch_mutation, fetch_query, output};
 pub use caller::with_auth;
 pub use client::{
     CONVEX_SITE_URL_ENV, CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
@@ -351,4 +351,37 @@ pub mod __private {
     pub fn arg<T: serde::Serialize>(value: T) -> T {
         value
     }
+
+    /// The call of an untyped `convex_fetch!`, whose result type is left to inference as for
+    /// `Client::query`, so that `.returning::<T>()` settles it.
+    pub fn inferred<A: serde::Serialize, O: crate::CallOutput, K: kind::Kind>(
+        function: Untyped<A, O, K>,
+    ) -> Call<Untyped<A, O, K>, crate::output::Inferred> {
+        Call::inferred(function)
+    }
+
+    /// Requires the result type of an untyped `convex_fetch!` to be one, before anything else does: the
+    /// first requirement of a type is the one rustc reports when it fails, so a result left without a type
+    /// is reported by `InferredOutput`'s message rather than serde's.
+    pub fn output_of<O: InferredOutput, A, K>(_: &Untyped<A, O, K>) {}
+
+    /// Ties the result type of an untyped `convex_fetch!` to a value of type `!` in code that never runs,
+    /// so that a result nothing gives a type falls back to `!`, which `InferredOutput` names, instead of
+    /// staying ambiguous (rustc's "type annotations needed", which would show the expansion's types).
+    pub fn never_unless_typed<A, O, K>(_: &Untyped<A, O, K>, _: O) {}
+
+    /// The result type of an untyped `convex_fetch!`: what a call can decode into, with a message for a
+    /// result left without a type.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be the result of this `convex_fetch!` call",
+        label = "give this call's result a type",
+        note = "`!` means that nothing gave the result a type: await the call and write the type where the result goes (`let posts: Vec<Post> = convex_fetch!(…).await?`), or give it with `.returning::<T>()` (`.returning::<()>()` discards it); a call does nothing until it is awaited",
+        note = "a type of your own needs `#[derive(serde::Deserialize)]`"
+    )]
+    pub trait InferredOutput {}
+
+    // Bound on `Deserialize<'static>` (which every `DeserializeOwned` type is) rather than on `CallOutput`: a
+    // requirement rustc already holds is not checked twice, and the `Call`'s own `CallOutput` bound would
+    // then be the one reported, with serde's message.
+    impl<T: serde::Deserialize<'static>> InferredOutput for T {}
 }
