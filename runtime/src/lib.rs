@@ -122,8 +122,13 @@ pub use reqwest;
 pub use retry::RetryPolicy;
 pub use secret::{IntoCredential, Secret};
 pub use snapshot::Snapshot;
-pub use storage::{Download, FileStream, Storage, Upload, UploadBody};
+pub use storage::{Download, FileStream, IntoUploadBody, Storage, Upload, UploadBody, UploadUrl};
 pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, View};
+/// The stream methods of a [`Subscription`] and of [`pagination`]'s streams (`next`, `map`, `take`, …):
+/// `futures-util`'s `StreamExt`, re-exported so that `use convex_fetch::StreamExt;` is enough (rustc also
+/// suggests this path when `.next()` is called without it). It is the trait `futures::StreamExt` re-exports
+/// too: import either one.
+pub use futures_util::StreamExt;
 
 /// Declares a typed stub for a Convex query: `#[convex::query("module:export")]` on a bodyless `async fn`.
 ///
