@@ -82,7 +82,35 @@ pub mod pagination;
 /// [dev-dependencies]
 /// convex-fetch-testing = "0.1"
 /// ```
-pub mod testing {}
+pub mod testing {
+    // `TestDeployment` and `JsDeployment` are names here only so that using them is an error that says where
+    // they are: each stands for an associated type of a trait nothing implements, whose message rustc shows
+    // at the use (rather than "no `TestDeployment` in `testing`").
+
+    /// Not a type: the test deployments are in `convex-fetch-testing`.
+    #[diagnostic::on_unimplemented(
+        message = "the test deployments are in the crate `convex-fetch-testing`, not in `convex_fetch::testing`",
+        label = "write `convex_fetch_testing::TestDeployment` (or `JsDeployment`)",
+        note = "add it as a dev-dependency: `convex-fetch-testing = \"0.1\"` under `[dev-dependencies]`"
+    )]
+    #[doc(hidden)]
+    pub trait InConvexFetchTesting {
+        type Type;
+    }
+
+    /// The marker nothing implements [`InConvexFetchTesting`] for.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub enum Moved {}
+
+    /// Moved: `convex_fetch_testing::TestDeployment`.
+    #[doc(hidden)]
+    pub type TestDeployment = <Moved as InConvexFetchTesting>::Type;
+
+    /// Moved: `convex_fetch_testing::JsDeployment`.
+    #[doc(hidden)]
+    pub type JsDeployment = <Moved as InConvexFetchTesting>::Type;
+}
 mod retry;
 mod secret;
 mod snapshot;
