@@ -6,11 +6,11 @@ use crate::function::{
     Action, CallOutput, ConvexFunction, Mutation, Query, Returning, Untyped, kind,
 };
 use crate::options::{FetchOptions, option_setters};
-use crate::wire;
 use crate::value::Value;
+use crate::wire;
 use std::fmt;
-use std::marker::PhantomData;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};

@@ -135,6 +135,11 @@ pub use function::{
     Action, CallOutput, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning,
     Untyped, kind,
 };
+/// The stream methods of a [`Subscription`] and of [`pagination`]'s streams (`next`, `map`, `take`, …):
+/// `futures-util`'s `StreamExt`, re-exported so that `use convex_fetch::StreamExt;` is enough (rustc also
+/// suggests this path when `.next()` is called without it). It is the trait `futures::StreamExt` re-exports
+/// too: import either one.
+pub use futures_util::StreamExt;
 /// HTTP status codes, as [`Error::status_code`] and [`Error::Server`] give them: the `http` crate's type
 /// (version 1), re-exported on purpose. It is the type axum, hyper and reqwest use, so a status passes straight
 /// into a response.
@@ -152,11 +157,6 @@ pub use secret::{IntoCredential, Secret};
 pub use snapshot::Snapshot;
 pub use storage::{Download, FileStream, IntoUploadBody, Storage, Upload, UploadBody, UploadUrl};
 pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, View};
-/// The stream methods of a [`Subscription`] and of [`pagination`]'s streams (`next`, `map`, `take`, …):
-/// `futures-util`'s `StreamExt`, re-exported so that `use convex_fetch::StreamExt;` is enough (rustc also
-/// suggests this path when `.next()` is called without it). It is the trait `futures::StreamExt` re-exports
-/// too: import either one.
-pub use futures_util::StreamExt;
 
 /// Declares a typed stub for a Convex query: `#[convex::query("module:export")]` on a bodyless `async fn`.
 ///

@@ -147,7 +147,10 @@ impl QuerySet {
     /// Adds a query to the set (on the call's client, else the set's), subscribed at once; the next view
     /// includes it once it has a result. `Err` if the call cannot start (bad args) or needs another
     /// connection than the set's (another client or credential).
-    pub fn insert<F: Subscribable, R>(&mut self, call: Call<F, R>) -> Result<QueryKey<F::Output>, Error> {
+    pub fn insert<F: Subscribable, R>(
+        &mut self,
+        call: Call<F, R>,
+    ) -> Result<QueryKey<F::Output>, Error> {
         let (function, client, options) = call.into_parts();
         let name = FunctionName {
             kind: F::KIND,
