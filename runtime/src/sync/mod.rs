@@ -83,7 +83,7 @@ impl<F: ConvexFunction, R> Call<F, R> {
     /// last value and resumes after reconnecting, without repeating an unchanged value.
     ///
     /// ```no_run
-    /// use futures_util::StreamExt;
+    /// use convex_fetch::StreamExt;
     /// # #[convex_fetch::query("posts:list")] async fn list_posts() -> Vec<String>;
     /// # async fn demo() -> Result<(), convex_fetch::Error> {
     /// let mut posts = list_posts().subscribe();

@@ -30,7 +30,7 @@ use tokio::sync::{oneshot, watch};
 /// [`insert`](QuerySet::insert) refuses them. Dropping the set unsubscribes them all.
 ///
 /// ```no_run
-/// use futures_util::StreamExt;
+/// use convex_fetch::StreamExt;
 /// # #[convex_fetch::query("posts:list")] async fn list_posts() -> Vec<String>;
 /// # #[convex_fetch::query("posts:count")] async fn count_posts() -> f64;
 /// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
