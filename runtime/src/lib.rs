@@ -248,7 +248,8 @@ pub use convex_fetch_macros::action;
 /// Calls a Convex function inline, without declaring a stub.
 ///
 /// Untyped, with the kind, a path checked at compile time and an args object whose keys are sent as written
-/// (identifiers, string literals, or a variable's name alone); the result type comes from the use:
+/// (identifiers, string literals, or a variable's name alone); the result type is written where the result
+/// goes, or given with `.returning::<T>()` (`.returning::<()>()` discards it), as for [`Client::query`]:
 ///
 /// ```no_run
 /// # use convex_fetch as convex;
@@ -259,6 +260,7 @@ pub use convex_fetch_macros::action;
 /// let sent: u64 = convex::convex_fetch!(action "notifications:sendDailyDigests", {}, auth = token).await?;
 /// // A result whose shape is not known: a `value::Value` keeps every Convex type in it.
 /// let stats: convex::value::Value = convex::convex_fetch!(query "stats:summary", {}).await?;
+/// convex::convex_fetch!(mutation "posts:touch", {}).returning::<()>().await?;
 /// # Ok(()) }
 /// ```
 ///
