@@ -316,7 +316,7 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
         }
     });
     let function = match &inline.function {
-        Function::Typed(literal) => quote!(#literal),
+        Function::Typed(literal) => quote!(#private::Call::new(#literal)),
         Function::Untyped {
             kind,
             path,
@@ -340,8 +340,12 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
                 quote_spanned!(value.span()=> #private::arg(#value))
             });
             let len = args.len();
-            quote! {
-                {
+            // Called by a name spanned at the path, so that a result left without a type is reported there,
+            // by the runtime's message, before the `Call`'s own bound reports it as serde's.
+            let check = quote_spanned!(path.span()=> __convex_output_of(&__function));
+            quote! {{
+                use #private::output_of as __convex_output_of;
+                let __function = {
                     struct __ConvexArgs<#(#params),*> { #(#fields: #params),* }
                     #[automatically_derived]
                     impl<#(#params: #private::serde::Serialize),*> #private::serde::Serialize for __ConvexArgs<#(#params),*> {
@@ -357,11 +361,17 @@ fn expand(inline: &Inline, krate: &TokenStream) -> TokenStream {
                     }
                     #tracking
                     #private::Untyped::<_, _, #private::kind::#kind>::new(#path, __ConvexArgs { #(#fields: #values),* })
-                }
-            }
+                };
+                #check;
+                #[allow(unreachable_code)]
+                let _ = if false {
+                    #private::never_unless_typed(&__function, loop {})
+                };
+                #private::inferred(__function)
+            }}
         }
     };
-    quote!(#private::Call::new(#function) #(#options)*)
+    quote!(#function #(#options)*)
 }
 
 #[cfg(test)]
@@ -393,7 +403,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            out.starts_with(":: sdk :: convex :: __private :: Call :: new"),
+            out.starts_with("{ use :: sdk :: convex :: __private :: output_of"),
             "{out}"
         );
         assert!(out.contains("# [automatically_derived]"), "{out}");

@@ -358,20 +358,57 @@ pub struct SharedSecret {
     secret: Secret,
 }
 
+/// The value of a [`SharedSecret`]: the secret configured for the route (`&str`, `String`, `Secret`, …), never
+/// a caller's [`BearerToken`], which is a credential for `.auth(token)`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the value of a shared secret",
+    label = "expected the secret configured for this route (`&str`, `String` or `Secret`)",
+    note = "a `SharedSecret` holds the value your cron scheduler or webhook sender is configured with, e.g. `SharedSecret::cron(std::env::var(\"CRON_SECRET\")?)`; a caller's `BearerToken` is a credential for a call: `.auth(token)`"
+)]
+pub trait SecretValue {
+    /// The secret's text.
+    fn into_secret_value(self) -> Secret;
+}
+
+impl SecretValue for Secret {
+    fn into_secret_value(self) -> Secret {
+        self
+    }
+}
+
+impl SecretValue for &Secret {
+    fn into_secret_value(self) -> Secret {
+        self.clone()
+    }
+}
+
+// One impl per form rather than a blanket one over `Into<String>`, so that a wrong value is reported with this
+// trait's message rather than as `String: From<…>`.
+macro_rules! secret_value_from_text {
+    ($($text:ty),*) => {$(
+        impl SecretValue for $text {
+            fn into_secret_value(self) -> Secret {
+                Secret::new(self)
+            }
+        }
+    )*};
+}
+secret_value_from_text!(String, &str, &String, Box<str>, std::borrow::Cow<'_, str>);
+
 impl SharedSecret {
     /// The header `x-cron-secret` must hold `secret`.
-    pub fn cron(secret: impl Into<String>) -> SharedSecret {
+    pub fn cron(secret: impl SecretValue) -> SharedSecret {
         SharedSecret {
             header: HeaderName::from_static("x-cron-secret"),
-            secret: Secret::new(secret),
+            secret: secret.into_secret_value(),
         }
     }
 
     /// The header `header` must hold `secret`.
-    pub fn new(header: HeaderName, secret: impl Into<String>) -> SharedSecret {
+    pub fn new(header: HeaderName, secret: impl SecretValue) -> SharedSecret {
         SharedSecret {
             header,
-            secret: Secret::new(secret),
+            secret: secret.into_secret_value(),
         }
     }
 

@@ -6,9 +6,11 @@ use crate::function::{
     Action, CallOutput, ConvexFunction, Mutation, Query, Returning, Untyped, kind,
 };
 use crate::options::{FetchOptions, option_setters};
+use crate::value::Value;
 use crate::wire;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -42,7 +44,7 @@ enum Target {
 /// # Ok(()) }
 /// ```
 #[must_use = "a call does nothing until it is awaited or spawned"]
-pub struct Call<F: ConvexFunction> {
+pub struct Call<F: ConvexFunction, R = output::Declared> {
     function: F,
     target: Target,
     options: FetchOptions,
@@ -50,20 +52,102 @@ pub struct Call<F: ConvexFunction> {
     snapshot: Option<(Arc<str>, Instant)>,
     /// The request in flight, from the first poll on.
     running: Option<CallFuture<F::Output>>,
+    /// Where the result type comes from: see [`output`].
+    _output: PhantomData<fn() -> R>,
+}
+
+/// Where a [`Call`]'s result type comes from, its second type parameter.
+///
+/// The parameter exists so that `.returning::<T>()` can settle the result type of a call named at run time
+/// ([`Client::query`], [`Client::mutation`], [`Client::action`], an untyped `convex_fetch!`), whose type is
+/// otherwise left to inference: such a call is a `Call<Untyped<A, O, K>, Inferred>`, every other call a
+/// `Call<F>` (`Declared`, the default).
+pub mod output {
+    /// The function declares its result: a stub's args struct, an [`Untyped`](crate::Untyped) whose output is
+    /// named. `.returning::<T>()` decodes into `T` instead.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Declared {}
+
+    /// The result type of an untyped call is left to inference: written where the result goes
+    /// (`let posts: Vec<Post> = call.await?`), or given with `.returning::<T>()`.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Inferred {}
 }
 
 // The function is never pinned: the first poll only reads it, to encode the request the boxed future owns.
-impl<F: ConvexFunction> Unpin for Call<F> {}
+impl<F: ConvexFunction, R> Unpin for Call<F, R> {}
 
 impl<F: ConvexFunction> Call<F> {
     /// A call of `function` on the default client.
     pub fn new(function: F) -> Self {
+        Call::with_output(function)
+    }
+
+    /// Decodes the result into `T` instead of the function's declared output: for a function whose spec
+    /// declares no return type, or to read only some of its fields.
+    ///
+    /// ```no_run
+    /// # use convex_fetch::{Call, Untyped};
+    /// #[derive(serde::Deserialize)]
+    /// struct Title {
+    ///     title: String,
+    /// }
+    /// # async fn demo(call: Call<Untyped<serde_json::Value>>) -> Result<(), convex_fetch::Error> {
+    /// let titles = call.returning::<Vec<Title>>().await?;
+    /// # let _: Vec<Title> = titles;
+    /// # Ok(()) }
+    /// ```
+    pub fn returning<T: CallOutput>(self) -> Call<Returning<F, T>> {
+        self.map_function(Returning::new)
+    }
+}
+
+impl<A: serde::Serialize, K: kind::Kind> Call<Untyped<A, Value, K>, output::Inferred> {
+    /// Gives the result type of a call named at run time ([`Client::query`], [`Client::mutation`],
+    /// [`Client::action`], an untyped `convex_fetch!`): `T`, or `()` to discard it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
+    /// client.mutation("tasks:purge", serde_json::json!({})).returning::<()>().await?;
+    /// let titles = client.query("posts:titles", serde_json::json!({})).returning::<Vec<String>>().await?;
+    /// # let _: Vec<String> = titles;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Writing the type where the result goes does the same: `let titles: Vec<String> = call.await?`.
+    pub fn returning<T: CallOutput>(self) -> Call<Untyped<A, T, K>> {
+        self.map_function(Untyped::retyped)
+    }
+}
+
+impl<F: ConvexFunction> Call<F, output::Inferred> {
+    /// A call of an untyped `function` whose result type is left to inference.
+    pub(crate) fn inferred(function: F) -> Self {
+        Call::with_output(function)
+    }
+}
+
+impl<F: ConvexFunction, R> Call<F, R> {
+    fn with_output(function: F) -> Self {
         Call {
             function,
             target: Target::Default,
             options: FetchOptions::new(),
             snapshot: None,
             running: None,
+            _output: PhantomData,
+        }
+    }
+
+    /// The call of `map(function)`, with this call's target and options.
+    fn map_function<G: ConvexFunction, S>(self, map: impl FnOnce(F) -> G) -> Call<G, S> {
+        Call {
+            function: map(self.function),
+            target: self.target,
+            options: self.options,
+            snapshot: self.snapshot,
+            running: None,
+            _output: PhantomData,
         }
     }
 
@@ -90,30 +174,6 @@ impl<F: ConvexFunction> Call<F> {
     /// The function being called, with its args.
     pub fn function(&self) -> &F {
         &self.function
-    }
-
-    /// Decodes the result into `T` instead of the function's declared output: for a function whose spec
-    /// declares no return type, or to read only some of its fields.
-    ///
-    /// ```no_run
-    /// # use convex_fetch::{Call, Untyped};
-    /// #[derive(serde::Deserialize)]
-    /// struct Title {
-    ///     title: String,
-    /// }
-    /// # async fn demo(call: Call<Untyped<serde_json::Value>>) -> Result<(), convex_fetch::Error> {
-    /// let titles = call.returning::<Vec<Title>>().await?;
-    /// # let _: Vec<Title> = titles;
-    /// # Ok(()) }
-    /// ```
-    pub fn returning<T: CallOutput>(self) -> Call<Returning<F, T>> {
-        Call {
-            function: Returning::new(self.function),
-            target: self.target,
-            options: self.options,
-            snapshot: self.snapshot,
-            running: None,
-        }
     }
 
     /// The function, the client the call goes to, and its options (over the client's defaults, then the
@@ -164,7 +224,7 @@ impl<F: ConvexFunction> Call<F> {
     }
 }
 
-impl<F: Query> Call<F> {
+impl<F: Query, R> Call<F, R> {
     /// Runs the query on `client` at the timestamp `ts`, taken at `taken`.
     pub(crate) fn at_snapshot(mut self, client: &Client, ts: Arc<str>, taken: Instant) -> Self {
         self.target = Target::Client(client.clone());
@@ -173,7 +233,7 @@ impl<F: Query> Call<F> {
     }
 }
 
-impl<F: ConvexFunction> fmt::Debug for Call<F> {
+impl<F: ConvexFunction, R> fmt::Debug for Call<F, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Call")
             .field("kind", &F::KIND)
@@ -188,7 +248,7 @@ impl<F: ConvexFunction> fmt::Debug for Call<F> {
 /// A boxed call in flight: what a [`Call`] runs from its first poll.
 pub(crate) type CallFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
 
-impl<F: ConvexFunction> Future for Call<F> {
+impl<F: ConvexFunction, R> Future for Call<F, R> {
     type Output = Result<F::Output, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -246,36 +306,45 @@ impl Client {
         Call::new(function).on(self)
     }
 
-    /// A query named at run time; `O` is inferred from use.
+    /// A query named at run time. Its result type `O` is written where the result goes, or given with
+    /// [`returning`](Call::returning) (`()` discards it):
     ///
     /// ```no_run
     /// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
     /// let titles: Vec<String> = client.query("posts:titles", serde_json::json!({})).await?;
+    /// let count = client.query("posts:count", serde_json::json!({})).returning::<u64>().await?;
+    /// # let _: u64 = count;
     /// # Ok(()) }
     /// ```
     pub fn query<A: serde::Serialize, O: CallOutput>(
         &self,
         path: impl Into<String>,
         args: A,
-    ) -> Call<Untyped<A, O, kind::Query>> {
-        self.call(Untyped::new(path, args))
+    ) -> Call<Untyped<A, O, kind::Query>, output::Inferred> {
+        Call::inferred(Untyped::new(path, args)).on(self)
     }
 
-    /// A mutation named at run time; `O` is inferred from use.
+    /// A mutation named at run time; its result type as for [`query`](Client::query):
+    ///
+    /// ```no_run
+    /// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
+    /// client.mutation("tasks:purge", serde_json::json!({})).returning::<()>().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn mutation<A: serde::Serialize, O: CallOutput>(
         &self,
         path: impl Into<String>,
         args: A,
-    ) -> Call<Untyped<A, O, kind::Mutation>> {
-        self.call(Untyped::new(path, args))
+    ) -> Call<Untyped<A, O, kind::Mutation>, output::Inferred> {
+        Call::inferred(Untyped::new(path, args)).on(self)
     }
 
-    /// An action named at run time; `O` is inferred from use.
+    /// An action named at run time; its result type as for [`query`](Client::query).
     pub fn action<A: serde::Serialize, O: CallOutput>(
         &self,
         path: impl Into<String>,
         args: A,
-    ) -> Call<Untyped<A, O, kind::Action>> {
-        self.call(Untyped::new(path, args))
+    ) -> Call<Untyped<A, O, kind::Action>, output::Inferred> {
+        Call::inferred(Untyped::new(path, args)).on(self)
     }
 }

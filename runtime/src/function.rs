@@ -161,7 +161,7 @@ pub mod kind {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the result of a Convex call",
     label = "the result must be `DeserializeOwned + Send + 'static`",
-    note = "derive `serde::Deserialize` for a type of your own; `!` means the call's result was left without a type: write the type where the result goes (`let posts: Vec<Post> = ….await?`), or discard it with `.returning::<()>()`"
+    note = "derive `serde::Deserialize` for a type of your own; `!` means the call's result was left without a type: write the type where the result goes (`let posts: Vec<Post> = ….await?`), or give it with `.returning::<T>()` (`.returning::<()>()` discards it)"
 )]
 pub trait CallOutput: DeserializeOwned + Send + 'static {}
 
@@ -220,6 +220,13 @@ impl<A, O, K> Untyped<A, O, K> {
             args,
             _marker: PhantomData,
         }
+    }
+}
+
+impl<A, O, K> Untyped<A, O, K> {
+    /// The same function and args, decoded into `T`.
+    pub(crate) fn retyped<T>(self) -> Untyped<A, T, K> {
+        Untyped::new(self.path, self.args)
     }
 }
 

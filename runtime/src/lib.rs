@@ -82,7 +82,35 @@ pub mod pagination;
 /// [dev-dependencies]
 /// convex-fetch-testing = "0.1"
 /// ```
-pub mod testing {}
+pub mod testing {
+    // `TestDeployment` and `JsDeployment` are names here only so that using them is an error that says where
+    // they are: each stands for an associated type of a trait nothing implements, whose message rustc shows
+    // at the use (rather than "no `TestDeployment` in `testing`").
+
+    /// Not a type: the test deployments are in `convex-fetch-testing`.
+    #[diagnostic::on_unimplemented(
+        message = "the test deployments are in the crate `convex-fetch-testing`, not in `convex_fetch::testing`",
+        label = "write `convex_fetch_testing::TestDeployment` (or `JsDeployment`)",
+        note = "add it as a dev-dependency: `convex-fetch-testing = \"0.1\"` under `[dev-dependencies]`"
+    )]
+    #[doc(hidden)]
+    pub trait InConvexFetchTesting {
+        type Type;
+    }
+
+    /// The marker nothing implements [`InConvexFetchTesting`] for.
+    #[doc(hidden)]
+    #[derive(Debug)]
+    pub enum Moved {}
+
+    /// Moved: `convex_fetch_testing::TestDeployment`.
+    #[doc(hidden)]
+    pub type TestDeployment = <Moved as InConvexFetchTesting>::Type;
+
+    /// Moved: `convex_fetch_testing::JsDeployment`.
+    #[doc(hidden)]
+    pub type JsDeployment = <Moved as InConvexFetchTesting>::Type;
+}
 mod retry;
 mod secret;
 mod snapshot;
@@ -92,7 +120,7 @@ pub mod token;
 pub mod value;
 mod wire;
 
-pub use call::{Call, fetch_action, fetch_mutation, fetch_query};
+pub use call::{Call, fetch_action, fetch_mutation, fetch_query, output};
 pub use caller::with_auth;
 pub use client::{
     CONVEX_SITE_URL_ENV, CONVEX_URL_ENV, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
@@ -107,6 +135,11 @@ pub use function::{
     Action, CallOutput, ConvexFunction, FunctionKind, HttpRoute, Mutation, Query, Returning,
     Untyped, kind,
 };
+/// The stream methods of a [`Subscription`] and of [`pagination`]'s streams (`next`, `map`, `take`, …):
+/// `futures-util`'s `StreamExt`, re-exported so that `use convex_fetch::StreamExt;` is enough (rustc also
+/// suggests this path when `.next()` is called without it). It is the trait `futures::StreamExt` re-exports
+/// too: import either one.
+pub use futures_util::StreamExt;
 /// HTTP status codes, as [`Error::status_code`] and [`ErrorKind::Server`] give them: the `http` crate's type
 /// (version 1), re-exported on purpose. It is the type axum, hyper and reqwest use, so a status passes straight
 /// into a response.
@@ -122,7 +155,7 @@ pub use reqwest;
 pub use retry::RetryPolicy;
 pub use secret::{IntoCredential, Secret};
 pub use snapshot::Snapshot;
-pub use storage::{Download, FileStream, Storage, Upload, UploadBody};
+pub use storage::{Download, FileStream, IntoUploadBody, Storage, Upload, UploadBody, UploadUrl};
 pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, View};
 
 /// Declares a typed stub for a Convex query: `#[convex::query("module:export")]` on a bodyless `async fn`.
@@ -218,7 +251,8 @@ pub use convex_fetch_macros::action;
 /// Calls a Convex function inline, without declaring a stub.
 ///
 /// Untyped, with the kind, a path checked at compile time and an args object whose keys are sent as written
-/// (identifiers, string literals, or a variable's name alone); the result type comes from the use:
+/// (identifiers, string literals, or a variable's name alone); the result type is written where the result
+/// goes, or given with `.returning::<T>()` (`.returning::<()>()` discards it), as for [`Client::query`]:
 ///
 /// ```no_run
 /// # use convex_fetch as convex;
@@ -229,6 +263,7 @@ pub use convex_fetch_macros::action;
 /// let sent: u64 = convex::convex_fetch!(action "notifications:sendDailyDigests", {}, auth = token).await?;
 /// // A result whose shape is not known: a `value::Value` keeps every Convex type in it.
 /// let stats: convex::value::Value = convex::convex_fetch!(query "stats:summary", {}).await?;
+/// convex::convex_fetch!(mutation "posts:touch", {}).returning::<()>().await?;
 /// # Ok(()) }
 /// ```
 ///
@@ -354,4 +389,37 @@ pub mod __private {
     pub fn arg<T: serde::Serialize>(value: T) -> T {
         value
     }
+
+    /// The call of an untyped `convex_fetch!`, whose result type is left to inference as for
+    /// `Client::query`, so that `.returning::<T>()` settles it.
+    pub fn inferred<A: serde::Serialize, O: crate::CallOutput, K: kind::Kind>(
+        function: Untyped<A, O, K>,
+    ) -> Call<Untyped<A, O, K>, crate::output::Inferred> {
+        Call::inferred(function)
+    }
+
+    /// Requires the result type of an untyped `convex_fetch!` to be one, before anything else does: the
+    /// first requirement of a type is the one rustc reports when it fails, so a result left without a type
+    /// is reported by `InferredOutput`'s message rather than serde's.
+    pub fn output_of<O: InferredOutput, A, K>(_: &Untyped<A, O, K>) {}
+
+    /// Ties the result type of an untyped `convex_fetch!` to a value of type `!` in code that never runs,
+    /// so that a result nothing gives a type falls back to `!`, which `InferredOutput` names, instead of
+    /// staying ambiguous (rustc's "type annotations needed", which would show the expansion's types).
+    pub fn never_unless_typed<A, O, K>(_: &Untyped<A, O, K>, _: O) {}
+
+    /// The result type of an untyped `convex_fetch!`: what a call can decode into, with a message for a
+    /// result left without a type.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be the result of this `convex_fetch!` call",
+        label = "give this call's result a type",
+        note = "`!` means that nothing gave the result a type: await the call and write the type where the result goes (`let posts: Vec<Post> = convex_fetch!(…).await?`), or give it with `.returning::<T>()` (`.returning::<()>()` discards it); a call does nothing until it is awaited",
+        note = "a type of your own needs `#[derive(serde::Deserialize)]`"
+    )]
+    pub trait InferredOutput {}
+
+    // Bound on `Deserialize<'static>` (which every `DeserializeOwned` type is) rather than on `CallOutput`: a
+    // requirement rustc already holds is not checked twice, and the `Call`'s own `CallOutput` bound would
+    // then be the one reported, with serde's message.
+    impl<T: serde::Deserialize<'static>> InferredOutput for T {}
 }

@@ -98,9 +98,9 @@ pub struct Pages<T> {
 /// }
 /// # Ok(()) }
 /// ```
-pub fn paginate<Q, T>(
+pub fn paginate<Q, T, R>(
     page_size: u32,
-    mut call: impl FnMut(PaginationOptions) -> Call<Q> + Send + 'static,
+    mut call: impl FnMut(PaginationOptions) -> Call<Q, R> + Send + 'static,
 ) -> Pages<T>
 where
     Q: Query<Output = PaginationResult<T>>,

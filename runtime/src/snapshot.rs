@@ -43,7 +43,7 @@ impl Snapshot {
     }
 }
 
-impl<F: Query> Call<F> {
+impl<F: Query, R> Call<F, R> {
     /// Runs the query at `snapshot`'s timestamp, on the snapshot's client, so that several queries read one
     /// consistent view of the database.
     pub fn at(self, snapshot: &Snapshot) -> Self {

@@ -93,6 +93,57 @@ impl UploadBody {
     }
 }
 
+/// What [`Client::upload`] takes as the file's content: bytes in memory (`Vec<u8>`, `bytes::Bytes`,
+/// `&'static [u8]`, `String`) or an [`UploadBody`] made with [`UploadBody::stream`] or [`UploadBody::reader`]
+/// for content that is streamed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be uploaded as a file's content",
+    label = "expected the file's content here",
+    note = "an upload takes bytes in memory (`Vec<u8>`, `bytes::Bytes`, `&'static [u8]`, `String`), or a stream: `UploadBody::stream(chunks)` for a `Stream` of `Result<Bytes, E>`, `UploadBody::reader(file)` for an `AsyncRead` such as a `tokio::fs::File`"
+)]
+pub trait IntoUploadBody {
+    /// The body to send.
+    fn into_upload_body(self) -> UploadBody;
+}
+
+// One impl per form rather than a blanket one over `Into<UploadBody>`, so that rustc reports an unsupported
+// body with this trait's message instead of `UploadBody: From<…>`.
+macro_rules! into_upload_body {
+    ($($body:ty),*) => {$(
+        impl IntoUploadBody for $body {
+            fn into_upload_body(self) -> UploadBody {
+                self.into()
+            }
+        }
+    )*};
+}
+into_upload_body!(UploadBody, Bytes, Vec<u8>, &'static [u8], String);
+
+/// The first argument of [`Client::upload`]: the call of a mutation that returns
+/// `ctx.storage.generateUploadUrl()` (a stub returning `String`, with its own options: `.on(&client)`,
+/// `.auth(token)`), or any future resolving to `Result<String, convex_fetch::Error>`, such as `async { Ok(url) }`
+/// for a URL in hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the call of an upload-URL mutation",
+    label = "expected the call of a mutation returning an upload URL",
+    note = "pass the call of a mutation that returns `ctx.storage.generateUploadUrl()` (declared `-> String`): `client.upload(generate_upload_url().on(&client), body, content_type)`",
+    note = "a URL already in hand goes as a ready future: `client.upload(async {{ Ok(url) }}, body, content_type)`"
+)]
+pub trait UploadUrl {
+    /// The URL, as a future the upload owns.
+    fn into_upload_url(self) -> Pin<Box<dyn Future<Output = Result<String, Error>> + Send>>;
+}
+
+impl<U> UploadUrl for U
+where
+    U: IntoFuture<Output = Result<String, Error>>,
+    U::IntoFuture: Send + 'static,
+{
+    fn into_upload_url(self) -> Pin<Box<dyn Future<Output = Result<String, Error>> + Send>> {
+        Box::pin(self.into_future())
+    }
+}
+
 impl From<Bytes> for UploadBody {
     fn from(bytes: Bytes) -> UploadBody {
         UploadBody {
@@ -230,20 +281,16 @@ impl Client {
     /// ```
     ///
     /// A URL already in hand is a ready future: `client.upload(async { Ok(url) }, body, "text/plain")`.
-    pub fn upload<U>(
+    pub fn upload(
         &self,
-        upload_url: U,
-        body: impl Into<UploadBody>,
+        upload_url: impl UploadUrl,
+        body: impl IntoUploadBody,
         content_type: &str,
-    ) -> Upload
-    where
-        U: IntoFuture<Output = Result<String, Error>>,
-        U::IntoFuture: Send + 'static,
-    {
+    ) -> Upload {
         Upload {
             client: self.clone(),
-            upload_url: Box::pin(upload_url.into_future()),
-            body: body.into(),
+            upload_url: upload_url.into_upload_url(),
+            body: body.into_upload_body(),
             content_type: content_type.to_owned(),
             timeout: None,
             running: None,

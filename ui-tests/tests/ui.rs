@@ -1,7 +1,7 @@
 //! The compile-time contract of the macros: every accepted form compiles and runs (`pass/`), every mistake
 //! fails with the message in its `.stderr` (`fail/`). Cases are grouped by area: `stub/` (the attribute
-//! macros), `inline/` (`convex_fetch!`), `api/` (`api!`) and `call/` (using what they generate). See README.md
-//! for refreshing the `.stderr` files.
+//! macros), `inline/` (`convex_fetch!`), `api/` (`api!`), `call/` (using what they generate), `live/`,
+//! `storage/`, `testing/` and `axum/` (the runtime's API). See README.md for refreshing the `.stderr` files.
 
 use std::path::Path;
 

@@ -62,14 +62,14 @@ pub enum ConnectionState {
 /// Marks the functions [`Call::subscribe`] accepts: queries. Implemented for every [`Query`].
 #[diagnostic::on_unimplemented(
     message = "only a query's call can be subscribed to, and this one calls a mutation or an action",
-    label = "not a query: `{Self}`",
+    label = "only a query can be subscribed to",
     note = "`.subscribe()` streams a query's results; run a mutation or an action by awaiting its call"
 )]
 pub trait Subscribable: ConvexFunction {}
 
 impl<F: Query> Subscribable for F {}
 
-impl<F: ConvexFunction> Call<F> {
+impl<F: ConvexFunction, R> Call<F, R> {
     /// Subscribes to the query: a stream of its current value, then of each change, decoded as the call's
     /// output (or the type given to [`returning`](Call::returning)). Dropping the stream unsubscribes.
     ///
@@ -83,7 +83,7 @@ impl<F: ConvexFunction> Call<F> {
     /// last value and resumes after reconnecting, without repeating an unchanged value.
     ///
     /// ```no_run
-    /// use futures_util::StreamExt;
+    /// use convex_fetch::StreamExt;
     /// # #[convex_fetch::query("posts:list")] async fn list_posts() -> Vec<String>;
     /// # async fn demo() -> Result<(), convex_fetch::Error> {
     /// let mut posts = list_posts().subscribe();
@@ -149,7 +149,7 @@ impl<F: ConvexFunction> Call<F> {
     }
 }
 
-impl<F: ConvexFunction> Call<F> {
+impl<F: ConvexFunction, R> Call<F, R> {
     /// Runs the call over the client's WebSocket instead of HTTP, so that a write and the subscriptions it
     /// changes are seen in order: a mutation completes only once the subscriptions of its connection reflect
     /// it (a Transition has reached its commit). A query runs as a one-off subscription.

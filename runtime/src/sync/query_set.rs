@@ -30,7 +30,7 @@ use tokio::sync::{oneshot, watch};
 /// [`insert`](QuerySet::insert) refuses them. Dropping the set unsubscribes them all.
 ///
 /// ```no_run
-/// use futures_util::StreamExt;
+/// use convex_fetch::StreamExt;
 /// # #[convex_fetch::query("posts:list")] async fn list_posts() -> Vec<String>;
 /// # #[convex_fetch::query("posts:count")] async fn count_posts() -> f64;
 /// # async fn demo(client: convex_fetch::Client) -> Result<(), convex_fetch::Error> {
@@ -147,7 +147,10 @@ impl QuerySet {
     /// Adds a query to the set (on the call's client, else the set's), subscribed at once; the next view
     /// includes it once it has a result. `Err` if the call cannot start (bad args) or needs another
     /// connection than the set's (another client or credential).
-    pub fn insert<F: Subscribable>(&mut self, call: Call<F>) -> Result<QueryKey<F::Output>, Error> {
+    pub fn insert<F: Subscribable, R>(
+        &mut self,
+        call: Call<F, R>,
+    ) -> Result<QueryKey<F::Output>, Error> {
         let (function, client, options) = call.into_parts();
         let name = FunctionName {
             kind: F::KIND,

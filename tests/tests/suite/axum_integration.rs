@@ -430,7 +430,7 @@ mod scopes {
     }
 
     fn me(client: &Client) -> convex::Call<Untyped<Value, Option<String>>> {
-        client.query("users:me", json!({}))
+        client.query("users:me", json!({})).returning()
     }
 
     /// Every way a call reaches `partner` from inside a scope that is not for it: a call through its client,

@@ -90,7 +90,7 @@ async fn returning_decodes_into_the_callers_type() {
     let deployment = deployment().await;
     let client = deployment.client();
     let title = client
-        .query::<_, Value>("posts:untyped", json!({}))
+        .query("posts:untyped", json!({}))
         .returning::<Title>()
         .await
         .unwrap();

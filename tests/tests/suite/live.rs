@@ -53,7 +53,7 @@ async fn deployment() -> TestDeployment {
 }
 
 fn list(client: &Client) -> convex::Call<Untyped<serde_json::Value, Vec<String>>> {
-    client.query("messages:list", json!({}))
+    client.query("messages:list", json!({})).returning()
 }
 
 fn fast(deployment: &TestDeployment) -> Client {

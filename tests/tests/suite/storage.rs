@@ -16,7 +16,9 @@ async fn start() -> TestDeployment {
 }
 
 fn upload_url(client: &Client) -> convex::Call<impl convex::Mutation<Output = String> + use<>> {
-    client.mutation::<_, String>("files:generateUploadUrl", json!({}))
+    client
+        .mutation("files:generateUploadUrl", json!({}))
+        .returning::<String>()
 }
 
 async fn file_url(client: &Client, id: &Id<Storage>) -> Option<String> {
