@@ -18,8 +18,8 @@ use futures_util::StreamExt;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What every query reads: bumped by `items:bump`.
@@ -56,12 +56,15 @@ async fn deployment() -> TestDeployment {
                 .collect::<Vec<_>>())
         })
         // Drops every sync socket, as `Control::drop_sockets` does, for a client in another process.
-        .mutation("bench:dropSockets", |_: Ctx, _: serde_json::Value| async move {
-            if let Some(deployment) = DEPLOYMENT.get() {
-                deployment.drop_sync_connections();
-            }
-            Ok(())
-        })
+        .mutation(
+            "bench:dropSockets",
+            |_: Ctx, _: serde_json::Value| async move {
+                if let Some(deployment) = DEPLOYMENT.get() {
+                    deployment.drop_sync_connections();
+                }
+                Ok(())
+            },
+        )
         .mutation("items:bump", |ctx: Ctx, _: serde_json::Value| async move {
             ctx.state::<Generation>()?.0 += 1;
             Ok(())

@@ -2,8 +2,8 @@
 //! deployment, each figure in its own child process so that the RSS measured is that client's alone, the
 //! contenders alternating from round to round so that both see the same machine load.
 //!
-//! `cargo bench -q -p convex-fetch-bench --bench live -- versus [FIGURE]` runs it (FIGURE: `first`, `latency`,
-//! `latency-list`, `recovery`). Rounds of the 1,000-subscription figures: `LIVE_ROUNDS` (default 5); of the
+//! `cargo bench -q -p convex-fetch-bench --bench live -- versus [FIGURE]` runs it (FIGURE, a prefix: `first`,
+//! `latency`, `latency-list`, `latency-arc`, `recovery`). Rounds of the 1,000-subscription figures: `LIVE_ROUNDS` (default 5); of the
 //! 10,000-subscription ones: `LIVE_LARGE_ROUNDS` (default 1: the official client takes minutes to subscribe
 //! 10,000 queries); mutations a latency sample: `LIVE_MUTATIONS` (default 20). `LIVE_BASELINE_EXE=<path of another build of
 //! this benchmark>` adds that build's convex-fetch as a third contender (`before`), to compare two versions of
@@ -52,6 +52,10 @@ enum Figure {
     Latency(usize),
     /// The same with a query whose value is a list of documents, decoded as `Vec<Doc>`.
     LatencyList(usize),
+    /// The same list decoded as `Arc<Vec<Doc>>` (serde's `rc`): convex-fetch decodes a result once per
+    /// type and clones it for each subscriber, here a reference count. The official client decodes as
+    /// `latency-list` does.
+    LatencyArc(usize),
     /// Time until N subscriptions have a new value after the socket drops.
     Recovery(usize),
 }
@@ -63,6 +67,7 @@ impl Figure {
             "first" => Some(Figure::First(n)),
             "latency" => Some(Figure::Latency(n)),
             "latency-list" => Some(Figure::LatencyList(n)),
+            "latency-arc" => Some(Figure::LatencyArc(n)),
             "recovery" => Some(Figure::Recovery(n)),
             _ => None,
         }
@@ -71,7 +76,11 @@ impl Figure {
     /// How many rounds measure it: fewer for the large ones.
     fn rounds(self, rounds: usize, large_rounds: usize) -> usize {
         match self {
-            Figure::First(n) | Figure::Latency(n) | Figure::LatencyList(n) | Figure::Recovery(n) => {
+            Figure::First(n)
+            | Figure::Latency(n)
+            | Figure::LatencyList(n)
+            | Figure::LatencyArc(n)
+            | Figure::Recovery(n) => {
                 if n >= 10_000 {
                     large_rounds
                 } else {
@@ -86,6 +95,7 @@ impl Figure {
             Figure::First(n) => ("first", n),
             Figure::Latency(n) => ("latency", n),
             Figure::LatencyList(n) => ("latency-list", n),
+            Figure::LatencyArc(n) => ("latency-arc", n),
             Figure::Recovery(n) => ("recovery", n),
         };
         [name.to_owned(), n.to_string()]
@@ -117,11 +127,12 @@ pub fn run(url: &str, figures_filter: Option<&str>) {
         Figure::First(10_000),
         Figure::Latency(1_000),
         Figure::LatencyList(1_000),
+        Figure::LatencyArc(1_000),
         Figure::Recovery(10_000),
     ];
     let figures: Vec<Figure> = all
         .into_iter()
-        .filter(|f| figures_filter.is_none_or(|only| f.args()[0] == only))
+        .filter(|f| figures_filter.is_none_or(|only| f.args()[0].starts_with(only)))
         .collect();
     println!(
         "live versus: {rounds} rounds ({large_rounds} of 10,000 subscriptions), contenders {:?}, load average {}",
@@ -129,7 +140,8 @@ pub fn run(url: &str, figures_filter: Option<&str>) {
         load_average()
     );
     // results[figure][contender] = samples
-    let mut results: Vec<Vec<Samples>> = vec![vec![Samples::default(); contenders.len()]; figures.len()];
+    let mut results: Vec<Vec<Samples>> =
+        vec![vec![Samples::default(); contenders.len()]; figures.len()];
     for round in 0..rounds.max(large_rounds) {
         for (f, figure) in figures.iter().enumerate() {
             if round >= figure.rounds(rounds, large_rounds) {
@@ -169,7 +181,10 @@ pub fn run(url: &str, figures_filter: Option<&str>) {
         }
         let ours = &results[f][0];
         for (c, (name, ..)) in contenders.iter().enumerate().skip(1) {
-            println!("  {figure:?} ratio ours / {name}: {}", ours.ratio(&results[f][c]));
+            println!(
+                "  {figure:?} ratio ours / {name}: {}",
+                ours.ratio(&results[f][c])
+            );
         }
     }
 }
@@ -196,7 +211,9 @@ impl Samples {
         for (key, value) in object {
             let entry = self.values.entry(key.clone()).or_default();
             match value {
-                serde_json::Value::Array(items) => entry.extend(items.iter().filter_map(|v| v.as_f64())),
+                serde_json::Value::Array(items) => {
+                    entry.extend(items.iter().filter_map(|v| v.as_f64()))
+                }
                 other => entry.extend(other.as_f64()),
             }
         }
@@ -248,9 +265,9 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// A client child: `--client ours|official URL FIGURE N`; prints one JSON line.
 pub fn child(args: &[String]) {
     let parsed = match args {
-        [contender, url, figure, n, ..] => {
-            Contender::parse(contender).zip(Figure::parse(figure, n)).map(|(c, f)| (c, url.clone(), f))
-        }
+        [contender, url, figure, n, ..] => Contender::parse(contender)
+            .zip(Figure::parse(figure, n))
+            .map(|(c, f)| (c, url.clone(), f)),
         _ => None,
     };
     let Some((contender, url, figure)) = parsed else {
@@ -279,8 +296,15 @@ async fn measure(contender: Contender, url: &str, figure: Figure) -> serde_json:
         (Contender::Official, Figure::First(n)) => official::first(url, n).await,
         (Contender::Ours, Figure::Latency(n)) => ours::latency::<f64>(url, &http, n, false).await,
         (Contender::Official, Figure::Latency(n)) => official::latency(url, &http, n, false).await,
-        (Contender::Ours, Figure::LatencyList(n)) => ours::latency::<Vec<Doc>>(url, &http, n, true).await,
-        (Contender::Official, Figure::LatencyList(n)) => official::latency(url, &http, n, true).await,
+        (Contender::Ours, Figure::LatencyList(n)) => {
+            ours::latency::<Vec<Doc>>(url, &http, n, true).await
+        }
+        (Contender::Ours, Figure::LatencyArc(n)) => {
+            ours::latency::<std::sync::Arc<Vec<Doc>>>(url, &http, n, true).await
+        }
+        (Contender::Official, Figure::LatencyList(n) | Figure::LatencyArc(n)) => {
+            official::latency(url, &http, n, true).await
+        }
         (Contender::Ours, Figure::Recovery(n)) => ours::recovery(url, &http, n).await,
         (Contender::Official, Figure::Recovery(n)) => official::recovery(url, &http, n).await,
     }
@@ -315,6 +339,18 @@ impl Generation for f64 {
 }
 
 impl Generation for Vec<Doc> {
+    fn generation(&self) -> u64 {
+        self.as_slice().generation()
+    }
+}
+
+impl Generation for std::sync::Arc<Vec<Doc>> {
+    fn generation(&self) -> u64 {
+        self.as_slice().generation()
+    }
+}
+
+impl Generation for [Doc] {
     fn generation(&self) -> u64 {
         self.first().map_or(0, |d| d.generation as u64)
     }
@@ -373,9 +409,14 @@ mod ours {
         let started = Instant::now();
         let client = Client::builder(url).build().expect("a loopback URL");
         let mut subscriptions: Vec<_> = (0..n)
-            .map(|i| client.query::<_, f64>("items:get", json!({ "i": i })).subscribe())
+            .map(|i| {
+                client
+                    .query::<_, f64>("items:get", json!({ "i": i }))
+                    .subscribe()
+            })
             .collect();
-        let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
+        let firsts =
+            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
         for first in firsts {
             first.expect("a first value").expect("a number");
         }
@@ -387,9 +428,14 @@ mod ours {
         })
     }
 
-    pub async fn latency<T>(url: &str, http: &reqwest::Client, n: usize, list: bool) -> serde_json::Value
+    pub async fn latency<T>(
+        url: &str,
+        http: &reqwest::Client,
+        n: usize,
+        list: bool,
+    ) -> serde_json::Value
     where
-        T: DeserializeOwned + Clone + Generation + Send + 'static,
+        T: DeserializeOwned + Clone + Generation + Send + Sync + 'static,
     {
         let client = Client::builder(url).build().expect("a loopback URL");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -412,9 +458,14 @@ mod ours {
         // The default `LiveSettings`: the backoff an application gets.
         let client = Client::builder(url).build().expect("a loopback URL");
         let mut subscriptions: Vec<_> = (0..n)
-            .map(|i| client.query::<_, f64>("items:get", json!({ "i": i })).subscribe())
+            .map(|i| {
+                client
+                    .query::<_, f64>("items:get", json!({ "i": i }))
+                    .subscribe()
+            })
             .collect();
-        let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
+        let firsts =
+            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
         let firsts: Vec<f64> = firsts
             .into_iter()
             .map(|first| first.expect("a first value").expect("a number"))
@@ -424,7 +475,11 @@ mod ours {
         http_mutation(http, url, "items:bump").await;
         for (subscription, first) in subscriptions.iter_mut().zip(firsts) {
             loop {
-                let value = subscription.next().await.expect("a value").expect("a number");
+                let value = subscription
+                    .next()
+                    .await
+                    .expect("a value")
+                    .expect("a number");
                 if value > first {
                     break;
                 }
@@ -481,7 +536,8 @@ mod official {
         let started = Instant::now();
         let mut client = ConvexClient::new(url).await.expect("a client");
         let mut subscriptions = subscribe_all(&mut client, "items:get", n, true).await;
-        let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
+        let firsts =
+            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
         for first in firsts {
             number(first.expect("a first value"));
         }
@@ -493,7 +549,12 @@ mod official {
         })
     }
 
-    pub async fn latency(url: &str, http: &reqwest::Client, n: usize, list: bool) -> serde_json::Value {
+    pub async fn latency(
+        url: &str,
+        http: &reqwest::Client,
+        n: usize,
+        list: bool,
+    ) -> serde_json::Value {
         let mut client = ConvexClient::new(url).await.expect("a client");
         let path = if list { "items:list" } else { "items:get" };
         let subscriptions = subscribe_all(&mut client, path, n, false).await;
@@ -516,7 +577,8 @@ mod official {
     pub async fn recovery(url: &str, http: &reqwest::Client, n: usize) -> serde_json::Value {
         let mut client = ConvexClient::new(url).await.expect("a client");
         let mut subscriptions = subscribe_all(&mut client, "items:get", n, true).await;
-        let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
+        let firsts =
+            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
         let firsts: Vec<f64> = firsts
             .into_iter()
             .map(|first| number(first.expect("a first value")))

@@ -7,6 +7,7 @@
 //! under the same (session id, request id), which the deployment deduplicates.
 
 use super::ConnectionState;
+use super::latest::Latest;
 use super::protocol::{
     self, Credential, Modification, QueryModification, Response, ServerMessage, StateVersion,
     Transition,
@@ -77,7 +78,7 @@ impl Outcome {
 /// What a subscription gets back: its query's id (to unsubscribe) and its results.
 pub(crate) struct Subscribed {
     pub(crate) query_id: u32,
-    pub(crate) results: watch::Receiver<Outcome>,
+    pub(crate) results: watch::Receiver<Latest>,
 }
 
 /// Mutation or action.
@@ -110,16 +111,17 @@ struct Query {
     key: String,
     subscribers: usize,
     journal: Option<Value>,
-    results: watch::Sender<Outcome>,
+    results: watch::Sender<Latest>,
 }
 
 impl Query {
+    /// Publishes a result that differs from the last: a new `Latest`, which its subscribers decode anew.
     fn publish(&self, outcome: Outcome) {
         self.results.send_if_modified(|current| {
-            if current.same(&outcome) {
+            if current.outcome.same(&outcome) {
                 false
             } else {
-                *current = outcome;
+                *current = Latest::new(outcome);
                 true
             }
         });
@@ -453,7 +455,7 @@ impl Worker {
             None => {
                 let id = self.next_query_id;
                 self.next_query_id += 1;
-                let (results, _) = watch::channel(Outcome::Pending);
+                let (results, _) = watch::channel(Latest::new(Outcome::Pending));
                 self.queries.insert(
                     id,
                     Query {
