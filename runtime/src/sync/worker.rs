@@ -924,15 +924,22 @@ impl Worker {
         });
         let ids: Vec<u32> = self.requests.keys().copied().collect();
         for id in ids {
-            if let Some(mut request) = self.requests.remove(&id) {
-                let outcome = if request.sent_before {
-                    Outcome::MayHaveRun
-                } else {
-                    failure.clone()
-                };
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(outcome);
-                }
+            let sent_before = self.requests.get(&id).is_some_and(|r| r.sent_before);
+            let outcome = if sent_before {
+                Outcome::MayHaveRun
+            } else {
+                failure.clone()
+            };
+            self.complete(id, outcome);
+        }
+    }
+
+    /// Ends request `id` with `outcome`: the one place a request leaves the connection and its caller is
+    /// answered (a caller that gave up is not, and the request goes all the same).
+    fn complete(&mut self, id: u32, outcome: Outcome) {
+        if let Some(request) = self.requests.remove(&id) {
+            if let Some(reply) = request.reply {
+                let _ = reply.send(outcome);
             }
         }
     }
@@ -1019,20 +1026,7 @@ impl Worker {
         self.remote = end_version;
         self.max_observed = Some(self.max_observed.unwrap_or(0).max(end_version.ts));
         // A mutation is final once a Transition reaches its commit.
-        let done: Vec<u32> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| matches!(r.state, RequestState::Committed(ts) if ts <= end_version.ts))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in done {
-            if let Some(mut request) = self.requests.remove(&id) {
-                let value = request.value.take().unwrap_or(Value::Null);
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(Outcome::Value(Arc::new(value)));
-                }
-            }
-        }
+        self.transition_reached();
         // The deployment answered this socket: its loss starts the backoff over.
         self.healthy = true;
         Ok(())
@@ -1095,20 +1089,12 @@ impl Worker {
                 data: response.error_data,
                 log_lines: response.log_lines,
             }));
-            if let Some(mut request) = self.requests.remove(&id) {
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(outcome);
-                }
-            }
+            self.complete(id, outcome);
             return Ok(());
         }
         match kind {
             RequestKind::Action => {
-                if let Some(mut request) = self.requests.remove(&id) {
-                    if let Some(reply) = request.reply.take() {
-                        let _ = reply.send(Outcome::Value(Arc::new(response.result)));
-                    }
-                }
+                self.complete(id, Outcome::Value(Arc::new(response.result)));
                 Ok(())
             }
             RequestKind::Mutation => {
@@ -1130,27 +1116,25 @@ impl Worker {
                 self.max_observed = Some(self.max_observed.unwrap_or(0).max(ts));
                 if ts <= self.remote.ts {
                     // Already covered by a Transition seen.
-                    let _ = self.transition_reached();
+                    self.transition_reached();
                 }
                 Ok(())
             }
         }
     }
 
-    fn transition_reached(&mut self) -> Option<()> {
+    /// Completes the mutations whose commit the last Transition seen (`remote`) reached.
+    fn transition_reached(&mut self) {
         let ts = self.remote.ts;
-        let done: Vec<u32> = self
+        let done: Vec<(u32, Value)> = self
             .requests
-            .iter()
+            .iter_mut()
             .filter(|(_, r)| matches!(r.state, RequestState::Committed(c) if c <= ts))
-            .map(|(&id, _)| id)
+            .map(|(&id, r)| (id, r.value.take().unwrap_or(Value::Null)))
             .collect();
-        for id in done {
-            let mut request = self.requests.remove(&id)?;
-            let value = request.value.take().unwrap_or(Value::Null);
-            let _ = request.reply.take()?.send(Outcome::Value(Arc::new(value)));
+        for (id, value) in done {
+            self.complete(id, Outcome::Value(Arc::new(value)));
         }
-        Some(())
     }
 
     /// After a socket ends: actions in flight may have run and are failed; mutations are re-sent on the
@@ -1165,12 +1149,8 @@ impl Worker {
             };
             let was_sent = request.state != RequestState::Unsent;
             if request.kind == RequestKind::Action && was_sent {
-                if let Some(mut request) = self.requests.remove(&id) {
-                    tracing::warn!(target: "convex_fetch::live", path = %request.path, "an action was in flight when the connection was lost ({reason})");
-                    if let Some(reply) = request.reply.take() {
-                        let _ = reply.send(Outcome::MayHaveRun);
-                    }
-                }
+                tracing::warn!(target: "convex_fetch::live", path = %request.path, "an action was in flight when the connection was lost ({reason})");
+                self.complete(id, Outcome::MayHaveRun);
                 continue;
             }
             if was_sent {
@@ -1263,6 +1243,229 @@ mod tests {
             let top = backoff(initial, max, attempt, 0.999_999);
             assert!(top <= ceiling(initial, max, attempt));
             assert!(top >= ceiling(initial, max, attempt).mul_f64(0.99));
+        }
+    }
+
+    /// A worker with no socket task, driven by hand through what its socket would do.
+    fn worker() -> Worker {
+        let (_, commands) = mpsc::unbounded_channel();
+        let (state, _) = watch::channel(ConnectionState::Idle);
+        Worker::new(
+            "http://127.0.0.1:1".to_owned(),
+            Auth::Static(None),
+            LiveSettings::default(),
+            commands,
+            state,
+            Arc::default(),
+            SocketTls::default(),
+            Weak::new(),
+            0,
+        )
+    }
+
+    /// What happens to a request, in order.
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        /// A socket is up: the requests not sent on it are; how many is checked.
+        SocketUp {
+            sends: usize,
+        },
+        /// The deployment answers: success with this commit timestamp (mutations), or failure.
+        Answer {
+            ts: Option<u64>,
+        },
+        Failed,
+        /// A Transition to this timestamp.
+        Transition(u64),
+        /// The socket is lost.
+        Lost,
+        /// The deployment refuses the session for good.
+        Fatal,
+    }
+
+    /// How the request's caller was answered at the end.
+    #[derive(Debug, PartialEq)]
+    enum Ended {
+        Pending,
+        Value,
+        Failed,
+        MayHaveRun,
+        Fatal,
+    }
+
+    fn run(kind: RequestKind, steps: &[Step]) -> Ended {
+        let mut w = worker();
+        let (reply, mut answer) = oneshot::channel();
+        w.apply(Command::Request {
+            kind,
+            path: "posts:create".to_owned(),
+            args: serde_json::json!({}),
+            reply,
+        });
+        let kind_name = match kind {
+            RequestKind::Mutation => "Mutation",
+            RequestKind::Action => "Action",
+        };
+        for step in steps {
+            match *step {
+                Step::SocketUp { sends } => {
+                    w.query_set = 1;
+                    let sent = w.unsent_requests();
+                    assert_eq!(sent.len(), sends, "{step:?}: {sent:?}");
+                    for message in sent {
+                        // Always request 0: a re-sent mutation keeps its id, which the deployment deduplicates.
+                        assert!(message.contains("\"requestId\":0"), "{message}");
+                        assert!(message.contains(kind_name), "{message}");
+                    }
+                }
+                Step::Answer { ts } => {
+                    let response = Response {
+                        request_id: 0,
+                        success: true,
+                        result: serde_json::json!("an id"),
+                        ts: ts.map(protocol::encode_ts),
+                        log_lines: Vec::new(),
+                        error_data: None,
+                    };
+                    w.response(kind, response)
+                        .map_err(|l| l.reason)
+                        .expect("accepted");
+                }
+                Step::Failed => {
+                    let response = Response {
+                        request_id: 0,
+                        success: false,
+                        result: serde_json::json!("boom"),
+                        ts: None,
+                        log_lines: Vec::new(),
+                        error_data: None,
+                    };
+                    w.response(kind, response)
+                        .map_err(|l| l.reason)
+                        .expect("accepted");
+                }
+                Step::Transition(ts) => {
+                    let start = w.remote;
+                    let end = StateVersion { ts, ..start };
+                    w.transition(Transition {
+                        start_version: start,
+                        end_version: end,
+                        modifications: Vec::new(),
+                    })
+                    .map_err(|l| l.reason)
+                    .expect("in order");
+                }
+                Step::Lost => w.socket_lost("test"),
+                Step::Fatal => w.fail_all(Outcome::Fatal(Arc::from("gone"))),
+            }
+        }
+        let ended = match answer.try_recv() {
+            Err(oneshot::error::TryRecvError::Empty) => Ended::Pending,
+            Err(oneshot::error::TryRecvError::Closed) => {
+                panic!("the request was dropped unanswered")
+            }
+            Ok(Outcome::Value(value)) => {
+                assert_eq!(*value, serde_json::json!("an id"));
+                Ended::Value
+            }
+            Ok(Outcome::Failed(failure)) => {
+                assert_eq!(failure.message, "boom");
+                Ended::Failed
+            }
+            Ok(Outcome::MayHaveRun) => Ended::MayHaveRun,
+            Ok(Outcome::Fatal(_)) => Ended::Fatal,
+            Ok(other) => panic!("unexpected {other:?}"),
+        };
+        // An answered request has left the connection; a pending one has not.
+        assert_eq!(w.requests.is_empty(), ended != Ended::Pending);
+        ended
+    }
+
+    #[test]
+    fn a_request_is_completed_once_whatever_its_path() {
+        use RequestKind::{Action, Mutation};
+        use Step::*;
+        let cases: &[(&str, RequestKind, &[Step], Ended)] = &[
+            (
+                "a mutation waits for a Transition that reaches its commit",
+                Mutation,
+                &[SocketUp { sends: 1 }, Answer { ts: Some(5) }, Transition(4)],
+                Ended::Pending,
+            ),
+            (
+                "then completes with it",
+                Mutation,
+                &[SocketUp { sends: 1 }, Answer { ts: Some(5) }, Transition(5)],
+                Ended::Value,
+            ),
+            (
+                "an answer after a Transition past its commit completes it at once",
+                Mutation,
+                &[SocketUp { sends: 1 }, Transition(9), Answer { ts: Some(5) }],
+                Ended::Value,
+            ),
+            (
+                "a mutation lost mid-flight is re-sent with its id and completes on the next socket",
+                Mutation,
+                &[
+                    SocketUp { sends: 1 },
+                    Lost,
+                    SocketUp { sends: 1 },
+                    Answer { ts: Some(3) },
+                    Transition(3),
+                ],
+                Ended::Value,
+            ),
+            (
+                "a mutation lost mid-flight, then refused for good, may have run",
+                Mutation,
+                &[SocketUp { sends: 1 }, Lost, Fatal],
+                Ended::MayHaveRun,
+            ),
+            (
+                "a mutation never sent, refused for good, gets the refusal",
+                Mutation,
+                &[Fatal],
+                Ended::Fatal,
+            ),
+            (
+                "a failed mutation",
+                Mutation,
+                &[SocketUp { sends: 1 }, Failed],
+                Ended::Failed,
+            ),
+            (
+                "a mutation committed but unconfirmed when the socket goes is re-sent",
+                Mutation,
+                &[
+                    SocketUp { sends: 1 },
+                    Answer { ts: Some(7) },
+                    Lost,
+                    SocketUp { sends: 1 },
+                ],
+                Ended::Pending,
+            ),
+            (
+                "an action completes with its answer",
+                Action,
+                &[SocketUp { sends: 1 }, Answer { ts: None }],
+                Ended::Value,
+            ),
+            (
+                "an action in flight when the socket goes may have run, and is not re-sent",
+                Action,
+                &[SocketUp { sends: 1 }, Lost, SocketUp { sends: 0 }],
+                Ended::MayHaveRun,
+            ),
+            (
+                "an action not yet sent is sent on the first socket",
+                Action,
+                &[Lost, SocketUp { sends: 1 }],
+                Ended::Pending,
+            ),
+        ];
+        for (name, kind, steps, expected) in cases {
+            assert_eq!(&run(*kind, steps), expected, "{name}");
         }
     }
 
