@@ -578,6 +578,43 @@ impl Worker {
         Some(message)
     }
 
+    /// What a new socket starts with, which starts at version 0 on both sides: `Connect`, then the whole
+    /// query set in one `ModifyQuerySet` and the requests not yet answered; and the `Authenticate` that goes
+    /// right after `Connect`, apart, since it carries the credential (written past tungstenite's trace log).
+    fn socket_opened(&mut self) -> (Vec<String>, Option<String>) {
+        self.remote = StateVersion::default();
+        self.identity = 0;
+        let mut preamble = vec![protocol::connect(
+            &self.session_id,
+            self.connection_count,
+            &self.last_close_reason,
+            self.max_observed,
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+        )];
+        self.connection_count += 1;
+        let mut secret = None;
+        if let Some(credential) = &self.credential {
+            secret = Some(protocol::authenticate(0, credential));
+            self.identity = 1;
+        }
+        let adds: Vec<Modification<'_>> = self
+            .queries
+            .iter()
+            .map(|(&query_id, query)| Modification::Add {
+                query_id,
+                path: &query.path,
+                args: &query.args,
+                journal: query.journal.as_ref(),
+            })
+            .collect();
+        preamble.push(protocol::modify_query_set(0, 1, &adds));
+        self.query_set = 1;
+        preamble.extend(self.unsent_requests());
+        (preamble, secret)
+    }
+
     /// Opens a socket and serves it; `Ok` when every handle is gone.
     async fn serve(&mut self) -> Result<(), Lost> {
         if self.connection_count == 0 {
@@ -658,38 +695,7 @@ impl Worker {
             Ok(Ok((socket, _response))) => socket,
         };
 
-        // A new socket starts at version 0 on both sides.
-        self.remote = StateVersion::default();
-        self.identity = 0;
-        let mut preamble = vec![protocol::connect(
-            &self.session_id,
-            self.connection_count,
-            &self.last_close_reason,
-            self.max_observed,
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
-        )];
-        self.connection_count += 1;
-        // Sent past tungstenite's trace log, after `Connect`.
-        let mut secret = None;
-        if let Some(credential) = &self.credential {
-            secret = Some(protocol::authenticate(0, credential));
-            self.identity = 1;
-        }
-        let adds: Vec<Modification<'_>> = self
-            .queries
-            .iter()
-            .map(|(&query_id, query)| Modification::Add {
-                query_id,
-                path: &query.path,
-                args: &query.args,
-                journal: query.journal.as_ref(),
-            })
-            .collect();
-        preamble.push(protocol::modify_query_set(0, 1, &adds));
-        self.query_set = 1;
-        preamble.extend(self.unsent_requests());
+        let (preamble, mut secret) = self.socket_opened();
         for (i, text) in preamble.into_iter().enumerate() {
             if i == 1 {
                 if let Some(secret) = secret.take() {
@@ -1467,6 +1473,144 @@ mod tests {
         for (name, kind, steps, expected) in cases {
             assert_eq!(&run(*kind, steps), expected, "{name}");
         }
+    }
+
+    /// Subscribes to `posts:list` with `args` by hand: the message the worker would write, and the results.
+    fn subscribe(w: &mut Worker, args: Value) -> (Option<String>, Subscribed) {
+        let (reply, subscribed) = oneshot::channel();
+        let message = w.apply(Command::Subscribe {
+            path: "posts:list".to_owned(),
+            args,
+            reply,
+        });
+        (message, subscribed.blocking_recv().expect("subscribed"))
+    }
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).expect("the worker writes JSON")
+    }
+
+    /// A Transition of the server from `from` to `to` (query set, identity, ts) updating query 0 to `value`.
+    fn transition(from: (u32, u32, u64), to: (u32, u32, u64), value: Value) -> String {
+        let version = |(query_set, identity, ts): (u32, u32, u64)| serde_json::json!({ "querySet": query_set, "identity": identity, "ts": protocol::encode_ts(ts) });
+        serde_json::json!({
+            "type": "Transition",
+            "startVersion": version(from),
+            "endVersion": version(to),
+            "modifications": [{ "type": "QueryUpdated", "queryId": 0, "value": value, "logLines": [] }],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn subscriptions_changed_while_disconnected_go_as_one_query_set_on_reconnect() {
+        let mut w = worker();
+        let (message, a) = subscribe(&mut w, serde_json::json!({ "n": 1 }));
+        assert_eq!(message, None, "no socket: nothing is written");
+        let (_, b) = subscribe(&mut w, serde_json::json!({ "n": 2 }));
+        let (_, c) = subscribe(&mut w, serde_json::json!({ "n": 3 }));
+        // A second subscriber of the first query shares it.
+        let (message, a2) = subscribe(&mut w, serde_json::json!({ "n": 1 }));
+        assert_eq!((message, a2.query_id), (None, a.query_id));
+        assert_eq!(
+            w.apply(Command::Unsubscribe {
+                query_id: b.query_id
+            }),
+            None
+        );
+        // The first subscriber of the first query leaves; the second keeps it.
+        assert_eq!(
+            w.apply(Command::Unsubscribe {
+                query_id: a.query_id
+            }),
+            None
+        );
+
+        let (preamble, secret) = w.socket_opened();
+        assert_eq!(secret, None, "no credential");
+        assert_eq!(json(&preamble[0])["type"], "Connect");
+        let set = json(&preamble[1]);
+        assert_eq!(
+            (set["baseVersion"].as_u64(), set["newVersion"].as_u64()),
+            (Some(0), Some(1))
+        );
+        let ids: Vec<u64> = set["modifications"]
+            .as_array()
+            .expect("modifications")
+            .iter()
+            .map(|m| m["queryId"].as_u64().expect("an id"))
+            .collect();
+        assert_eq!(ids, [u64::from(a.query_id), u64::from(c.query_id)]);
+        assert_eq!(preamble.len(), 2);
+
+        // Once connected, each change is its own next version.
+        let (message, _d) = subscribe(&mut w, serde_json::json!({ "n": 4 }));
+        let add = json(&message.expect("an Add"));
+        assert_eq!(
+            (add["baseVersion"].as_u64(), add["newVersion"].as_u64()),
+            (Some(1), Some(2))
+        );
+        let remove = json(
+            &w.apply(Command::Unsubscribe {
+                query_id: c.query_id,
+            })
+            .expect("a Remove"),
+        );
+        assert_eq!(remove["modifications"][0]["type"], "Remove");
+        assert_eq!(remove["newVersion"].as_u64(), Some(3));
+    }
+
+    #[test]
+    fn a_transition_out_of_order_or_past_the_query_set_loses_the_socket() {
+        let mut w = worker();
+        let (_, query) = subscribe(&mut w, serde_json::json!({}));
+        let _ = w.socket_opened();
+        // From a version the client is not at.
+        let lost = w
+            .receive(&transition((0, 0, 5), (1, 0, 6), Value::from(1)))
+            .err();
+        assert!(lost.is_some_and(|l| l.reason.contains("from version")));
+        // To a query set the client never sent (it sent 1).
+        let lost = w
+            .receive(&transition((0, 0, 0), (2, 0, 6), Value::from(1)))
+            .err();
+        assert!(lost.is_some_and(|l| l.reason.contains("never asked for")));
+        // Backwards in time.
+        let _ = w.receive(&transition((0, 0, 0), (1, 0, 6), Value::from(1)));
+        let lost = w
+            .receive(&transition((1, 0, 6), (1, 0, 2), Value::from(2)))
+            .err();
+        assert!(lost.is_some_and(|l| l.reason.contains("never asked for")));
+        // The one in order was applied, the bad ones not.
+        assert!(matches!(&query.results.borrow().outcome, Outcome::Value(v) if **v == 1));
+        assert_eq!(w.remote.ts, 6);
+    }
+
+    #[test]
+    fn a_refused_token_fails_the_queries_until_a_socket_accepts_the_next() {
+        let mut w = worker();
+        w.credential = Some(Credential::User("a token".to_owned()));
+        let (_, query) = subscribe(&mut w, serde_json::json!({}));
+        let (_, secret) = w.socket_opened();
+        let secret = json(&secret.expect("an Authenticate"));
+        assert_eq!(secret["type"], "Authenticate");
+        let lost = w
+            .receive(r#"{"type":"AuthError","error":"expired","baseVersion":0}"#)
+            .expect_err("the socket is lost");
+        assert!(lost.reason.contains("expired"), "{}", lost.reason);
+        assert!(w.fresh_token, "the next socket asks for a fresh token");
+        assert!(
+            matches!(&query.results.borrow().outcome, Outcome::Refused(m) if &**m == "expired")
+        );
+        w.socket_lost(&lost.reason);
+        // The next socket's token is accepted: the query has a value again.
+        let (preamble, secret) = w.socket_opened();
+        assert!(secret.is_some());
+        assert_eq!(json(&preamble[1])["modifications"][0]["queryId"], 0);
+        w.receive(&transition((0, 0, 0), (1, 1, 3), Value::from("fresh")))
+            .map_err(|l| l.reason)
+            .expect("in order");
+        assert!(matches!(&query.results.borrow().outcome, Outcome::Value(v) if **v == "fresh"));
     }
 
     #[test]
