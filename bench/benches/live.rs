@@ -6,6 +6,11 @@
 //! process (this same binary, started with `--serve-live`), so that the RSS measured is the client's alone.
 //! Without `--bench` (the smoke mode `cargo test --benches` runs) the sizes are small and the deployment runs
 //! in-process.
+//!
+//! `-- versus` runs convex-fetch and the official Rust client side by side instead (see `live/versus.rs`).
+
+#[path = "live/versus.rs"]
+mod versus;
 
 use convex::{Client, LiveSettings};
 use convex_fetch_testing::{Ctx, TestDeployment};
@@ -13,13 +18,19 @@ use futures_util::StreamExt;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What every query reads: bumped by `items:bump`.
 #[derive(Debug, Default)]
 struct Generation(u64);
+
+/// The deployment of this process, for `bench:dropSockets`.
+static DEPLOYMENT: OnceLock<Arc<TestDeployment>> = OnceLock::new();
+
+/// How many documents `items:list` returns.
+const LIST_LEN: usize = 50;
 
 async fn deployment() -> TestDeployment {
     TestDeployment::builder()
@@ -31,6 +42,29 @@ async fn deployment() -> TestDeployment {
                 Ok(ctx.state::<Generation>()?.0 as f64 * 1e6 + i)
             },
         )
+        .query("items:list", |ctx: Ctx, _: serde_json::Value| async move {
+            let generation = ctx.state::<Generation>()?.0;
+            Ok((0..LIST_LEN)
+                .map(|i| {
+                    json!({
+                        "id": i as f64,
+                        "title": format!("Item number {i} of the list"),
+                        "tags": ["alpha", "beta", "gamma"],
+                        "generation": generation as f64,
+                    })
+                })
+                .collect::<Vec<_>>())
+        })
+        // Drops every sync socket, as `Control::drop_sockets` does, for a client in another process.
+        .mutation(
+            "bench:dropSockets",
+            |_: Ctx, _: serde_json::Value| async move {
+                if let Some(deployment) = DEPLOYMENT.get() {
+                    deployment.drop_sync_connections();
+                }
+                Ok(())
+            },
+        )
         .mutation("items:bump", |ctx: Ctx, _: serde_json::Value| async move {
             ctx.state::<Generation>()?.0 += 1;
             Ok(())
@@ -40,7 +74,7 @@ async fn deployment() -> TestDeployment {
 }
 
 /// The resident set of this process, in bytes.
-fn rss() -> u64 {
+pub(crate) fn rss() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: u64 = statm
         .split_whitespace()
@@ -51,6 +85,10 @@ fn rss() -> u64 {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--client") {
+        return versus::child(&args[at + 1..]);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,6 +97,17 @@ fn main() {
         return runtime.block_on(serve());
     }
     let full = convex_fetch_bench::full_run();
+    // `-- versus [FIGURE]`: the side-by-side run, against a deployment in a child process.
+    if let Some(at) = args.iter().position(|a| a == "versus") {
+        if !full {
+            return;
+        }
+        let only = args.get(at + 1).filter(|a| !a.starts_with('-')).cloned();
+        let (url, control) = spawn_deployment();
+        versus::run(&url, only.as_deref());
+        control.stop();
+        return;
+    }
     let (many, fan_out, updates) = if full {
         (10_000, 1_000, 200)
     } else {
@@ -67,17 +116,8 @@ fn main() {
     runtime.block_on(async {
         // In the full run the deployment lives in a child, whose commands (drop the sockets) go over stdin.
         let (url, mut control, _local) = if full {
-            let mut child = Command::new(std::env::current_exe().expect("this binary"))
-                .arg("--serve-live")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("the deployment process");
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().expect("its stdout"))
-                .read_line(&mut line)
-                .expect("its URL");
-            (line.trim().to_owned(), Control::Child(child), None)
+            let (url, control) = spawn_deployment();
+            (url, control, None)
         } else {
             let deployment = deployment().await;
             let url = deployment.url().to_owned();
@@ -102,6 +142,21 @@ fn main() {
         }
         control.stop();
     });
+}
+
+/// Starts the deployment in a child process: its URL, and its control.
+fn spawn_deployment() -> (String, Control) {
+    let mut child = Command::new(std::env::current_exe().expect("this binary"))
+        .arg("--serve-live")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the deployment process");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut line)
+        .expect("its URL");
+    (line.trim().to_owned(), Control::Child(child))
 }
 
 /// Where the deployment runs.
@@ -133,6 +188,7 @@ impl Control {
 /// The child: serves, prints its URL, drops every socket on each `drop` line, ends when stdin closes.
 async fn serve() {
     let deployment = Arc::new(deployment().await);
+    let _ = DEPLOYMENT.set(deployment.clone());
     println!("{}", deployment.url());
     let served = deployment.clone();
     tokio::task::spawn_blocking(move || {

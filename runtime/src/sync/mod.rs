@@ -6,6 +6,7 @@
 //! query on the server. `protocol` holds the messages, `worker` the task that owns a socket and replaces it
 //! when lost, `subscription` the typed stream.
 
+mod latest;
 mod protocol;
 mod query_set;
 mod random;
@@ -92,9 +93,14 @@ impl<F: ConvexFunction, R> Call<F, R> {
     /// }
     /// # Ok(()) }
     /// ```
+    ///
+    /// The output must be `Clone` and `Sync`: the subscribers of one query (same function and args, on one
+    /// connection) share its results, and each result is decoded once per output type, then cloned for each
+    /// of them, rather than decoded again by every subscriber. The types the macros write are both.
     pub fn subscribe(self) -> Subscription<F::Output>
     where
         F: Subscribable,
+        F::Output: Clone + Sync,
     {
         self.subscribe_as(auth_of)
     }
@@ -115,6 +121,7 @@ impl<F: ConvexFunction, R> Call<F, R> {
     pub fn subscribe_with_tokens(self, tokens: &crate::token::LiveTokens) -> Subscription<F::Output>
     where
         F: Subscribable,
+        F::Output: Clone + Sync,
     {
         let tokens = tokens.clone();
         self.subscribe_as(move |_, _| Ok(Auth::Tokens(TokensKey(tokens))))
@@ -124,7 +131,10 @@ impl<F: ConvexFunction, R> Call<F, R> {
     fn subscribe_as(
         self,
         auth: impl FnOnce(&Client, &FetchOptions) -> Result<Auth, Error>,
-    ) -> Subscription<F::Output> {
+    ) -> Subscription<F::Output>
+    where
+        F::Output: Clone + Sync,
+    {
         let (name, _, start) = self.open(auth);
         Subscription::new(name, start)
     }
@@ -185,7 +195,7 @@ impl<F: ConvexFunction, R> Call<F, R> {
                 crate::function::FunctionKind::Query => {
                     use futures_util::StreamExt;
                     let mut once =
-                        Subscription::<F::Output>::new(name.clone(), Ok((connection, args)));
+                        Subscription::<F::Output>::own(name.clone(), Ok((connection, args)));
                     return match tokio::time::timeout(timeout, once.next()).await {
                         Ok(Some(result)) => result,
                         Ok(None) => Err(stopped(&name)),

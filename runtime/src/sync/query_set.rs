@@ -4,6 +4,7 @@
 //! The worker applies a Transition's results under the write half of its connection's `Views` lock and
 //! then bumps a counter; a set waits on the counter and reads all its queries under the read half.
 
+use super::latest::Latest;
 use super::stopped;
 use super::subscription::Unsubscribe;
 use super::worker::{Command, Outcome, Subscribed};
@@ -66,7 +67,7 @@ enum Entry {
     },
     Live {
         function: FunctionName,
-        results: watch::Receiver<Outcome>,
+        results: watch::Receiver<Latest>,
         _guard: Unsubscribe,
     },
 }
@@ -94,16 +95,22 @@ impl<T> fmt::Debug for QueryKey<T> {
 /// The results of every query of a [`QuerySet`] at one moment.
 #[derive(Clone)]
 pub struct View {
-    results: Vec<(FunctionName, Outcome)>,
+    results: Vec<(FunctionName, Latest)>,
 }
 
 impl View {
     /// The result of one query, decoded: `Err` if the query failed, its result does not decode as `T`, or
     /// the credential was refused (as a [`Subscription`](crate::Subscription) item would be), or if `key`
     /// is of another set.
-    pub fn get<T: DeserializeOwned>(&self, key: &QueryKey<T>) -> Result<T, Error> {
+    ///
+    /// A result is decoded once per type and shared, with the subscriptions and the other sets of the same
+    /// query too: `T` is cloned from it.
+    pub fn get<T: DeserializeOwned + Clone + Send + Sync + 'static>(
+        &self,
+        key: &QueryKey<T>,
+    ) -> Result<T, Error> {
         match self.results.get(key.index) {
-            Some((function, outcome)) => super::decode(function, outcome.clone()),
+            Some((function, latest)) => latest.decode_shared(function),
             None => Err(Error::config(format!(
                 "query {} is not in this set, which has {}",
                 key.index,
@@ -201,7 +208,7 @@ impl QuerySet {
     /// The results of every query if all have one and any changed since the last view.
     fn read(&mut self) -> Option<View> {
         let connection = self.connection.as_ref()?;
-        let results: Vec<(FunctionName, Outcome)> = {
+        let results: Vec<(FunctionName, Latest)> = {
             let _reading = connection
                 .views
                 .lock
@@ -218,16 +225,24 @@ impl QuerySet {
                 .collect()
         };
         if results.len() < self.entries.len()
-            || results.iter().any(|(_, o)| matches!(o, Outcome::Pending))
+            || results
+                .iter()
+                .any(|(_, latest)| matches!(latest.outcome, Outcome::Pending))
         {
             return None;
         }
         let unchanged = results.len() == self.last.len()
-            && results.iter().zip(&self.last).all(|((_, a), b)| a.same(b));
+            && results
+                .iter()
+                .zip(&self.last)
+                .all(|((_, a), b)| a.outcome.same(b));
         if unchanged {
             return None;
         }
-        self.last = results.iter().map(|(_, outcome)| outcome.clone()).collect();
+        self.last = results
+            .iter()
+            .map(|(_, latest)| latest.outcome.clone())
+            .collect();
         Some(View { results })
     }
 }

@@ -1,5 +1,6 @@
 //! The typed stream of a live query.
 
+use super::latest::Latest;
 use super::worker::{Command, Outcome};
 use super::{Connection, ConnectionState, stopped};
 use crate::error::{Error, FunctionName};
@@ -29,6 +30,10 @@ pub struct Subscription<T> {
 /// A subscription's connection, as the stream and the handle both see it.
 type Shared = Arc<Mutex<Arc<Connection>>>;
 
+/// How a stream turns its query's latest result into an item: [`Latest::decode_shared`] (once per result
+/// and type, for every subscriber) or [`Latest::decode_own`].
+pub(crate) type Decode<T> = fn(&Latest, &FunctionName) -> Result<T, Error>;
+
 /// Where a subscription's stream stands.
 enum Step {
     Start {
@@ -37,7 +42,7 @@ enum Step {
         args: serde_json::Value,
     },
     Live {
-        results: watch::Receiver<Outcome>,
+        results: watch::Receiver<Latest>,
         _guard: Unsubscribe,
         first: bool,
     },
@@ -59,8 +64,25 @@ impl Drop for Unsubscribe {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> Subscription<T> {
+impl<T: DeserializeOwned + Clone + Send + Sync + 'static> Subscription<T> {
+    /// A subscription whose items are decoded once per result and type and shared with the other
+    /// subscribers of the query.
     pub(crate) fn new(function: FunctionName, start: super::Opened) -> Subscription<T> {
+        Subscription::with_decode(function, start, Latest::decode_shared::<T>)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> Subscription<T> {
+    /// A subscription whose items it decodes itself: for a one-off read, whose type need not be `Clone`.
+    pub(crate) fn own(function: FunctionName, start: super::Opened) -> Subscription<T> {
+        Subscription::with_decode(function, start, Latest::decode_own::<T>)
+    }
+
+    fn with_decode(
+        function: FunctionName,
+        start: super::Opened,
+        decode: Decode<T>,
+    ) -> Subscription<T> {
         let (connection, step) = match start {
             Ok((connection, args)) => {
                 let connection = Arc::new(Mutex::new(connection));
@@ -78,7 +100,7 @@ impl<T: DeserializeOwned + Send + 'static> Subscription<T> {
         let name = function.clone();
         let inner = futures_util::stream::unfold(step, move |step| {
             let function = name.clone();
-            async move { next::<T>(&function, step).await }
+            async move { next::<T>(&function, decode, step).await }
         });
         Subscription {
             function,
@@ -103,8 +125,9 @@ impl<T> Subscription<T> {
     }
 }
 
-async fn next<T: DeserializeOwned>(
+async fn next<T>(
     function: &FunctionName,
+    decode: Decode<T>,
     mut step: Step,
 ) -> Option<(Result<T, Error>, Step)> {
     loop {
@@ -142,10 +165,12 @@ async fn next<T: DeserializeOwned>(
                 if !first && results.changed().await.is_err() {
                     return Some((Err(stopped(function)), Step::Done));
                 }
-                let outcome = results.borrow_and_update().clone();
-                let item = match outcome {
+                // Cloned (two reference counts) rather than decoded under the borrow, which would hold off the
+                // worker's next publish.
+                let latest = results.borrow_and_update().clone();
+                let item = match latest.outcome {
                     Outcome::Pending => None,
-                    outcome => Some(super::decode::<T>(function, outcome)),
+                    _ => Some(decode(&latest, function)),
                 };
                 let next = Step::Live {
                     results,

@@ -7,6 +7,7 @@
 //! under the same (session id, request id), which the deployment deduplicates.
 
 use super::ConnectionState;
+use super::latest::Latest;
 use super::protocol::{
     self, Credential, Modification, QueryModification, Response, ServerMessage, StateVersion,
     Transition,
@@ -77,7 +78,7 @@ impl Outcome {
 /// What a subscription gets back: its query's id (to unsubscribe) and its results.
 pub(crate) struct Subscribed {
     pub(crate) query_id: u32,
-    pub(crate) results: watch::Receiver<Outcome>,
+    pub(crate) results: watch::Receiver<Latest>,
 }
 
 /// Mutation or action.
@@ -110,16 +111,17 @@ struct Query {
     key: String,
     subscribers: usize,
     journal: Option<Value>,
-    results: watch::Sender<Outcome>,
+    results: watch::Sender<Latest>,
 }
 
 impl Query {
+    /// Publishes a result that differs from the last: a new `Latest`, which its subscribers decode anew.
     fn publish(&self, outcome: Outcome) {
         self.results.send_if_modified(|current| {
-            if current.same(&outcome) {
+            if current.outcome.same(&outcome) {
                 false
             } else {
-                *current = outcome;
+                *current = Latest::new(outcome);
                 true
             }
         });
@@ -453,7 +455,7 @@ impl Worker {
             None => {
                 let id = self.next_query_id;
                 self.next_query_id += 1;
-                let (results, _) = watch::channel(Outcome::Pending);
+                let (results, _) = watch::channel(Latest::new(Outcome::Pending));
                 self.queries.insert(
                     id,
                     Query {
@@ -576,6 +578,43 @@ impl Worker {
         Some(message)
     }
 
+    /// What a new socket starts with, which starts at version 0 on both sides: `Connect`, then the whole
+    /// query set in one `ModifyQuerySet` and the requests not yet answered; and the `Authenticate` that goes
+    /// right after `Connect`, apart, since it carries the credential (written past tungstenite's trace log).
+    fn socket_opened(&mut self) -> (Vec<String>, Option<String>) {
+        self.remote = StateVersion::default();
+        self.identity = 0;
+        let mut preamble = vec![protocol::connect(
+            &self.session_id,
+            self.connection_count,
+            &self.last_close_reason,
+            self.max_observed,
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+        )];
+        self.connection_count += 1;
+        let mut secret = None;
+        if let Some(credential) = &self.credential {
+            secret = Some(protocol::authenticate(0, credential));
+            self.identity = 1;
+        }
+        let adds: Vec<Modification<'_>> = self
+            .queries
+            .iter()
+            .map(|(&query_id, query)| Modification::Add {
+                query_id,
+                path: &query.path,
+                args: &query.args,
+                journal: query.journal.as_ref(),
+            })
+            .collect();
+        preamble.push(protocol::modify_query_set(0, 1, &adds));
+        self.query_set = 1;
+        preamble.extend(self.unsent_requests());
+        (preamble, secret)
+    }
+
     /// Opens a socket and serves it; `Ok` when every handle is gone.
     async fn serve(&mut self) -> Result<(), Lost> {
         if self.connection_count == 0 {
@@ -656,38 +695,7 @@ impl Worker {
             Ok(Ok((socket, _response))) => socket,
         };
 
-        // A new socket starts at version 0 on both sides.
-        self.remote = StateVersion::default();
-        self.identity = 0;
-        let mut preamble = vec![protocol::connect(
-            &self.session_id,
-            self.connection_count,
-            &self.last_close_reason,
-            self.max_observed,
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
-        )];
-        self.connection_count += 1;
-        // Sent past tungstenite's trace log, after `Connect`.
-        let mut secret = None;
-        if let Some(credential) = &self.credential {
-            secret = Some(protocol::authenticate(0, credential));
-            self.identity = 1;
-        }
-        let adds: Vec<Modification<'_>> = self
-            .queries
-            .iter()
-            .map(|(&query_id, query)| Modification::Add {
-                query_id,
-                path: &query.path,
-                args: &query.args,
-                journal: query.journal.as_ref(),
-            })
-            .collect();
-        preamble.push(protocol::modify_query_set(0, 1, &adds));
-        self.query_set = 1;
-        preamble.extend(self.unsent_requests());
+        let (preamble, mut secret) = self.socket_opened();
         for (i, text) in preamble.into_iter().enumerate() {
             if i == 1 {
                 if let Some(secret) = secret.take() {
@@ -922,15 +930,22 @@ impl Worker {
         });
         let ids: Vec<u32> = self.requests.keys().copied().collect();
         for id in ids {
-            if let Some(mut request) = self.requests.remove(&id) {
-                let outcome = if request.sent_before {
-                    Outcome::MayHaveRun
-                } else {
-                    failure.clone()
-                };
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(outcome);
-                }
+            let sent_before = self.requests.get(&id).is_some_and(|r| r.sent_before);
+            let outcome = if sent_before {
+                Outcome::MayHaveRun
+            } else {
+                failure.clone()
+            };
+            self.complete(id, outcome);
+        }
+    }
+
+    /// Ends request `id` with `outcome`: the one place a request leaves the connection and its caller is
+    /// answered (a caller that gave up is not, and the request goes all the same).
+    fn complete(&mut self, id: u32, outcome: Outcome) {
+        if let Some(request) = self.requests.remove(&id) {
+            if let Some(reply) = request.reply {
+                let _ = reply.send(outcome);
             }
         }
     }
@@ -1017,20 +1032,7 @@ impl Worker {
         self.remote = end_version;
         self.max_observed = Some(self.max_observed.unwrap_or(0).max(end_version.ts));
         // A mutation is final once a Transition reaches its commit.
-        let done: Vec<u32> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| matches!(r.state, RequestState::Committed(ts) if ts <= end_version.ts))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in done {
-            if let Some(mut request) = self.requests.remove(&id) {
-                let value = request.value.take().unwrap_or(Value::Null);
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(Outcome::Value(Arc::new(value)));
-                }
-            }
-        }
+        self.transition_reached();
         // The deployment answered this socket: its loss starts the backoff over.
         self.healthy = true;
         Ok(())
@@ -1093,20 +1095,12 @@ impl Worker {
                 data: response.error_data,
                 log_lines: response.log_lines,
             }));
-            if let Some(mut request) = self.requests.remove(&id) {
-                if let Some(reply) = request.reply.take() {
-                    let _ = reply.send(outcome);
-                }
-            }
+            self.complete(id, outcome);
             return Ok(());
         }
         match kind {
             RequestKind::Action => {
-                if let Some(mut request) = self.requests.remove(&id) {
-                    if let Some(reply) = request.reply.take() {
-                        let _ = reply.send(Outcome::Value(Arc::new(response.result)));
-                    }
-                }
+                self.complete(id, Outcome::Value(Arc::new(response.result)));
                 Ok(())
             }
             RequestKind::Mutation => {
@@ -1128,27 +1122,25 @@ impl Worker {
                 self.max_observed = Some(self.max_observed.unwrap_or(0).max(ts));
                 if ts <= self.remote.ts {
                     // Already covered by a Transition seen.
-                    let _ = self.transition_reached();
+                    self.transition_reached();
                 }
                 Ok(())
             }
         }
     }
 
-    fn transition_reached(&mut self) -> Option<()> {
+    /// Completes the mutations whose commit the last Transition seen (`remote`) reached.
+    fn transition_reached(&mut self) {
         let ts = self.remote.ts;
-        let done: Vec<u32> = self
+        let done: Vec<(u32, Value)> = self
             .requests
-            .iter()
+            .iter_mut()
             .filter(|(_, r)| matches!(r.state, RequestState::Committed(c) if c <= ts))
-            .map(|(&id, _)| id)
+            .map(|(&id, r)| (id, r.value.take().unwrap_or(Value::Null)))
             .collect();
-        for id in done {
-            let mut request = self.requests.remove(&id)?;
-            let value = request.value.take().unwrap_or(Value::Null);
-            let _ = request.reply.take()?.send(Outcome::Value(Arc::new(value)));
+        for (id, value) in done {
+            self.complete(id, Outcome::Value(Arc::new(value)));
         }
-        Some(())
     }
 
     /// After a socket ends: actions in flight may have run and are failed; mutations are re-sent on the
@@ -1163,12 +1155,8 @@ impl Worker {
             };
             let was_sent = request.state != RequestState::Unsent;
             if request.kind == RequestKind::Action && was_sent {
-                if let Some(mut request) = self.requests.remove(&id) {
-                    tracing::warn!(target: "convex_fetch::live", path = %request.path, "an action was in flight when the connection was lost ({reason})");
-                    if let Some(reply) = request.reply.take() {
-                        let _ = reply.send(Outcome::MayHaveRun);
-                    }
-                }
+                tracing::warn!(target: "convex_fetch::live", path = %request.path, "an action was in flight when the connection was lost ({reason})");
+                self.complete(id, Outcome::MayHaveRun);
                 continue;
             }
             if was_sent {
@@ -1262,6 +1250,367 @@ mod tests {
             assert!(top <= ceiling(initial, max, attempt));
             assert!(top >= ceiling(initial, max, attempt).mul_f64(0.99));
         }
+    }
+
+    /// A worker with no socket task, driven by hand through what its socket would do.
+    fn worker() -> Worker {
+        let (_, commands) = mpsc::unbounded_channel();
+        let (state, _) = watch::channel(ConnectionState::Idle);
+        Worker::new(
+            "http://127.0.0.1:1".to_owned(),
+            Auth::Static(None),
+            LiveSettings::default(),
+            commands,
+            state,
+            Arc::default(),
+            SocketTls::default(),
+            Weak::new(),
+            0,
+        )
+    }
+
+    /// What happens to a request, in order.
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        /// A socket is up: the requests not sent on it are; how many is checked.
+        SocketUp {
+            sends: usize,
+        },
+        /// The deployment answers: success with this commit timestamp (mutations), or failure.
+        Answer {
+            ts: Option<u64>,
+        },
+        Failed,
+        /// A Transition to this timestamp.
+        Transition(u64),
+        /// The socket is lost.
+        Lost,
+        /// The deployment refuses the session for good.
+        Fatal,
+    }
+
+    /// How the request's caller was answered at the end.
+    #[derive(Debug, PartialEq)]
+    enum Ended {
+        Pending,
+        Value,
+        Failed,
+        MayHaveRun,
+        Fatal,
+    }
+
+    fn run(kind: RequestKind, steps: &[Step]) -> Ended {
+        let mut w = worker();
+        let (reply, mut answer) = oneshot::channel();
+        w.apply(Command::Request {
+            kind,
+            path: "posts:create".to_owned(),
+            args: serde_json::json!({}),
+            reply,
+        });
+        let kind_name = match kind {
+            RequestKind::Mutation => "Mutation",
+            RequestKind::Action => "Action",
+        };
+        for step in steps {
+            match *step {
+                Step::SocketUp { sends } => {
+                    w.query_set = 1;
+                    let sent = w.unsent_requests();
+                    assert_eq!(sent.len(), sends, "{step:?}: {sent:?}");
+                    for message in sent {
+                        // Always request 0: a re-sent mutation keeps its id, which the deployment deduplicates.
+                        assert!(message.contains("\"requestId\":0"), "{message}");
+                        assert!(message.contains(kind_name), "{message}");
+                    }
+                }
+                Step::Answer { ts } => {
+                    let response = Response {
+                        request_id: 0,
+                        success: true,
+                        result: serde_json::json!("an id"),
+                        ts: ts.map(protocol::encode_ts),
+                        log_lines: Vec::new(),
+                        error_data: None,
+                    };
+                    w.response(kind, response)
+                        .map_err(|l| l.reason)
+                        .expect("accepted");
+                }
+                Step::Failed => {
+                    let response = Response {
+                        request_id: 0,
+                        success: false,
+                        result: serde_json::json!("boom"),
+                        ts: None,
+                        log_lines: Vec::new(),
+                        error_data: None,
+                    };
+                    w.response(kind, response)
+                        .map_err(|l| l.reason)
+                        .expect("accepted");
+                }
+                Step::Transition(ts) => {
+                    let start = w.remote;
+                    let end = StateVersion { ts, ..start };
+                    w.transition(Transition {
+                        start_version: start,
+                        end_version: end,
+                        modifications: Vec::new(),
+                    })
+                    .map_err(|l| l.reason)
+                    .expect("in order");
+                }
+                Step::Lost => w.socket_lost("test"),
+                Step::Fatal => w.fail_all(Outcome::Fatal(Arc::from("gone"))),
+            }
+        }
+        let ended = match answer.try_recv() {
+            Err(oneshot::error::TryRecvError::Empty) => Ended::Pending,
+            Err(oneshot::error::TryRecvError::Closed) => {
+                panic!("the request was dropped unanswered")
+            }
+            Ok(Outcome::Value(value)) => {
+                assert_eq!(*value, serde_json::json!("an id"));
+                Ended::Value
+            }
+            Ok(Outcome::Failed(failure)) => {
+                assert_eq!(failure.message, "boom");
+                Ended::Failed
+            }
+            Ok(Outcome::MayHaveRun) => Ended::MayHaveRun,
+            Ok(Outcome::Fatal(_)) => Ended::Fatal,
+            Ok(other) => panic!("unexpected {other:?}"),
+        };
+        // An answered request has left the connection; a pending one has not.
+        assert_eq!(w.requests.is_empty(), ended != Ended::Pending);
+        ended
+    }
+
+    #[test]
+    fn a_request_is_completed_once_whatever_its_path() {
+        use RequestKind::{Action, Mutation};
+        use Step::*;
+        let cases: &[(&str, RequestKind, &[Step], Ended)] = &[
+            (
+                "a mutation waits for a Transition that reaches its commit",
+                Mutation,
+                &[SocketUp { sends: 1 }, Answer { ts: Some(5) }, Transition(4)],
+                Ended::Pending,
+            ),
+            (
+                "then completes with it",
+                Mutation,
+                &[SocketUp { sends: 1 }, Answer { ts: Some(5) }, Transition(5)],
+                Ended::Value,
+            ),
+            (
+                "an answer after a Transition past its commit completes it at once",
+                Mutation,
+                &[SocketUp { sends: 1 }, Transition(9), Answer { ts: Some(5) }],
+                Ended::Value,
+            ),
+            (
+                "a mutation lost mid-flight is re-sent with its id and completes on the next socket",
+                Mutation,
+                &[
+                    SocketUp { sends: 1 },
+                    Lost,
+                    SocketUp { sends: 1 },
+                    Answer { ts: Some(3) },
+                    Transition(3),
+                ],
+                Ended::Value,
+            ),
+            (
+                "a mutation lost mid-flight, then refused for good, may have run",
+                Mutation,
+                &[SocketUp { sends: 1 }, Lost, Fatal],
+                Ended::MayHaveRun,
+            ),
+            (
+                "a mutation never sent, refused for good, gets the refusal",
+                Mutation,
+                &[Fatal],
+                Ended::Fatal,
+            ),
+            (
+                "a failed mutation",
+                Mutation,
+                &[SocketUp { sends: 1 }, Failed],
+                Ended::Failed,
+            ),
+            (
+                "a mutation committed but unconfirmed when the socket goes is re-sent",
+                Mutation,
+                &[
+                    SocketUp { sends: 1 },
+                    Answer { ts: Some(7) },
+                    Lost,
+                    SocketUp { sends: 1 },
+                ],
+                Ended::Pending,
+            ),
+            (
+                "an action completes with its answer",
+                Action,
+                &[SocketUp { sends: 1 }, Answer { ts: None }],
+                Ended::Value,
+            ),
+            (
+                "an action in flight when the socket goes may have run, and is not re-sent",
+                Action,
+                &[SocketUp { sends: 1 }, Lost, SocketUp { sends: 0 }],
+                Ended::MayHaveRun,
+            ),
+            (
+                "an action not yet sent is sent on the first socket",
+                Action,
+                &[Lost, SocketUp { sends: 1 }],
+                Ended::Pending,
+            ),
+        ];
+        for (name, kind, steps, expected) in cases {
+            assert_eq!(&run(*kind, steps), expected, "{name}");
+        }
+    }
+
+    /// Subscribes to `posts:list` with `args` by hand: the message the worker would write, and the results.
+    fn subscribe(w: &mut Worker, args: Value) -> (Option<String>, Subscribed) {
+        let (reply, subscribed) = oneshot::channel();
+        let message = w.apply(Command::Subscribe {
+            path: "posts:list".to_owned(),
+            args,
+            reply,
+        });
+        (message, subscribed.blocking_recv().expect("subscribed"))
+    }
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).expect("the worker writes JSON")
+    }
+
+    /// A Transition of the server from `from` to `to` (query set, identity, ts) updating query 0 to `value`.
+    fn transition(from: (u32, u32, u64), to: (u32, u32, u64), value: Value) -> String {
+        let version = |(query_set, identity, ts): (u32, u32, u64)| serde_json::json!({ "querySet": query_set, "identity": identity, "ts": protocol::encode_ts(ts) });
+        serde_json::json!({
+            "type": "Transition",
+            "startVersion": version(from),
+            "endVersion": version(to),
+            "modifications": [{ "type": "QueryUpdated", "queryId": 0, "value": value, "logLines": [] }],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn subscriptions_changed_while_disconnected_go_as_one_query_set_on_reconnect() {
+        let mut w = worker();
+        let (message, a) = subscribe(&mut w, serde_json::json!({ "n": 1 }));
+        assert_eq!(message, None, "no socket: nothing is written");
+        let (_, b) = subscribe(&mut w, serde_json::json!({ "n": 2 }));
+        let (_, c) = subscribe(&mut w, serde_json::json!({ "n": 3 }));
+        // A second subscriber of the first query shares it.
+        let (message, a2) = subscribe(&mut w, serde_json::json!({ "n": 1 }));
+        assert_eq!((message, a2.query_id), (None, a.query_id));
+        assert_eq!(
+            w.apply(Command::Unsubscribe {
+                query_id: b.query_id
+            }),
+            None
+        );
+        // The first subscriber of the first query leaves; the second keeps it.
+        assert_eq!(
+            w.apply(Command::Unsubscribe {
+                query_id: a.query_id
+            }),
+            None
+        );
+
+        let (preamble, secret) = w.socket_opened();
+        assert_eq!(secret, None, "no credential");
+        assert_eq!(json(&preamble[0])["type"], "Connect");
+        let set = json(&preamble[1]);
+        assert_eq!(
+            (set["baseVersion"].as_u64(), set["newVersion"].as_u64()),
+            (Some(0), Some(1))
+        );
+        let ids: Vec<u64> = set["modifications"]
+            .as_array()
+            .expect("modifications")
+            .iter()
+            .map(|m| m["queryId"].as_u64().expect("an id"))
+            .collect();
+        assert_eq!(ids, [u64::from(a.query_id), u64::from(c.query_id)]);
+        assert_eq!(preamble.len(), 2);
+
+        // Once connected, each change is its own next version.
+        let (message, _d) = subscribe(&mut w, serde_json::json!({ "n": 4 }));
+        let add = json(&message.expect("an Add"));
+        assert_eq!(
+            (add["baseVersion"].as_u64(), add["newVersion"].as_u64()),
+            (Some(1), Some(2))
+        );
+        let remove = json(
+            &w.apply(Command::Unsubscribe {
+                query_id: c.query_id,
+            })
+            .expect("a Remove"),
+        );
+        assert_eq!(remove["modifications"][0]["type"], "Remove");
+        assert_eq!(remove["newVersion"].as_u64(), Some(3));
+    }
+
+    #[test]
+    fn a_transition_out_of_order_or_past_the_query_set_loses_the_socket() {
+        let mut w = worker();
+        let (_, query) = subscribe(&mut w, serde_json::json!({}));
+        let _ = w.socket_opened();
+        // From a version the client is not at.
+        let lost = w
+            .receive(&transition((0, 0, 5), (1, 0, 6), Value::from(1)))
+            .err();
+        assert!(lost.is_some_and(|l| l.reason.contains("from version")));
+        // To a query set the client never sent (it sent 1).
+        let lost = w
+            .receive(&transition((0, 0, 0), (2, 0, 6), Value::from(1)))
+            .err();
+        assert!(lost.is_some_and(|l| l.reason.contains("never asked for")));
+        // Backwards in time.
+        let _ = w.receive(&transition((0, 0, 0), (1, 0, 6), Value::from(1)));
+        let lost = w
+            .receive(&transition((1, 0, 6), (1, 0, 2), Value::from(2)))
+            .err();
+        assert!(lost.is_some_and(|l| l.reason.contains("never asked for")));
+        // The one in order was applied, the bad ones not.
+        assert!(matches!(&query.results.borrow().outcome, Outcome::Value(v) if **v == 1));
+        assert_eq!(w.remote.ts, 6);
+    }
+
+    #[test]
+    fn a_refused_token_fails_the_queries_until_a_socket_accepts_the_next() {
+        let mut w = worker();
+        w.credential = Some(Credential::User("a token".to_owned()));
+        let (_, query) = subscribe(&mut w, serde_json::json!({}));
+        let (_, secret) = w.socket_opened();
+        let secret = json(&secret.expect("an Authenticate"));
+        assert_eq!(secret["type"], "Authenticate");
+        let lost = w
+            .receive(r#"{"type":"AuthError","error":"expired","baseVersion":0}"#)
+            .expect_err("the socket is lost");
+        assert!(lost.reason.contains("expired"), "{}", lost.reason);
+        assert!(w.fresh_token, "the next socket asks for a fresh token");
+        assert!(
+            matches!(&query.results.borrow().outcome, Outcome::Refused(m) if &**m == "expired")
+        );
+        w.socket_lost(&lost.reason);
+        // The next socket's token is accepted: the query has a value again.
+        let (preamble, secret) = w.socket_opened();
+        assert!(secret.is_some());
+        assert_eq!(json(&preamble[1])["modifications"][0]["queryId"], 0);
+        w.receive(&transition((0, 0, 0), (1, 1, 3), Value::from("fresh")))
+            .map_err(|l| l.reason)
+            .expect("in order");
+        assert!(matches!(&query.results.borrow().outcome, Outcome::Value(v) if **v == "fresh"));
     }
 
     #[test]
