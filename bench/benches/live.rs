@@ -9,9 +9,12 @@
 //!
 //! `-- versus` runs convex-fetch and the official Rust client side by side instead (see `live/versus.rs`).
 
+#[path = "live/child.rs"]
+mod child;
 #[path = "live/versus.rs"]
 mod versus;
 
+use child::rss;
 use convex::{Client, LiveSettings};
 use convex_fetch_testing::{Ctx, TestDeployment};
 use futures_util::StreamExt;
@@ -73,21 +76,10 @@ async fn deployment() -> TestDeployment {
         .await
 }
 
-/// The resident set of this process, in bytes.
-pub(crate) fn rss() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--client") {
-        return versus::child(&args[at + 1..]);
+        return versus::child(&args[at + 2..]);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

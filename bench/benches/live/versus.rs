@@ -9,70 +9,16 @@
 //! this benchmark>` adds that build's convex-fetch as a third contender (`before`), to compare two versions of
 //! the runtime in one run.
 
+use super::child::{Doc, Figure, Generation, env_usize, http_mutation, latencies, rss};
 use convex::Client;
-use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// Whichever client runs a figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Contender {
-    Ours,
-    Official,
-}
-
-impl Contender {
-    fn parse(name: &str) -> Option<Contender> {
-        match name {
-            "ours" => Some(Contender::Ours),
-            "official" => Some(Contender::Official),
-            _ => None,
-        }
-    }
-}
-
-/// One document of `items:list`, as an application would declare it (decoded in full, read in part).
-#[derive(Debug, Clone, Deserialize)]
-#[allow(dead_code)]
-pub struct Doc {
-    pub id: f64,
-    pub title: String,
-    pub tags: Vec<String>,
-    pub generation: f64,
-}
-
-/// A figure a child measures: `first N`, `latency N`, `latency-list N`, `recovery N`.
-#[derive(Debug, Clone, Copy)]
-enum Figure {
-    /// Time until N subscriptions (distinct args) have a first value, and the RSS each adds.
-    First(usize),
-    /// Mutation-to-update latency at N subscribers of one query whose value is a number.
-    Latency(usize),
-    /// The same with a query whose value is a list of documents, decoded as `Vec<Doc>`.
-    LatencyList(usize),
-    /// The same list decoded as `Arc<Vec<Doc>>` (serde's `rc`): convex-fetch decodes a result once per
-    /// type and clones it for each subscriber, here a reference count. The official client decodes as
-    /// `latency-list` does.
-    LatencyArc(usize),
-    /// Time until N subscriptions have a new value after the socket drops.
-    Recovery(usize),
-}
-
+/// What the orchestrator asks of a figure.
 impl Figure {
-    fn parse(name: &str, n: &str) -> Option<Figure> {
-        let n = n.parse().ok()?;
-        match name {
-            "first" => Some(Figure::First(n)),
-            "latency" => Some(Figure::Latency(n)),
-            "latency-list" => Some(Figure::LatencyList(n)),
-            "latency-arc" => Some(Figure::LatencyArc(n)),
-            "recovery" => Some(Figure::Recovery(n)),
-            _ => None,
-        }
-    }
-
     /// How many rounds measure it: fewer for the large ones.
     fn rounds(self, rounds: usize, large_rounds: usize) -> usize {
         match self {
@@ -102,23 +48,17 @@ impl Figure {
     }
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// The orchestrator: runs every figure for each contender in alternating rounds and prints the ratios.
 pub fn run(url: &str, figures_filter: Option<&str>) {
     let rounds = env_usize("LIVE_ROUNDS", 5);
     let large_rounds = env_usize("LIVE_LARGE_ROUNDS", 1);
     let this = std::env::current_exe().expect("this binary");
     let baseline = std::env::var_os("LIVE_BASELINE_EXE");
-    let mut contenders: Vec<(&str, std::path::PathBuf, &str)> = vec![
-        ("ours", this.clone(), "ours"),
-        ("official", this.clone(), "official"),
-    ];
+    let Some(official) = official_exe() else {
+        return;
+    };
+    let mut contenders: Vec<(&str, PathBuf, &str)> =
+        vec![("ours", this, "ours"), ("official", official, "official")];
     if let Some(before) = baseline {
         contenders.push(("before", before.into(), "ours"));
     }
@@ -262,141 +202,47 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// A client child: `--client ours|official URL FIGURE N`; prints one JSON line.
+/// convex-fetch's child (`--client ours URL FIGURE N`).
 pub fn child(args: &[String]) {
-    let parsed = match args {
-        [contender, url, figure, n, ..] => Contender::parse(contender)
-            .zip(Figure::parse(figure, n))
-            .map(|(c, f)| (c, url.clone(), f)),
-        _ => None,
-    };
-    let Some((contender, url, figure)) = parsed else {
-        println!("{}", json!({ "error": format!("bad arguments {args:?}") }));
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(300), measure(contender, &url, figure)).await
-    });
-    match result {
-        Ok(sample) => println!("{sample}"),
-        Err(_) => println!("{}", json!({ "error": "timed out" })),
-    }
-    // The official client's worker may outlive its handles: end here rather than wait on it.
-    std::process::exit(0);
-}
-
-async fn measure(contender: Contender, url: &str, figure: Figure) -> serde_json::Value {
-    let http = reqwest::Client::new();
-    match (contender, figure) {
-        (Contender::Ours, Figure::First(n)) => ours::first(url, n).await,
-        (Contender::Official, Figure::First(n)) => official::first(url, n).await,
-        (Contender::Ours, Figure::Latency(n)) => ours::latency::<f64>(url, &http, n, false).await,
-        (Contender::Official, Figure::Latency(n)) => official::latency(url, &http, n, false).await,
-        (Contender::Ours, Figure::LatencyList(n)) => {
-            ours::latency::<Vec<Doc>>(url, &http, n, true).await
-        }
-        (Contender::Ours, Figure::LatencyArc(n)) => {
-            ours::latency::<std::sync::Arc<Vec<Doc>>>(url, &http, n, true).await
-        }
-        (Contender::Official, Figure::LatencyList(n) | Figure::LatencyArc(n)) => {
-            official::latency(url, &http, n, true).await
-        }
-        (Contender::Ours, Figure::Recovery(n)) => ours::recovery(url, &http, n).await,
-        (Contender::Official, Figure::Recovery(n)) => official::recovery(url, &http, n).await,
-    }
-}
-
-/// Runs a mutation over HTTP with a plain request, the same for both contenders.
-async fn http_mutation(http: &reqwest::Client, url: &str, path: &str) {
-    let body = json!({ "path": path, "args": {}, "format": "json" }).to_string();
-    let bytes = http
-        .post(format!("{url}/api/mutation"))
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("the deployment answers")
-        .bytes()
-        .await
-        .expect("its body");
-    let answer: serde_json::Value = serde_json::from_slice(&bytes).expect("a JSON answer");
-    assert_eq!(answer["status"], "success", "{path}: {answer}");
-}
-
-/// The generation a value shows: `items:get` is `generation × 1e6 + i`; `items:list` carries it.
-trait Generation {
-    fn generation(&self) -> u64;
-}
-
-impl Generation for f64 {
-    fn generation(&self) -> u64 {
-        (*self / 1e6) as u64
-    }
-}
-
-impl Generation for Vec<Doc> {
-    fn generation(&self) -> u64 {
-        self.as_slice().generation()
-    }
-}
-
-impl Generation for std::sync::Arc<Vec<Doc>> {
-    fn generation(&self) -> u64 {
-        self.as_slice().generation()
-    }
-}
-
-impl Generation for [Doc] {
-    fn generation(&self) -> u64 {
-        self.first().map_or(0, |d| d.generation as u64)
-    }
-}
-
-/// The resident set of this process, in bytes.
-fn rss() -> u64 {
-    super::rss()
-}
-
-/// Times `mutations` mutations each seen by `n` subscribers: every subscriber sends `(generation, when)` on
-/// `seen` for each item it yields.
-async fn latencies(
-    http: &reqwest::Client,
-    url: &str,
-    n: usize,
-    mut seen: tokio::sync::mpsc::UnboundedReceiver<(u64, Instant)>,
-) -> serde_json::Value {
-    let mutations = env_usize("LIVE_MUTATIONS", 20);
-    let mut generation = 0;
-    let mut ready = 0;
-    while ready < n {
-        let (g, _) = seen.recv().await.expect("subscribers");
-        generation = generation.max(g);
-        ready += 1;
-    }
-    let mut all = Vec::with_capacity(n * mutations);
-    let mut last = Vec::with_capacity(mutations);
-    for _ in 0..mutations {
-        generation += 1;
-        let started = Instant::now();
-        http_mutation(http, url, "items:bump").await;
-        let mut got = 0;
-        let mut slowest = 0.0f64;
-        while got < n {
-            let (g, at) = seen.recv().await.expect("subscribers");
-            if g >= generation {
-                let ms = at.duration_since(started).as_secs_f64() * 1e3;
-                all.push(ms);
-                slowest = slowest.max(ms);
-                got += 1;
+    super::child::run(args, |url, figure| async move {
+        let http = reqwest::Client::new();
+        let url = url.as_str();
+        match figure {
+            Figure::First(n) => ours::first(url, n).await,
+            Figure::Latency(n) => ours::latency::<f64>(url, &http, n, false).await,
+            Figure::LatencyList(n) => ours::latency::<Vec<Doc>>(url, &http, n, true).await,
+            Figure::LatencyArc(n) => {
+                ours::latency::<std::sync::Arc<Vec<Doc>>>(url, &http, n, true).await
             }
+            Figure::Recovery(n) => ours::recovery(url, &http, n).await,
         }
-        last.push(slowest);
+    });
+}
+
+/// The official client's child: `bench/versus-official`, a crate of its own (serde_json's `preserve_order`,
+/// which the official client turns on, would otherwise reach convex-fetch in the same build and change what
+/// is measured), built here in release mode into `versus-official` beside this benchmark's target folder.
+fn official_exe() -> Option<PathBuf> {
+    let bench = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| bench.join("../target"))
+        .join("versus-official");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    println!("live versus: building the official client's child (bench/versus-official)");
+    let built = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(bench.join("versus-official/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .status();
+    match built {
+        Ok(status) if status.success() => Some(target.join("release/convex-fetch-bench-official")),
+        other => {
+            eprintln!("live versus: the official client's child did not build: {other:?}");
+            None
+        }
     }
-    json!({ "latency_ms": all, "last_ms": last })
 }
 
 mod ours {
@@ -480,115 +326,6 @@ mod ours {
                     .await
                     .expect("a value")
                     .expect("a number");
-                if value > first {
-                    break;
-                }
-            }
-        }
-        json!({ "recovery_ms": dropped.elapsed().as_secs_f64() * 1e3 })
-    }
-}
-
-mod official {
-    use super::*;
-    use convex_official::{ConvexClient, FunctionResult, Value};
-    use futures_util::StreamExt;
-
-    fn args(i: usize) -> BTreeMap<String, Value> {
-        BTreeMap::from([("i".to_owned(), Value::Float64(i as f64))])
-    }
-
-    fn number(result: FunctionResult) -> f64 {
-        match result {
-            FunctionResult::Value(Value::Float64(f)) => f,
-            other => panic!("not a number: {other:?}"),
-        }
-    }
-
-    /// The generation of a result, decoded as an application would: exported to JSON, then into its type.
-    fn generation(result: FunctionResult, list: bool) -> u64 {
-        match result {
-            FunctionResult::Value(value) if list => {
-                let docs: Vec<Doc> = serde_json::from_value(value.export()).expect("documents");
-                docs.generation()
-            }
-            FunctionResult::Value(Value::Float64(f)) => f.generation(),
-            other => panic!("not a value: {other:?}"),
-        }
-    }
-
-    async fn subscribe_all(
-        client: &mut ConvexClient,
-        path: &str,
-        n: usize,
-        distinct: bool,
-    ) -> Vec<convex_official::QuerySubscription> {
-        let mut subscriptions = Vec::with_capacity(n);
-        for i in 0..n {
-            let args = args(if distinct { i } else { 0 });
-            subscriptions.push(client.subscribe(path, args).await.expect("subscribed"));
-        }
-        subscriptions
-    }
-
-    pub async fn first(url: &str, n: usize) -> serde_json::Value {
-        let before = rss();
-        let started = Instant::now();
-        let mut client = ConvexClient::new(url).await.expect("a client");
-        let mut subscriptions = subscribe_all(&mut client, "items:get", n, true).await;
-        let firsts =
-            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
-        for first in firsts {
-            number(first.expect("a first value"));
-        }
-        let elapsed = started.elapsed();
-        let after = rss();
-        json!({
-            "first_ms": elapsed.as_secs_f64() * 1e3,
-            "rss_per_sub": after.saturating_sub(before) as f64 / n as f64,
-        })
-    }
-
-    pub async fn latency(
-        url: &str,
-        http: &reqwest::Client,
-        n: usize,
-        list: bool,
-    ) -> serde_json::Value {
-        let mut client = ConvexClient::new(url).await.expect("a client");
-        let path = if list { "items:list" } else { "items:get" };
-        let subscriptions = subscribe_all(&mut client, path, n, false).await;
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        for mut subscription in subscriptions {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                while let Some(result) = subscription.next().await {
-                    if tx.send((generation(result, list), Instant::now())).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let sample = latencies(http, url, n, rx).await;
-        drop(client);
-        sample
-    }
-
-    pub async fn recovery(url: &str, http: &reqwest::Client, n: usize) -> serde_json::Value {
-        let mut client = ConvexClient::new(url).await.expect("a client");
-        let mut subscriptions = subscribe_all(&mut client, "items:get", n, true).await;
-        let firsts =
-            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
-        let firsts: Vec<f64> = firsts
-            .into_iter()
-            .map(|first| number(first.expect("a first value")))
-            .collect();
-        let dropped = Instant::now();
-        http_mutation(http, url, "bench:dropSockets").await;
-        http_mutation(http, url, "items:bump").await;
-        for (subscription, first) in subscriptions.iter_mut().zip(firsts) {
-            loop {
-                let value = number(subscription.next().await.expect("a value"));
                 if value > first {
                     break;
                 }
