@@ -169,7 +169,10 @@ mod tests {
         for _ in 0..3 {
             match latest.decode_shared::<Tags>(&function()) {
                 Err(error) => {
-                    assert_eq!(error.function().map(|f| f.path.as_str()), Some("posts:list"));
+                    assert_eq!(
+                        error.function().map(|f| f.path.as_str()),
+                        Some("posts:list")
+                    );
                     let ErrorKind::Decode { excerpt, .. } = error.kind() else {
                         panic!("expected a decode error, got {error:?}");
                     };

@@ -10,6 +10,7 @@ mod latest;
 mod protocol;
 mod query_set;
 mod random;
+mod session;
 mod socket;
 mod subscription;
 mod worker;
