@@ -230,7 +230,12 @@ impl<F: ConvexFunction, R> Call<F, R> {
 }
 
 /// A call's connection and encoded args, or why it cannot go on one.
-type Opened = Result<(Arc<Connection>, serde_json::Value), Error>;
+type Opened = Result<(Arc<Connection>, Args), Error>;
+
+/// A call's args as the socket carries them: the encoded JSON object's text, kept as it is (one allocation
+/// of its length) rather than as a `Value` tree, since the session only writes it again (a query's, after
+/// each reconnect) and compares it as text.
+pub(crate) type Args = Box<serde_json::value::RawValue>;
 
 /// The failure of a call or stream whose connection's worker is gone.
 fn stopped(function: &FunctionName) -> Error {
@@ -239,17 +244,16 @@ fn stopped(function: &FunctionName) -> Error {
 }
 
 /// The args of a call as the protocol carries them: a Convex-encoded object (`{}` for none).
-fn encode_args<F: ConvexFunction>(
-    name: &FunctionName,
-    function: &F,
-) -> Result<serde_json::Value, Error> {
+fn encode_args<F: ConvexFunction>(name: &FunctionName, function: &F) -> Result<Args, Error> {
     let mut bytes = Vec::new();
     crate::value::encode_args(function, &mut bytes)
         .map_err(|e| e.to_string())
-        .and_then(|()| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
-        .and_then(|args| match args {
-            serde_json::Value::Null => Ok(serde_json::Value::Object(Default::default())),
-            object @ serde_json::Value::Object(_) => Ok(object),
+        .and_then(|()| String::from_utf8(bytes).map_err(|e| e.to_string()))
+        .and_then(|text| match text.trim_start().as_bytes().first() {
+            Some(b'{') => serde_json::value::RawValue::from_string(text).map_err(|e| e.to_string()),
+            Some(b'n') if text.trim() == "null" => {
+                serde_json::value::RawValue::from_string("{}".to_owned()).map_err(|e| e.to_string())
+            }
             _ => Err("the args must be an object".to_owned()),
         })
         .map_err(|message| Error::call(name, ErrorKind::InvalidArgs { message }))
@@ -353,6 +357,11 @@ pub(crate) struct HubState {
     pub(crate) connections: HashMap<Auth, Arc<Connection>>,
     /// The state channels [`Client::connection_state`] handed out, kept across connections.
     watched: HashMap<Auth, watch::Sender<ConnectionState>>,
+    /// The connection made for a credential whose first command has not been sent yet, shared by the calls
+    /// made meanwhile: 10,000 subscriptions created before the first is polled make one connection (and one
+    /// worker), not 10,000 of which all but one are dropped at their first poll. Weak, so that a connection
+    /// whose subscriptions are all dropped unpolled is freed.
+    unstarted: HashMap<Auth, Weak<Connection>>,
 }
 
 impl fmt::Debug for HubState {
@@ -375,13 +384,23 @@ impl Hub {
         })
     }
 
-    /// The running connection of `auth`, else a new one, registered when its first command is sent.
+    /// The running connection of `auth`, else the one made for it that has not started, else a new one,
+    /// registered when its first command is sent.
     fn connection(&self, auth: Auth) -> Arc<Connection> {
-        let state = lock(&self.state);
-        match state.connections.get(&auth) {
-            Some(connection) if !connection.closed() => connection.clone(),
-            _ => self.make(&state, auth),
+        let mut state = lock(&self.state);
+        let running = state.connections.get(&auth).filter(|c| !c.closed());
+        if let Some(connection) = running.cloned().or_else(|| {
+            let unstarted = state.unstarted.get(&auth)?.upgrade()?;
+            (!unstarted.closed()).then_some(unstarted)
+        }) {
+            return connection;
         }
+        let made = self.make(&state, auth.clone());
+        state
+            .unstarted
+            .retain(|_, connection| connection.strong_count() > 0);
+        state.unstarted.insert(auth, Arc::downgrade(&made));
+        made
     }
 
     fn make(&self, state: &HubState, auth: Auth) -> Arc<Connection> {
@@ -433,6 +452,7 @@ impl Hub {
                 if held.closed() || unwatched {
                     *held = self.make(&state, held.auth.clone());
                 }
+                state.unstarted.remove(&held.auth);
                 state.connections.insert(held.auth.clone(), held.clone());
             }
         }
@@ -566,5 +586,38 @@ fn decode<T: serde::de::DeserializeOwned>(
         }),
         Outcome::MayHaveRun => live(LiveProblem::MayHaveRun),
         Outcome::Pending => Err(stopped(function)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls made before the first is sent (subscriptions created, none polled yet) share one connection
+    /// and one worker, rather than each making its own that its first poll then drops.
+    #[test]
+    fn calls_made_before_the_first_is_sent_share_one_unstarted_connection() {
+        let client = Client::builder("http://127.0.0.1:9")
+            .build()
+            .expect("a client");
+        let hub = hub(&client);
+        let first = hub.connection(Auth::Static(None));
+        let others: Vec<_> = (0..100)
+            .map(|_| hub.connection(Auth::Static(None)))
+            .collect();
+        assert!(others.iter().all(|c| Arc::ptr_eq(c, &first)));
+        assert_eq!(
+            hub.next_id.load(Ordering::Relaxed),
+            1,
+            "one connection made"
+        );
+        let token = Auth::Static(Some(Credential::User("a token".to_owned())));
+        let other = hub.connection(token);
+        assert!(!Arc::ptr_eq(&other, &first), "a credential of its own");
+        // Once every holder is gone, the next call makes a fresh one, and the stale entries go.
+        drop((first, others, other));
+        let fresh = hub.connection(Auth::Static(None));
+        assert_eq!(fresh.id, 2);
+        assert_eq!(lock(&hub.state).unstarted.len(), 1);
     }
 }

@@ -7,6 +7,7 @@
 //! connection's lifetime, so that a reconnect resubscribes from version 0 and re-sends unfinished mutations
 //! under the same (session id, request id), which the deployment deduplicates.
 
+use super::Args;
 use super::latest::Latest;
 use super::protocol::{
     self, Credential, Modification, QueryModification, Response, ServerMessage, StateVersion,
@@ -22,7 +23,7 @@ use tokio::sync::{oneshot, watch};
 
 struct Query {
     path: String,
-    args: Value,
+    args: Args,
     key: String,
     subscribers: usize,
     journal: Option<Value>,
@@ -56,7 +57,7 @@ enum RequestState {
 struct Request {
     kind: RequestKind,
     path: String,
-    args: Value,
+    args: Args,
     state: RequestState,
     /// Sent on an earlier socket that was lost: it may have run.
     sent_before: bool,
@@ -147,7 +148,7 @@ impl Session {
     pub(super) fn subscribe(
         &mut self,
         path: String,
-        args: Value,
+        args: Args,
         reply: oneshot::Sender<Subscribed>,
     ) -> Option<u32> {
         let key = format!("{}\u{0}{args}", canonical_path(&path));
@@ -631,7 +632,7 @@ mod tests {
         w.apply(Command::Request {
             kind,
             path: "posts:create".to_owned(),
-            args: serde_json::json!({}),
+            args: raw(serde_json::json!({})),
             reply,
         });
         let kind_name = match kind {
@@ -806,10 +807,15 @@ mod tests {
         let (reply, subscribed) = oneshot::channel();
         let message = w.apply(Command::Subscribe {
             path: "posts:list".to_owned(),
-            args,
+            args: raw(args),
             reply,
         });
         (message, subscribed.blocking_recv().expect("subscribed"))
+    }
+
+    /// Args as the socket carries them.
+    fn raw(args: Value) -> Args {
+        serde_json::value::RawValue::from_string(args.to_string()).expect("JSON")
     }
 
     fn json(text: &str) -> Value {

@@ -39,7 +39,7 @@ enum Step {
     Start {
         connection: Shared,
         path: String,
-        args: serde_json::Value,
+        args: super::Args,
     },
     Live {
         results: watch::Receiver<Latest>,

@@ -85,7 +85,7 @@ pub(crate) enum RequestKind {
 pub(crate) enum Command {
     Subscribe {
         path: String,
-        args: Value,
+        args: super::Args,
         reply: oneshot::Sender<Subscribed>,
     },
     Unsubscribe {
@@ -94,7 +94,7 @@ pub(crate) enum Command {
     Request {
         kind: RequestKind,
         path: String,
-        args: Value,
+        args: super::Args,
         reply: oneshot::Sender<Outcome>,
     },
 }
