@@ -24,7 +24,13 @@ pub(crate) struct Latest {
 
 /// The decodings of one result: for each type, its [`Slot`].
 #[derive(Default)]
-struct Decoded(Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>);
+struct Decoded {
+    /// The first type it is read as, found without a lock: the subscribers of a query nearly always read
+    /// it as one type.
+    first: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// Any other types.
+    others: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
+}
 
 /// One type's decoding of a result, made by the first reader of that type.
 type Slot<T> = Arc<OnceLock<Result<T, Mismatch>>>;
@@ -45,9 +51,9 @@ impl Latest {
         }
     }
 
-    /// The outcome as a `T`, decoded at most once per type for every reader of this result. The lock is
-    /// held only to find the type's slot: readers of one type wait for its decoding (rather than repeat it)
-    /// but clone their copy in parallel, and readers of other types do not wait.
+    /// The outcome as a `T`, decoded at most once per type for every reader of this result. Readers of one
+    /// type wait for its decoding (rather than repeat it) but clone their copy in parallel; readers of other
+    /// types do not wait, and the first type's readers take no lock.
     pub(crate) fn decode_shared<T>(&self, function: &FunctionName) -> Result<T, Error>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
@@ -56,19 +62,17 @@ impl Latest {
             // Failures are built per reader: `Error` is not `Clone`, and they are not the hot path.
             return super::decode(function, self.outcome.clone());
         };
-        let slot: Slot<T> = {
-            let mut decoded = super::lock(&self.decoded.0);
-            let id = TypeId::of::<T>();
-            let found = decoded
-                .iter()
-                .find(|(t, _)| *t == id)
-                .and_then(|(_, any)| any.downcast_ref::<Slot<T>>())
-                .cloned();
-            found.unwrap_or_else(|| {
-                let slot = Slot::<T>::default();
-                decoded.push((id, Box::new(slot.clone())));
-                slot
-            })
+        let first = self
+            .decoded
+            .first
+            .get_or_init(|| Box::new(Slot::<T>::default()));
+        let other;
+        let slot: &Slot<T> = match first.downcast_ref::<Slot<T>>() {
+            Some(slot) => slot,
+            None => {
+                other = self.other_slot::<T>();
+                &other
+            }
         };
         let result = slot.get_or_init(|| {
             crate::value::from_json_ref::<T>(value).map_err(|e| Mismatch {
@@ -85,6 +89,22 @@ impl Latest {
         })
     }
 
+    /// The slot of a type other than the first.
+    fn other_slot<T: Send + Sync + 'static>(&self) -> Slot<T> {
+        let mut others = super::lock(&self.decoded.others);
+        let id = TypeId::of::<T>();
+        let found = others
+            .iter()
+            .find(|(t, _)| *t == id)
+            .and_then(|(_, any)| any.downcast_ref::<Slot<T>>())
+            .cloned();
+        found.unwrap_or_else(|| {
+            let slot = Slot::<T>::default();
+            others.push((id, Box::new(slot.clone())));
+            slot
+        })
+    }
+
     /// The outcome as a `T`, decoded for this reader alone: for a one-off read, or a type that is not
     /// `Clone`.
     pub(crate) fn decode_own<T: DeserializeOwned>(
@@ -97,7 +117,7 @@ impl Latest {
     /// How many types this result has been decoded as (for tests).
     #[cfg(test)]
     pub(crate) fn decodings(&self) -> usize {
-        super::lock(&self.decoded.0).len()
+        usize::from(self.decoded.first.get().is_some()) + super::lock(&self.decoded.others).len()
     }
 }
 

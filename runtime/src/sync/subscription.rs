@@ -97,7 +97,8 @@ impl<T: DeserializeOwned + Send + 'static> Subscription<T> {
             }
             Err(error) => (None, Step::Failed(error)),
         };
-        let name = function.clone();
+        // Shared by the items' futures (a reference count per item, not a copy of the path).
+        let name = Arc::new(function.clone());
         let inner = futures_util::stream::unfold(step, move |step| {
             let function = name.clone();
             async move { next::<T>(&function, decode, step).await }
