@@ -15,7 +15,7 @@ mod child;
 mod versus;
 
 use child::rss;
-use convex::{Client, LiveSettings};
+use convex::{Client, LiveSettings, Subscription};
 use convex_fetch_testing::{Ctx, TestDeployment};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -137,6 +137,41 @@ fn main() {
 }
 
 /// Starts the deployment in a child process: its URL, and its control.
+/// `n` subscriptions to `items:get`, each with its own args, and their first values: all polled at once, as
+/// an application serving many at a time does.
+async fn subscribe_distinct(client: &Client, n: usize) -> (Vec<Subscription<f64>>, Vec<f64>) {
+    let mut subscriptions: Vec<_> = (0..n)
+        .map(|i| {
+            client
+                .query::<_, f64>("items:get", json!({ "i": i }))
+                .subscribe()
+        })
+        .collect();
+    let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
+    let firsts = firsts
+        .into_iter()
+        .map(|first| first.expect("a first value").expect("a number"))
+        .collect();
+    (subscriptions, firsts)
+}
+
+/// Until every subscription yields a value above its first: after the socket drops and the generation is
+/// bumped, only a resubscribed socket brings it.
+async fn until_each_passes(subscriptions: &mut [Subscription<f64>], firsts: &[f64]) {
+    for (subscription, first) in subscriptions.iter_mut().zip(firsts) {
+        loop {
+            let value = subscription
+                .next()
+                .await
+                .expect("a value")
+                .expect("a number");
+            if value > *first {
+                break;
+            }
+        }
+    }
+}
+
 fn spawn_deployment() -> (String, Control) {
     let mut child = Command::new(std::env::current_exe().expect("this binary"))
         .arg("--serve-live")
@@ -198,18 +233,7 @@ async fn serve() {
 async fn many_subscriptions(client: &Client, control: &mut Control, n: usize) {
     let before = rss();
     let started = Instant::now();
-    let mut subscriptions: Vec<_> = (0..n)
-        .map(|i| {
-            client
-                .query::<_, f64>("items:get", json!({ "i": i }))
-                .subscribe()
-        })
-        .collect();
-    // All polled at once, as an application serving many at a time does.
-    let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
-    for first in firsts {
-        first.expect("a first value").expect("a number");
-    }
+    let (mut subscriptions, firsts) = subscribe_distinct(client, n).await;
     let first = started.elapsed();
     let after = rss();
     println!(
@@ -233,18 +257,7 @@ async fn many_subscriptions(client: &Client, control: &mut Control, n: usize) {
         .mutation("items:bump", json!({}))
         .await
         .expect("the bump");
-    for subscription in &mut subscriptions {
-        loop {
-            let value = subscription
-                .next()
-                .await
-                .expect("a value")
-                .expect("a number");
-            if value >= 1e6 {
-                break;
-            }
-        }
-    }
+    until_each_passes(&mut subscriptions, &firsts).await;
     println!(
         "live: after the socket drops, all {n} are live again (resubscribed, new value) after {:.0} ms",
         dropped.elapsed().as_secs_f64() * 1e3
@@ -255,36 +268,14 @@ async fn many_subscriptions(client: &Client, control: &mut Control, n: usize) {
 /// `LiveSettings`: the backoff an application gets, not a shortened one.
 async fn recovery_with_defaults(url: &str, control: &mut Control, n: usize) {
     let client = Client::builder(url).build().expect("a loopback URL");
-    let mut subscriptions: Vec<_> = (0..n)
-        .map(|i| {
-            client
-                .query::<_, f64>("items:get", json!({ "i": i }))
-                .subscribe()
-        })
-        .collect();
-    let firsts = futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
-    let firsts: Vec<f64> = firsts
-        .into_iter()
-        .map(|first| first.expect("a first value").expect("a number"))
-        .collect();
+    let (mut subscriptions, firsts) = subscribe_distinct(&client, n).await;
     let dropped = Instant::now();
     control.drop_sockets();
     let _: () = client
         .mutation("items:bump", json!({}))
         .await
         .expect("the bump");
-    for (subscription, first) in subscriptions.iter_mut().zip(firsts) {
-        loop {
-            let value = subscription
-                .next()
-                .await
-                .expect("a value")
-                .expect("a number");
-            if value > first {
-                break;
-            }
-        }
-    }
+    until_each_passes(&mut subscriptions, &firsts).await;
     println!(
         "live: default settings: after the socket drops, all {n} are live again (resubscribed, new value) after {:.0} ms",
         dropped.elapsed().as_secs_f64() * 1e3

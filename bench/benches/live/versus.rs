@@ -254,18 +254,7 @@ mod ours {
         let before = rss();
         let started = Instant::now();
         let client = Client::builder(url).build().expect("a loopback URL");
-        let mut subscriptions: Vec<_> = (0..n)
-            .map(|i| {
-                client
-                    .query::<_, f64>("items:get", json!({ "i": i }))
-                    .subscribe()
-            })
-            .collect();
-        let firsts =
-            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
-        for first in firsts {
-            first.expect("a first value").expect("a number");
-        }
+        let _subscriptions = super::super::subscribe_distinct(&client, n).await;
         let elapsed = started.elapsed();
         let after = rss();
         json!({
@@ -303,34 +292,11 @@ mod ours {
     pub async fn recovery(url: &str, http: &reqwest::Client, n: usize) -> serde_json::Value {
         // The default `LiveSettings`: the backoff an application gets.
         let client = Client::builder(url).build().expect("a loopback URL");
-        let mut subscriptions: Vec<_> = (0..n)
-            .map(|i| {
-                client
-                    .query::<_, f64>("items:get", json!({ "i": i }))
-                    .subscribe()
-            })
-            .collect();
-        let firsts =
-            futures_util::future::join_all(subscriptions.iter_mut().map(|s| s.next())).await;
-        let firsts: Vec<f64> = firsts
-            .into_iter()
-            .map(|first| first.expect("a first value").expect("a number"))
-            .collect();
+        let (mut subscriptions, firsts) = super::super::subscribe_distinct(&client, n).await;
         let dropped = Instant::now();
         http_mutation(http, url, "bench:dropSockets").await;
         http_mutation(http, url, "items:bump").await;
-        for (subscription, first) in subscriptions.iter_mut().zip(firsts) {
-            loop {
-                let value = subscription
-                    .next()
-                    .await
-                    .expect("a value")
-                    .expect("a number");
-                if value > first {
-                    break;
-                }
-            }
-        }
+        super::super::until_each_passes(&mut subscriptions, &firsts).await;
         json!({ "recovery_ms": dropped.elapsed().as_secs_f64() * 1e3 })
     }
 }
