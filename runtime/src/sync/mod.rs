@@ -3,8 +3,9 @@
 //!
 //! Each client opens one WebSocket per credential on first use (the protocol authenticates a socket, not a
 //! query), shared by all its subscriptions; identical subscriptions (path, args, credential) share one
-//! query on the server. `protocol` holds the messages, `worker` the task that owns a socket and replaces it
-//! when lost, `subscription` the typed stream.
+//! query on the server. `protocol` holds the messages, `session` the protocol's state without I/O, `worker`
+//! the task that owns a socket and replaces it when lost, `latest` a query's shared result, `subscription`
+//! the typed stream.
 
 mod latest;
 mod protocol;

@@ -1,8 +1,9 @@
 //! The messages of the sync protocol (`/api/sync`), both ways, and its timestamps.
 //!
-//! Client messages are written with `json!` (a `ModifyQuerySet`, which can hold thousands of queries, with
-//! serde's derive); server messages are read in two steps, the `type` first, so that
-//! an unknown type is told apart from a malformed known one (the first is skipped, the second reconnects).
+//! Client messages are written with `json!`, those that carry args (`ModifyQuerySet`, `Mutation`, `Action`)
+//! with serde's derive, which writes the args as the text they are kept as and builds no `Value` tree of a
+//! query set of thousands. Server messages are read in two steps, the `type` first, so that an unknown type
+//! is told apart from a malformed known one (the first is skipped, the second reconnects).
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
