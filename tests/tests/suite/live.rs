@@ -2,6 +2,7 @@
 //! server queries, typed failures, auth, reconnects and the faults that cause them, mutations over the socket
 //! that complete only once their writes are visible and run once across a dropped socket at any step.
 
+use crate::support::next_item as next;
 use convex::value::Value;
 use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings, Untyped};
 use convex_fetch_testing::{Ctx, FunctionError, SyncFault, TestDeployment};
@@ -66,15 +67,6 @@ fn fast(deployment: &TestDeployment) -> Client {
         )
         .build()
         .unwrap()
-}
-
-async fn next<T: std::fmt::Debug>(
-    stream: &mut (impl futures_util::Stream<Item = Result<T, Error>> + Unpin),
-) -> Result<T, Error> {
-    tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("a stream item within 10 s")
-        .expect("the stream goes on")
 }
 
 async fn send(client: &Client, body: &str) {

@@ -16,6 +16,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::support::eventually;
+
 #[derive(Default)]
 struct Messages(Vec<String>);
 
@@ -92,22 +94,7 @@ fn client(deployment: &TestDeployment) -> Client {
 async fn next<T: std::fmt::Debug>(
     stream: &mut (impl futures_util::Stream<Item = Result<T, Error>> + Unpin),
 ) -> T {
-    tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("a stream item within 10 s")
-        .expect("the stream goes on")
-        .unwrap()
-}
-
-/// Waits until `done` holds, checking every few milliseconds, for at most 10 s.
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..2000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("not within 10 s: {what}");
+    crate::support::next_item(stream).await.unwrap()
 }
 
 /// The client messages of `kind` the deployment received, over every socket.
@@ -134,7 +121,7 @@ async fn start_slow(
             call.await.unwrap()
         }
     });
-    until("the slow mutation runs", || {
+    eventually("the slow mutation runs", || {
         deployment.executions("messages:slow") == 1
     })
     .await;
@@ -280,7 +267,7 @@ async fn a_mutation_response_carries_its_own_commit_timestamp() {
     socket
         .send(json!({ "type": "Mutation", "requestId": 0, "udfPath": "messages:slow", "args": [{ "body": "slow" }] }))
         .await;
-    until("the slow mutation runs", || {
+    eventually("the slow mutation runs", || {
         deployment.executions("messages:slow") == 1
     })
     .await;
@@ -312,7 +299,7 @@ async fn query_set_changes_received_during_an_update_are_folded_into_the_next_tr
     socket.send(add(0, 0, "messages:gatedList")).await;
     socket.send(add(1, 1, "messages:count")).await;
     socket.send(add(2, 2, "messages:list")).await;
-    until("the three changes are received", || {
+    eventually("the three changes are received", || {
         received(&deployment, "ModifyQuerySet").len() == 3
     })
     .await;
@@ -347,12 +334,12 @@ async fn the_runtime_client_follows_a_transition_that_answers_several_query_set_
         .subscribe();
     // Each subscription is its own ModifyQuerySet once the first is out: poll them in turn.
     let first = tokio::spawn(async move { (next(&mut gated).await, gated) });
-    until("the gated query is subscribed", || {
+    eventually("the gated query is subscribed", || {
         received(&deployment, "ModifyQuerySet").len() == 1
     })
     .await;
     let counting = tokio::spawn(async move { (next(&mut count).await, count) });
-    until("the count is subscribed", || {
+    eventually("the count is subscribed", || {
         received(&deployment, "ModifyQuerySet").len() == 2
     })
     .await;
@@ -473,12 +460,12 @@ async fn a_socket_mutation_re_sent_while_it_runs_on_a_dropped_socket_runs_once()
                 .await
         }
     });
-    until("the slow mutation runs", || {
+    eventually("the slow mutation runs", || {
         deployment.executions("messages:slow") == 1
     })
     .await;
     deployment.drop_sync_connections();
-    until("the mutation is re-sent on a new socket", || {
+    eventually("the mutation is re-sent on a new socket", || {
         received(&deployment, "Mutation").len() == 2
     })
     .await;
@@ -500,14 +487,14 @@ async fn a_raw_re_send_on_a_new_socket_joins_the_run_and_gets_its_commit_timesta
     let mutation = json!({ "type": "Mutation", "requestId": 7, "udfPath": "messages:slow", "args": [{ "body": "once" }] });
     let mut first = Socket::open(&deployment, session).await;
     first.send(mutation.clone()).await;
-    until("the slow mutation runs", || {
+    eventually("the slow mutation runs", || {
         deployment.executions("messages:slow") == 1
     })
     .await;
     drop(first);
     let mut second = Socket::open(&deployment, session).await;
     second.send(mutation.clone()).await;
-    until("the re-send is received", || {
+    eventually("the re-send is received", || {
         received(&deployment, "Mutation").len() == 2
     })
     .await;

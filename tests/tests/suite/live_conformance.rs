@@ -4,10 +4,10 @@
 //!
 //! The JS half needs Node.js; the pinned client is installed from the lockfile when missing (never a skip).
 
+use crate::support::next_item as next;
 use convex::value::Value;
 use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings};
 use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
-use futures_util::StreamExt;
 use serde_json::json;
 use std::process::Command;
 use std::sync::Arc;
@@ -120,15 +120,6 @@ fn client(deployment: &TestDeployment) -> Client {
         .live(LiveSettings::default().initial_backoff(Duration::from_millis(50)))
         .build()
         .unwrap()
-}
-
-async fn next<T>(
-    stream: &mut (impl futures_util::Stream<Item = Result<T, Error>> + Unpin),
-) -> Result<T, Error> {
-    tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("an item within 10 s")
-        .expect("the stream goes on")
 }
 
 #[tokio::test(flavor = "multi_thread")]

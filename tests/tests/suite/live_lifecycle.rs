@@ -4,6 +4,7 @@
 //! live closes after its idle grace and leaves the client, so that many short-lived credentials do not pile
 //! up sockets and tasks.
 
+use crate::support::{eventually, next_item as next};
 use convex::value::Value;
 use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings};
 use convex_fetch_testing::{Ctx, TestDeployment};
@@ -65,15 +66,6 @@ async fn refusing_front(
 
 fn client(url: &str, settings: LiveSettings) -> Client {
     Client::builder(url).live(settings).build().unwrap()
-}
-
-async fn next<T: std::fmt::Debug>(
-    stream: &mut (impl futures_util::Stream<Item = Result<T, Error>> + Unpin),
-) -> Result<T, Error> {
-    tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("a stream item within 10 s")
-        .expect("the stream goes on")
 }
 
 /// The `Reconnecting` states seen until one reaches `attempts`.
@@ -272,17 +264,6 @@ async fn a_fatal_error_fails_pending_socket_calls_instead_of_resending_them_fore
         ),
         "{call:?}"
     );
-}
-
-/// Waits until `done` holds, for at most 20 s.
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("{what} within 20 s"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

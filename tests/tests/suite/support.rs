@@ -165,3 +165,25 @@ pub fn stdout_of(command: &mut Command) -> String {
     );
     stdout
 }
+
+/// The next item of a live stream, within 10 s; panics if none comes or the stream ends.
+pub async fn next_item<T>(
+    stream: &mut (impl futures_util::Stream<Item = Result<T, convex::Error>> + Unpin),
+) -> Result<T, convex::Error> {
+    use futures_util::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+        .await
+        .expect("a stream item within 10 s")
+        .expect("the stream goes on")
+}
+
+/// Waits until `done` holds, checking every few milliseconds, for at most 20 s.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !done() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("not within 20 s: {what}"));
+}
