@@ -266,26 +266,25 @@ async fn a_fatal_error_fails_pending_socket_calls_instead_of_resending_them_fore
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_credentials_each_subscribed_and_dropped_leave_no_socket_open() {
-    const USERS: usize = 1_000;
+/// A deployment with `users` tokens, `token-{i}` for the subject `user_{i}`, and `auth:whoami`.
+async fn deployment_of_users(users: usize) -> TestDeployment {
     let mut builder = TestDeployment::builder()
         .query("auth:whoami", |ctx: Ctx, _: Value| async move {
             Ok(ctx.identity().map(|i| i["subject"].clone()))
         });
-    for i in 0..USERS {
+    for i in 0..users {
         builder = builder.token(
             format!("token-{i}"),
             json!({ "subject": format!("user_{i}") }),
         );
     }
-    let deployment = builder.start().await;
-    let client = client(
-        deployment.url(),
-        LiveSettings::default().idle_timeout(Duration::from_millis(50)),
-    );
-    // A hundred users at a time, each with a token of their own: one socket each.
-    for batch in (0..USERS).collect::<Vec<_>>().chunks(100) {
+    builder.start().await
+}
+
+/// A hundred users at a time, each with a token of their own (one socket each), subscribe to `auth:whoami`,
+/// see themselves, and drop the subscription.
+async fn each_user_subscribes_and_drops(client: &Client, users: usize) {
+    for batch in (0..users).collect::<Vec<_>>().chunks(100) {
         let firsts = batch.iter().map(|&i| {
             let client = client.clone();
             async move {
@@ -299,6 +298,17 @@ async fn a_thousand_credentials_each_subscribed_and_dropped_leave_no_socket_open
         });
         futures_util::future::join_all(firsts).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_credentials_each_subscribed_and_dropped_leave_no_socket_open() {
+    const USERS: usize = 1_000;
+    let deployment = deployment_of_users(USERS).await;
+    let client = client(
+        deployment.url(),
+        LiveSettings::default().idle_timeout(Duration::from_millis(50)),
+    );
+    each_user_subscribes_and_drops(&client, USERS).await;
     assert_eq!(deployment.sync_connections_opened(), USERS as u64);
     // Every subscription is dropped: after the grace, every socket is closed and the client forgets them.
     eventually("every connection closed", || {
@@ -406,22 +416,12 @@ fn rss_mib() -> f64 {
 
 /// A measurement, not a check: rounds of 1,000 tokens each subscribed and dropped, printing the tasks of the
 /// runtime, the client's connections, the deployment's open sockets and the RSS after each round has closed.
-/// `cargo test -p convex-fetch-tests --test live_lifecycle -- --ignored --nocapture`
+/// `cargo test -p convex-fetch-tests --test suite live_lifecycle::rounds -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement; run with --ignored --nocapture"]
 async fn rounds_of_a_thousand_tokens_keep_tasks_sockets_and_memory_flat() {
     const USERS: usize = 1_000;
-    let mut builder = TestDeployment::builder()
-        .query("auth:whoami", |ctx: Ctx, _: Value| async move {
-            Ok(ctx.identity().map(|i| i["subject"].clone()))
-        });
-    for i in 0..USERS {
-        builder = builder.token(
-            format!("token-{i}"),
-            json!({ "subject": format!("user_{i}") }),
-        );
-    }
-    let deployment = builder.start().await;
+    let deployment = deployment_of_users(USERS).await;
     let client = client(
         deployment.url(),
         LiveSettings::default().idle_timeout(Duration::from_millis(100)),
@@ -433,19 +433,7 @@ async fn rounds_of_a_thousand_tokens_keep_tasks_sockets_and_memory_flat() {
         rss_mib()
     );
     for round in 1..=5 {
-        for batch in (0..USERS).collect::<Vec<_>>().chunks(100) {
-            let firsts = batch.iter().map(|&i| {
-                let client = client.clone();
-                async move {
-                    let mut whoami = client
-                        .query::<_, Option<String>>("auth:whoami", json!({}))
-                        .auth(format!("token-{i}"))
-                        .subscribe();
-                    next(&mut whoami).await.unwrap();
-                }
-            });
-            futures_util::future::join_all(firsts).await;
-        }
+        each_user_subscribes_and_drops(&client, USERS).await;
         let peak_tasks = metrics.num_alive_tasks();
         eventually("every connection closed", || {
             client.live_connection_count() == 0 && deployment.sync_connections_open() == 0
