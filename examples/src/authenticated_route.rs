@@ -8,7 +8,7 @@
 use crate::api;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use convex::axum::forward_session_to;
 use convex::token::{BetterAuth, CachedTokens};
 use std::sync::Arc;
@@ -33,10 +33,7 @@ pub fn router(state: AppState) -> Router {
     let tokens = Arc::new(CachedTokens::new(state.tokens));
     Router::new()
         .route("/api/user/profile", get(profile))
-        .route_layer(middleware::from_fn_with_state(
-            (state.convex.clone(), tokens),
-            forward_session_to::<BetterAuth>,
-        ))
+        .route_layer(forward_session_to(state.convex.clone(), tokens))
         .with_state(state.convex)
 }
 

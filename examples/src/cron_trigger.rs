@@ -2,13 +2,13 @@
 //!
 //! `POST /api/cron/daily-digest` with the header `x-cron-secret` runs the action
 //! `notifications:sendDailyDigests` and answers `{"sent": n}`. A missing or wrong secret is answered 401 by
-//! [`SharedSecret::require`], which compares in constant time, so that response times do not reveal how much
+//! the [`SharedSecret`] layer, which compares in constant time, so that response times do not reveal how much
 //! of a guess was right.
 
 use crate::api;
 use axum::extract::State;
 use axum::routing::post;
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use convex::axum::SharedSecret;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -20,10 +20,7 @@ pub const DIGEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub fn router(convex: convex::Client, secret: SharedSecret) -> Router {
     Router::new()
         .route("/api/cron/daily-digest", post(daily_digest))
-        .route_layer(middleware::from_fn_with_state(
-            secret,
-            SharedSecret::require,
-        ))
+        .route_layer(secret)
         .with_state(convex)
 }
 

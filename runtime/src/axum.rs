@@ -1,11 +1,14 @@
 //! axum integration (feature `axum`): errors as responses, the caller's bearer token, its forwarding to every
 //! call made while handling a request, and a shared-secret guard for cron and webhook routes.
 //!
-//! The feature targets **axum 0.8** (`Router`, `middleware::from_fn`, `IntoResponse` of axum 0.8.x); an app on
-//! axum 0.7 gets trait errors (`Error: IntoResponse` not satisfied) from having two axum versions.
+//! Each middleware is a [`Middleware`] layer, built by a function of this module and given to axum's
+//! `.layer(…)` or `.route_layer(…)` as it is: `.layer(forward_auth())`; a [`SharedSecret`] is a layer itself.
+//!
+//! The feature targets **axum 0.8** (`Router`, `IntoResponse` of axum 0.8.x); an app on axum 0.7 gets trait
+//! errors (`Error: IntoResponse` not satisfied) from having two axum versions.
 //!
 //! ```no_run
-//! use axum::{Json, Router, middleware, routing::get, routing::post};
+//! use axum::{Json, Router, routing::get, routing::post};
 //! use convex_fetch::axum::{SharedSecret, forward_auth};
 //!
 //! #[convex_fetch::query("tasks:mine")]
@@ -24,10 +27,8 @@
 //!
 //! let app: Router = Router::new()
 //!     .route("/tasks", get(tasks))
-//!     .layer(middleware::from_fn(forward_auth))
-//!     .merge(Router::new().route("/cron/nightly", post(cron)).route_layer(
-//!         middleware::from_fn_with_state(SharedSecret::cron("from-the-env"), SharedSecret::require),
-//!     ));
+//!     .layer(forward_auth())
+//!     .merge(Router::new().route("/cron/nightly", post(cron)).route_layer(SharedSecret::cron("from-the-env")));
 //! ```
 
 use crate::error::{Error, ErrorKind};
@@ -37,10 +38,14 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{FromFn, FromFnLayer, Next};
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use tower_layer::Layer;
 
 /// The answer to give a client: the status from [`Error::status_code`] and a JSON body that never leaks
 /// internals. A `ConvexError`'s data is meant for the caller and passes through, in Convex's clean JSON:
@@ -83,55 +88,97 @@ impl IntoResponse for Error {
 #[derive(Debug, Clone, Copy)]
 struct ArgumentsRefused;
 
-/// Middleware (`.layer(axum::middleware::from_fn(invalid_arguments_are_ours))`) for a service that builds
-/// the arguments of its calls itself: a call refused by the deployment's argument validators
+/// One of this module's middleware, as the layer axum's `.layer(…)` and `.route_layer(…)` take: built by
+/// [`forward_auth`], [`forward_auth_to`], [`forward_session`], [`forward_session_to`], [`use_client`] and
+/// [`invalid_arguments_are_ours`]. `St` is what it holds (a client, the token cache), `()` for none.
+///
+/// The middleware are layers rather than functions for `axum::middleware::from_fn` so that there is one way
+/// to wire each, and so that a function given where a layer goes (`.layer(forward_auth)`) is answered by
+/// rustc's "use parentheses to call this function".
+pub struct Middleware<St>(FromFnLayer<Run<St>, St, (State<St>, Request)>);
+
+/// A middleware's body: what runs around the rest of the request's handling (`next`).
+type Run<St> = fn(State<St>, Request, Next) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+
+impl<St: Clone + Send + Sync + 'static> Middleware<St> {
+    fn new(state: St, run: Run<St>) -> Middleware<St> {
+        Middleware(axum::middleware::from_fn_with_state(state, run))
+    }
+}
+
+impl<St: Clone> Clone for Middleware<St> {
+    fn clone(&self) -> Self {
+        Middleware(self.0.clone())
+    }
+}
+
+/// Names the middleware only: what it holds may be a credential.
+impl<St> fmt::Debug for Middleware<St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Middleware").finish_non_exhaustive()
+    }
+}
+
+impl<St: Clone, I> Layer<I> for Middleware<St> {
+    type Service = FromFn<Run<St>, St, I, (State<St>, Request)>;
+
+    fn layer(&self, inner: I) -> Self::Service {
+        self.0.layer(inner)
+    }
+}
+
+/// Middleware (`.layer(invalid_arguments_are_ours())`) for a service that builds the arguments of its calls itself: a call refused by the deployment's argument validators
 /// ([`Error::is_argument_validation`]) is answered 500 `{"error": "Internal Server Error"}` and logged at
 /// `error` level, as a bug of the service, instead of the default 400 (see [`Error::status_code`]: by
 /// default the arguments are taken to be the caller's input). Other responses pass through unchanged.
 ///
 /// ```no_run
-/// use axum::{Router, middleware, routing::get};
+/// use axum::{Router, routing::get};
 ///
 /// # async fn report() {}
 /// let app: Router = Router::new()
 ///     .route("/report", get(report))
-///     .layer(middleware::from_fn(convex_fetch::axum::invalid_arguments_are_ours));
+///     .layer(convex_fetch::axum::invalid_arguments_are_ours());
 /// ```
-pub async fn invalid_arguments_are_ours(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    if response.extensions().get::<ArgumentsRefused>().is_none() {
-        return response;
-    }
-    tracing::error!("the deployment refused the arguments this service built for a Convex call");
-    let status = StatusCode::INTERNAL_SERVER_ERROR;
-    let reason = status.canonical_reason().unwrap_or("Error");
-    json_response(status, &serde_json::json!({ "error": reason }))
+pub fn invalid_arguments_are_ours() -> Middleware<()> {
+    Middleware::new((), |_, request, next| {
+        Box::pin(async move {
+            let response = next.run(request).await;
+            if response.extensions().get::<ArgumentsRefused>().is_none() {
+                return response;
+            }
+            tracing::error!(
+                "the deployment refused the arguments this service built for a Convex call"
+            );
+            let status = StatusCode::INTERNAL_SERVER_ERROR;
+            let reason = status.canonical_reason().unwrap_or("Error");
+            json_response(status, &serde_json::json!({ "error": reason }))
+        })
+    })
 }
 
-/// Middleware (`axum::middleware::from_fn_with_state(client, use_client)`) that runs each request in a
+/// Middleware (`.layer(use_client(client))`) that runs each request in a
 /// [`with_client`](crate::with_client) scope: the handlers' calls on the default client (stubs without
 /// `.on(…)`) go to the client given as state. Meant for tests, where each test builds its app around its
 /// own deployment and runs in parallel with others, and for a service of several deployments. A
 /// [`forward_auth`] scope inside or outside it sends the request's token to this client's deployment.
 ///
 /// ```no_run
-/// use axum::{Router, middleware, routing::get};
+/// use axum::{Router, routing::get};
 /// use convex_fetch::axum::{forward_auth, use_client};
 ///
 /// # async fn notes() {}
 /// fn app(client: convex_fetch::Client) -> Router {
 ///     Router::new()
 ///         .route("/notes", get(notes))
-///         .layer(middleware::from_fn(forward_auth))
-///         .layer(middleware::from_fn_with_state(client, use_client))
+///         .layer(forward_auth())
+///         .layer(use_client(client))
 /// }
 /// ```
-pub async fn use_client(
-    State(client): State<crate::Client>,
-    request: Request,
-    next: Next,
-) -> Response {
-    crate::with_client(client, next.run(request)).await
+pub fn use_client(client: crate::Client) -> Middleware<crate::Client> {
+    Middleware::new(client, |State(client), request, next| {
+        Box::pin(crate::with_client(client, next.run(request)))
+    })
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
@@ -224,59 +271,61 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
     }
 }
 
-/// Middleware (`axum::middleware::from_fn(forward_auth)`) that runs each request that carries a bearer token
+/// Middleware (`.layer(forward_auth())`) that runs each request that carries a bearer token
 /// in a [`with_auth`](crate::with_auth) scope for the **default client's deployment**: every call its handler
 /// makes to that deployment without a credential of its own or of its client runs as that user. Calls to
 /// other deployments are not given the token; for a scope bound to another client, use [`forward_auth_to`].
 /// A request without a token passes through unchanged, and its calls use the client's credential, if any.
-pub async fn forward_auth(request: Request, next: Next) -> Response {
-    match BearerToken::from_headers(request.headers()) {
-        Some(BearerToken(token)) => {
-            crate::caller::with_auth(token.expose().to_owned(), next.run(request)).await
-        }
-        None => next.run(request).await,
-    }
+pub fn forward_auth() -> Middleware<()> {
+    Middleware::new((), |_, request, next| {
+        Box::pin(async move {
+            match BearerToken::from_headers(request.headers()) {
+                Some(BearerToken(token)) => {
+                    crate::caller::with_auth(token.expose().to_owned(), next.run(request)).await
+                }
+                None => next.run(request).await,
+            }
+        })
+    })
 }
 
-/// As [`forward_auth`], for the deployment of the client given as state
-/// (`axum::middleware::from_fn_with_state(client, forward_auth_to)`): the request's bearer token goes only to
+/// As [`forward_auth`], for the deployment of `client` (`.layer(forward_auth_to(client))`): the request's bearer token goes only to
 /// calls to that client's deployment ([`Client::with_auth`](crate::Client::with_auth)).
 ///
 /// ```no_run
-/// use axum::{Router, middleware, routing::get};
+/// use axum::{Router, routing::get};
 /// use convex_fetch::axum::forward_auth_to;
 ///
 /// # async fn profile() {}
 /// let client = convex_fetch::Client::new("https://happy-otter-123.convex.cloud")?;
 /// let app: Router = Router::new()
 ///     .route("/api/user/profile", get(profile))
-///     .layer(middleware::from_fn_with_state(client, forward_auth_to));
+///     .layer(forward_auth_to(client));
 /// # Ok::<(), convex_fetch::Error>(())
 /// ```
-pub async fn forward_auth_to(
-    State(client): State<crate::Client>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match BearerToken::from_headers(request.headers()) {
-        Some(BearerToken(token)) => {
-            client
-                .with_auth(token.expose().to_owned(), next.run(request))
-                .await
-        }
-        None => next.run(request).await,
-    }
+pub fn forward_auth_to(client: crate::Client) -> Middleware<crate::Client> {
+    Middleware::new(client, |State(client), request, next| {
+        Box::pin(async move {
+            match BearerToken::from_headers(request.headers()) {
+                Some(BearerToken(token)) => {
+                    client
+                        .with_auth(token.expose().to_owned(), next.run(request))
+                        .await
+                }
+                None => next.run(request).await,
+            }
+        })
+    })
 }
 
-/// Middleware for the authenticated-route pattern
-/// (`axum::middleware::from_fn_with_state(tokens, forward_session::<BetterAuth>)`): the request's session (for
+/// Middleware for the authenticated-route pattern (`.route_layer(forward_session(tokens))`): the request's session (for
 /// [`BetterAuth`](crate::token::BetterAuth), its session cookie) is exchanged for a JWT through the cache,
 /// and the request runs in a [`with_auth`](crate::with_auth) scope with it, for the default client's
 /// deployment (calls to other deployments are not given the token). A request without a session, or
 /// whose session is refused, is answered 401 before its handler runs; a token endpoint that fails, 502.
 ///
 /// ```no_run
-/// use axum::{Router, middleware, routing::get};
+/// use axum::{Router, routing::get};
 /// use convex_fetch::axum::forward_session;
 /// use convex_fetch::token::{BetterAuth, CachedTokens};
 /// use std::sync::Arc;
@@ -285,34 +334,41 @@ pub async fn forward_auth_to(
 /// let tokens = Arc::new(CachedTokens::new(BetterAuth::new("https://happy-otter-123.convex.site")?));
 /// let app: Router = Router::new()
 ///     .route("/api/user/profile", get(profile))
-///     .route_layer(middleware::from_fn_with_state(tokens, forward_session::<BetterAuth>));
+///     .route_layer(forward_session(tokens));
 /// # Ok::<(), convex_fetch::Error>(())
 /// ```
-pub async fn forward_session<S: TokenSource + 'static>(
-    State(tokens): State<Arc<CachedTokens<S>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let session = tokens.session_of(request.headers());
-    match session_token(&tokens, session).await {
-        Ok(token) => crate::caller::with_auth(token, next.run(request)).await,
-        Err(refusal) => refusal,
-    }
+pub fn forward_session<S: TokenSource + 'static>(
+    tokens: Arc<CachedTokens<S>>,
+) -> Middleware<Arc<CachedTokens<S>>> {
+    Middleware::new(tokens, |State(tokens), request, next| {
+        Box::pin(async move {
+            let session = tokens.session_of(request.headers());
+            match session_token(&tokens, session).await {
+                Ok(token) => crate::caller::with_auth(token, next.run(request)).await,
+                Err(refusal) => refusal,
+            }
+        })
+    })
 }
 
-/// As [`forward_session`], for the deployment of the client given with the tokens as state
-/// (`axum::middleware::from_fn_with_state((client, tokens), forward_session_to::<BetterAuth>)`): the session's
-/// token goes only to calls to that client's deployment.
-pub async fn forward_session_to<S: TokenSource + 'static>(
-    State((client, tokens)): State<(crate::Client, Arc<CachedTokens<S>>)>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let session = tokens.session_of(request.headers());
-    match session_token(&tokens, session).await {
-        Ok(token) => client.with_auth(token, next.run(request)).await,
-        Err(refusal) => refusal,
-    }
+/// As [`forward_session`], for the deployment of `client` (`.route_layer(forward_session_to(client, tokens))`):
+/// the session's token goes only to calls to that client's deployment.
+pub fn forward_session_to<S: TokenSource + 'static>(
+    client: crate::Client,
+    tokens: Arc<CachedTokens<S>>,
+) -> Middleware<(crate::Client, Arc<CachedTokens<S>>)> {
+    Middleware::new(
+        (client, tokens),
+        |State((client, tokens)), request, next| {
+            Box::pin(async move {
+                let session = tokens.session_of(request.headers());
+                match session_token(&tokens, session).await {
+                    Ok(token) => client.with_auth(token, next.run(request)).await,
+                    Err(refusal) => refusal,
+                }
+            })
+        },
+    )
 }
 
 /// The token of the request's session, or the answer refusing the request.
@@ -352,6 +408,9 @@ impl IntoResponse for TokenError {
 /// A shared secret a caller must present in a header, such as the scheduler of a cron route
 /// (`x-cron-secret`) or a webhook sender without signatures. The header is compared in constant time; the
 /// secret is redacted in `Debug`.
+///
+/// It is the middleware that guards a route: `.route_layer(SharedSecret::cron(secret))` refuses a request
+/// without the secret with 401, before its handler runs.
 #[derive(Debug, Clone)]
 pub struct SharedSecret {
     header: HeaderName,
@@ -420,21 +479,25 @@ impl SharedSecret {
                 .get(&self.header)
                 .is_some_and(|value| self.secret.matches(value.as_bytes()))
     }
+}
 
-    /// Middleware (`axum::middleware::from_fn_with_state(guard, SharedSecret::require)`) that refuses a
-    /// request without the secret with 401, before its handler runs.
-    pub async fn require(
-        State(guard): State<SharedSecret>,
-        request: Request,
-        next: Next,
-    ) -> Response {
-        if guard.verify(request.headers()) {
-            next.run(request).await
-        } else {
-            json_response(
-                StatusCode::UNAUTHORIZED,
-                &serde_json::json!({ "error": format!("missing or wrong {}", guard.header) }),
-            )
-        }
+/// The guard: a request without the secret is answered 401 before the inner service runs.
+impl<I> Layer<I> for SharedSecret {
+    type Service = <Middleware<SharedSecret> as Layer<I>>::Service;
+
+    fn layer(&self, inner: I) -> Self::Service {
+        let guard = Middleware::new(self.clone(), |State(guard), request, next| {
+            Box::pin(async move {
+                if guard.verify(request.headers()) {
+                    next.run(request).await
+                } else {
+                    json_response(
+                        StatusCode::UNAUTHORIZED,
+                        &serde_json::json!({ "error": format!("missing or wrong {}", guard.header) }),
+                    )
+                }
+            })
+        });
+        guard.layer(inner)
     }
 }

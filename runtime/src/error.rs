@@ -341,7 +341,7 @@ impl Error {
     /// ([`is_argument_validation`](Self::is_argument_validation)); in a REST service those arguments are
     /// nearly always the caller's input passed on (a path id, a cursor, a body), so the request was bad.
     /// A service that builds the arguments itself, where a refusal is its own bug, answers 500 instead: with
-    /// the `axum` feature that is one line, `.layer(middleware::from_fn(convex_fetch::axum::invalid_arguments_are_ours))`;
+    /// the `axum` feature that is one line, `.layer(convex_fetch::axum::invalid_arguments_are_ours())`;
     /// elsewhere, test `is_argument_validation()` before this method. Either way the body says only the
     /// status's reason, never the validator's text.
     pub fn status_code(&self) -> StatusCode {

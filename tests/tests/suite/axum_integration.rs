@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use convex::axum::{BearerToken, SharedSecret, forward_auth_to};
 use convex::{Client, Error};
 use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
@@ -81,10 +81,7 @@ fn app(client: Client) -> Router {
     }
     let cron = Router::new()
         .route("/cron/nightly", post(nightly))
-        .route_layer(middleware::from_fn_with_state(
-            SharedSecret::cron("cron-s3cret"),
-            SharedSecret::require,
-        ));
+        .route_layer(SharedSecret::cron("cron-s3cret"));
     Router::new()
         .route("/me", get(me))
         .route("/me-as-bob", get(me_as_bob))
@@ -93,10 +90,7 @@ fn app(client: Client) -> Router {
         .route("/slow", get(slow))
         .route("/whoami", get(whoami))
         .route("/maybe", get(maybe))
-        .layer(middleware::from_fn_with_state(
-            client.clone(),
-            forward_auth_to,
-        ))
+        .layer(forward_auth_to(client.clone()))
         .merge(cron)
         .with_state(client)
 }
@@ -321,10 +315,7 @@ mod sessions {
         }
         let app = Router::new()
             .route("/api/user/profile", get(profile))
-            .route_layer(middleware::from_fn_with_state(
-                (deployment.client(), tokens),
-                forward_session_to::<BetterAuth>,
-            ))
+            .route_layer(forward_session_to(deployment.client(), tokens))
             .with_state(deployment.client());
         (examples::spawn(app).await.unwrap(), deployment)
     }
@@ -515,7 +506,7 @@ mod scopes {
         }
         let app = Router::new()
             .route("/both", get(both))
-            .layer(middleware::from_fn(forward_auth))
+            .layer(forward_auth())
             .with_state(partner.client());
         let base = examples::spawn(app).await.unwrap();
         partner.clear_calls();

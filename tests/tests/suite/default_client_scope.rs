@@ -5,7 +5,7 @@
 
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use convex::Client;
 use convex_fetch_testing::{Ctx, TestDeployment};
 use serde::Deserialize;
@@ -26,7 +26,7 @@ pub fn routes() -> Router {
     // deployment.
     Router::new()
         .route("/tasks", post(create))
-        .layer(middleware::from_fn(convex::axum::forward_auth))
+        .layer(convex::axum::forward_auth())
 }
 
 // ---- Test support ----
@@ -85,10 +85,7 @@ async fn deployment(name: &'static str) -> TestDeployment {
 
 /// The README's routes, with this test's deployment as their default client.
 async fn app_for(deployment: &TestDeployment) -> String {
-    let app = routes().layer(middleware::from_fn_with_state(
-        deployment.client(),
-        convex::axum::use_client,
-    ));
+    let app = routes().layer(convex::axum::use_client(deployment.client()));
     examples::spawn(app).await.unwrap()
 }
 
@@ -230,10 +227,7 @@ fn notes_routes(client: Client) -> Router {
     }
     Router::new()
         .route("/notes/{id}", get(show))
-        .layer(middleware::from_fn_with_state(
-            client,
-            convex::axum::use_client,
-        ))
+        .layer(convex::axum::use_client(client))
 }
 
 #[tokio::test]
@@ -260,9 +254,7 @@ async fn refused_arguments_are_the_callers_fault_by_default() {
 #[tokio::test]
 async fn one_layer_makes_refused_arguments_a_server_error() {
     let deployment = deployment("args-ours").await;
-    let app = notes_routes(deployment.client()).layer(middleware::from_fn(
-        convex::axum::invalid_arguments_are_ours,
-    ));
+    let app = notes_routes(deployment.client()).layer(convex::axum::invalid_arguments_are_ours());
     let base = examples::spawn(app).await.unwrap();
     let (status, body) = note(&base, "not-a-note-id").await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
