@@ -667,20 +667,17 @@ fn check_site_url(url: &str) -> Result<String, Error> {
 /// The site URL of a deployment at `url` (checked, without a trailing slash): `.convex.cloud` becomes
 /// `.convex.site`; any other deployment serves HTTP actions under `/http` on its own port.
 fn derived_site_url(url: &str) -> String {
-    if let Ok(mut parsed) = reqwest::Url::parse(url) {
-        if let Some(name) = parsed
+    if let Ok(mut parsed) = reqwest::Url::parse(url)
+        && let Some(name) = parsed
             .host_str()
             .and_then(|host| host.strip_suffix(".convex.cloud"))
             .map(str::to_owned)
-        {
-            if parsed.path() == "/"
-                && parsed
-                    .set_host(Some(&format!("{name}.convex.site")))
-                    .is_ok()
-            {
-                return parsed.as_str().trim_end_matches('/').to_owned();
-            }
-        }
+        && parsed.path() == "/"
+        && parsed
+            .set_host(Some(&format!("{name}.convex.site")))
+            .is_ok()
+    {
+        return parsed.as_str().trim_end_matches('/').to_owned();
     }
     format!("{url}/http")
 }

@@ -403,13 +403,13 @@ async fn upload(
         )
     })?;
     let limit = client.max_file_bytes();
-    if let (Some(limit), Some(length)) = (limit, body.length) {
-        if length > limit {
-            return Err(Error::http(
-                &call,
-                ErrorKind::TooLarge { limit, sent: false },
-            ));
-        }
+    if let (Some(limit), Some(length)) = (limit, body.length)
+        && length > limit
+    {
+        return Err(Error::http(
+            &call,
+            ErrorKind::TooLarge { limit, sent: false },
+        ));
     }
     let timeout = timeout_of(&client, timeout);
     let span =
@@ -697,13 +697,13 @@ async fn download(
         .await?;
     let limit = client.max_file_bytes();
     let content_length = response.content_length();
-    if let (Some(limit), Some(length)) = (limit, content_length) {
-        if length > limit {
-            return Err(Error::http(
-                &call,
-                ErrorKind::TooLarge { limit, sent: true },
-            ));
-        }
+    if let (Some(limit), Some(length)) = (limit, content_length)
+        && length > limit
+    {
+        return Err(Error::http(
+            &call,
+            ErrorKind::TooLarge { limit, sent: true },
+        ));
     }
     let status = response.status();
     let headers = response.headers().clone();

@@ -126,10 +126,10 @@ fn read(path: &Path) -> Result<Arc<Index>, String> {
     let stamp = (meta.modified().ok(), meta.len());
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     let cache = cache.get_or_insert_with(HashMap::new);
-    if let Some((modified, len, index)) = cache.get(path) {
-        if (*modified, *len) == stamp {
-            return Ok(index.clone());
-        }
+    if let Some((modified, len, index)) = cache.get(path)
+        && (*modified, *len) == stamp
+    {
+        return Ok(index.clone());
     }
     let json = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let spec = spec::parse(&json)?;

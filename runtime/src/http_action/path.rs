@@ -47,16 +47,16 @@ fn percent_decode(bytes: &[u8]) -> Vec<u8> {
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let (Some(high), Some(low)) = (
+        if bytes[i] == b'%'
+            && let (Some(high), Some(low)) = (
                 bytes.get(i + 1).copied().and_then(hex),
                 bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                // Two hex digits: at most 0xFF.
-                decoded.push((high * 16 + low) as u8);
-                i += 3;
-                continue;
-            }
+            )
+        {
+            // Two hex digits: at most 0xFF.
+            decoded.push((high * 16 + low) as u8);
+            i += 3;
+            continue;
         }
         decoded.push(bytes[i]);
         i += 1;

@@ -355,10 +355,10 @@ impl Session {
     /// Ends request `id` with `outcome`: the one place a request leaves the connection and its caller is
     /// answered (a caller that gave up is not, and the request goes all the same).
     pub(super) fn complete(&mut self, id: u32, outcome: Outcome) {
-        if let Some(request) = self.requests.remove(&id) {
-            if let Some(reply) = request.reply {
-                let _ = reply.send(outcome);
-            }
+        if let Some(request) = self.requests.remove(&id)
+            && let Some(reply) = request.reply
+        {
+            let _ = reply.send(outcome);
         }
     }
 

@@ -325,14 +325,13 @@ impl Worker {
         if let Ok(command) = self.commands.try_recv() {
             return Some(command);
         }
-        if let Some(hub_state) = hub_state.as_mut() {
-            if hub_state
+        if let Some(hub_state) = hub_state.as_mut()
+            && hub_state
                 .connections
                 .get(&self.auth)
                 .is_some_and(|connection| connection.id == self.id)
-            {
-                hub_state.connections.remove(&self.auth);
-            }
+        {
+            hub_state.connections.remove(&self.auth);
         }
         self.commands.close();
         // Before a fresh connection of the same credential (which may share this state) can say more.
@@ -424,12 +423,12 @@ impl Worker {
 
         let (preamble, mut secret) = self.session.socket_opened();
         for (i, text) in preamble.into_iter().enumerate() {
-            if i == 1 {
-                if let Some(secret) = secret.take() {
-                    socket::send_secret(&mut socket, &secret)
-                        .await
-                        .map_err(client_lost)?;
-                }
+            if i == 1
+                && let Some(secret) = secret.take()
+            {
+                socket::send_secret(&mut socket, &secret)
+                    .await
+                    .map_err(client_lost)?;
             }
             socket
                 .send(Message::text(text))

@@ -154,11 +154,9 @@ pub(super) fn function_result<O: DeserializeOwned>(
 ) -> Result<(O, Option<Box<RawValue>>), Error> {
     // A plain success is read in one pass; anything else (a failure, an odd answer, a value that does not
     // decode, verbose output's copy of the value) is read again below, where each case gets its exact error.
-    if !keep_raw {
-        if let Ok(success) = serde_json::from_slice::<Success<O>>(body) {
-            emit_log_lines(function, &success.log_lines);
-            return Ok((success.value, None));
-        }
+    if !keep_raw && let Ok(success) = serde_json::from_slice::<Success<O>>(body) {
+        emit_log_lines(function, &success.log_lines);
+        return Ok((success.value, None));
     }
     let envelope: Envelope<'_> = serde_json::from_slice(body).map_err(|e| {
         decode_error(
@@ -259,11 +257,11 @@ impl<'a> ErrorText<'a> {
         const SERVER_ERROR: &str = "Server Error";
         let mut request_id = None;
         let mut rest = text;
-        if let Some((id, after)) = text.strip_prefix(PREFIX).and_then(|t| t.split_once("] ")) {
-            if let Some(after) = after.strip_prefix(SERVER_ERROR) {
-                request_id = Some(id);
-                rest = after.strip_prefix('\n').unwrap_or(after);
-            }
+        if let Some((id, after)) = text.strip_prefix(PREFIX).and_then(|t| t.split_once("] "))
+            && let Some(after) = after.strip_prefix(SERVER_ERROR)
+        {
+            request_id = Some(id);
+            rest = after.strip_prefix('\n').unwrap_or(after);
         }
         let rest = rest.trim_end_matches('\n');
         if rest.is_empty() {

@@ -53,10 +53,10 @@ async fn refusing_front(
                     let _ = tcp.shutdown().await;
                     return;
                 }
-                if let Some(upstream) = upstream {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut tcp, &mut server).await;
-                    }
+                if let Some(upstream) = upstream
+                    && let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut server).await;
                 }
             });
         }
