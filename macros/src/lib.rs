@@ -28,19 +28,25 @@ use kind::Kind;
 /// Declares a typed stub for a Convex query. See the `convex-fetch` crate.
 #[proc_macro_attribute]
 pub fn query(attr: TokenStream, item: TokenStream) -> TokenStream {
-    stub::stub(Kind::Query, attr.into(), item.into()).into()
+    stub::stub(Kind::Query, attr.into(), item.into(), block_at_call_site).into()
 }
 
 /// Declares a typed stub for a Convex mutation. See the `convex-fetch` crate.
 #[proc_macro_attribute]
 pub fn mutation(attr: TokenStream, item: TokenStream) -> TokenStream {
-    stub::stub(Kind::Mutation, attr.into(), item.into()).into()
+    stub::stub(Kind::Mutation, attr.into(), item.into(), block_at_call_site).into()
 }
 
 /// Declares a typed stub for a Convex action. See the `convex-fetch` crate.
 #[proc_macro_attribute]
 pub fn action(attr: TokenStream, item: TokenStream) -> TokenStream {
-    stub::stub(Kind::Action, attr.into(), item.into()).into()
+    stub::stub(Kind::Action, attr.into(), item.into(), block_at_call_site).into()
+}
+
+/// The `trait` or `impl` block around the attribute being expanded, read from its source file.
+fn block_at_call_site(fn_name: &str) -> Option<stub::Block> {
+    let span = proc_macro::Span::call_site();
+    stub::block_around(&span.local_file()?, span.line(), span.column(), fn_name)
 }
 
 /// Makes an inline call to a Convex function. See the `convex-fetch` crate.

@@ -198,9 +198,11 @@ pub use sync::{ConnectionState, QueryKey, QuerySet, Subscribable, Subscription, 
 ///   sits beside the app's `Post`, and `create_task` beside the HTTP body type `CreateTask`. Should the name
 ///   still be taken (rustc says ``the name `ListPostsQuery` is defined multiple times``), choose another with
 ///   `name = OtherName`.
-/// - **Where a stub stands**: in a module (the args struct is an item beside the function), not in an `impl`
-///   or `trait` block, where rustc says "struct is not supported in `trait`s or `impl`s" at the attribute;
-///   move the stub to a module (`mod api { … }`) and call it from the method.
+/// - **Where a stub stands**: in a module or a function's body (the args struct is an item beside the
+///   function), not in an `impl` or `trait` block, where the macro says to move it to a module
+///   (`mod api { … }`) and call it from the method. The macro tells the block from the stub's source file;
+///   where it cannot read it (a stub generated at a position that is not in a file on disk), rustc's
+///   "struct is not supported in `trait`s or `impl`s" says it instead.
 /// - **`derive(Debug, Clone, Deserialize)`** adds derives to the args struct, to log the args or to take them
 ///   in a test deployment's handler. `Deserialize` reads the wire names, and a missing `Option` field is `None`;
 ///   `Serialize` is always there, written by the macro.

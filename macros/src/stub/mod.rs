@@ -4,38 +4,54 @@
 mod attr;
 mod expand;
 mod model;
+mod placement;
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 pub(crate) use expand::expand;
 pub(crate) use model::Stub;
+pub(crate) use placement::{Block, block_around};
 
 use crate::kind::Kind;
 
 /// The expansion; with errors, the errors and beside them what can still be expanded (the function and its
 /// args struct), so that the stub's uses do not add errors of their own and editors keep completing it.
-pub(crate) fn stub(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
+///
+/// `block_of` tells, from the function's name, whether the stub stands in a `trait` or `impl` block (see
+/// `placement`), where nothing of the expansion but the error could stand.
+pub(crate) fn stub(
+    kind: Kind,
+    attr: TokenStream,
+    item: TokenStream,
+    block_of: impl FnOnce(&str) -> Option<Block>,
+) -> TokenStream {
     let item: model::StubFn = match syn::parse2(item) {
         Ok(item) => item,
         Err(e) => return e.into_compile_error(),
     };
+    let item_name = item.sig.ident.to_string();
     let attr = syn::parse2::<attr::StubAttr>(attr).unwrap_or_else(attr::StubAttr::failed);
     let model::Validated {
         stub,
         krate,
         errors,
     } = Stub::validate(kind, attr, item);
-    let expansion = stub
-        .map(|stub| expand(&stub, &crate::crate_path::resolve(krate.as_ref())))
-        .unwrap_or_default();
-    match errors {
-        Ok(()) => expansion,
-        Err(errors) => {
-            let errors = errors.into_compile_error();
-            quote!(#errors #expansion)
-        }
-    }
+    // In a block, nothing of the expansion could stand: the placement's error first, then the stub's own.
+    let placement = block_of(&item_name).map(|block| {
+        let message = format!(
+            "a stub goes at module level, not in {block}: move `{item_name}` out of the block (e.g. into a \
+             `mod api {{ … }}` beside it) and call it as `api::{item_name}(…)`",
+            block = block.described(),
+        );
+        syn::Error::new(proc_macro2::Span::call_site(), message).into_compile_error()
+    });
+    let expansion = match (&placement, stub) {
+        (None, Some(stub)) => expand(&stub, &crate::crate_path::resolve(krate.as_ref())),
+        _ => TokenStream::new(),
+    };
+    let errors = errors.err().map(|errors| errors.into_compile_error());
+    quote!(#placement #errors #expansion)
 }
 
 #[cfg(test)]
@@ -45,7 +61,26 @@ mod tests {
     use super::*;
 
     fn expanded(attr: TokenStream, item: TokenStream) -> String {
-        stub(Kind::Query, attr, item).to_string()
+        stub(Kind::Query, attr, item, |_| None).to_string()
+    }
+
+    #[test]
+    fn a_stub_in_a_block_expands_to_its_error_alone() {
+        let out = stub(
+            Kind::Query,
+            quote!("posts:list"),
+            quote!(
+                pub async fn list_posts() -> Vec<String>;
+            ),
+            |name| (name == "list_posts").then_some(Block::Impl),
+        )
+        .to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("not in an `impl` block: move `list_posts` out"),
+            "{out}"
+        );
+        assert!(!out.contains("pub struct"), "{out}");
     }
 
     #[test]

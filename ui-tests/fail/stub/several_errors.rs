@@ -1,9 +1,4 @@
-
-pub struct Api;
-
-impl Api {
-    #[convex::query("posts::list")]
-    pub fn list(&self, (a, b): (u8, u8)) -> Vec<String>;
-}
+#[convex::query("posts::list")]
+pub fn list(&self, (a, b): (u8, u8)) -> Vec<String>;
 
 fn main() {}
