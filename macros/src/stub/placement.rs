@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The block a stub stands in, when it is one a stub cannot stand in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,26 +37,57 @@ pub(crate) fn block_around(
     column: usize,
     fn_name: &str,
 ) -> Option<Block> {
-    // A file of many stubs is lexed once: the last file's braces are kept while its text is unchanged.
+    // A file of many stubs is read and lexed once: the last file is kept while its size and time are unchanged.
     thread_local! {
-        static LAST: RefCell<Option<(PathBuf, String, Vec<Braces>)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<Lexed>> = const { RefCell::new(None) };
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    let offset = offset_of(&text, line, column)?;
-    let rest = &text[offset..];
-    // The text at the position is this stub's attribute, not an older or unsaved version of the file.
-    if !rest.starts_with('#') || !rest[..rest.len().min(2048)].contains(fn_name) {
-        return None;
-    }
+    let meta = std::fs::metadata(path).ok()?;
+    let stamp = (meta.modified().ok()?, meta.len());
     LAST.with_borrow_mut(|last| {
-        let fresh = !matches!(last, Some((p, t, _)) if p == path && *t == text);
-        if fresh {
-            let braces = braces(&text)?;
-            *last = Some((path.to_owned(), text, braces));
+        if !matches!(last, Some(lexed) if lexed.path == path && lexed.stamp == stamp) {
+            *last = Some(Lexed::read(path, stamp)?);
         }
-        let (_, _, braces) = last.as_ref()?;
-        innermost(braces, offset)
+        last.as_ref()?.block_around(line, column, fn_name)
     })
+}
+
+/// A source file, and where its lines start and its braces are.
+struct Lexed {
+    path: PathBuf,
+    stamp: (SystemTime, u64),
+    text: String,
+    line_starts: Vec<usize>,
+    /// `None` when they do not balance.
+    braces: Option<Vec<Braces>>,
+}
+
+impl Lexed {
+    fn read(path: &Path, stamp: (SystemTime, u64)) -> Option<Lexed> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Some(Lexed {
+            path: path.to_owned(),
+            stamp,
+            braces: braces(&text),
+            text,
+            line_starts,
+        })
+    }
+
+    fn block_around(&self, line: usize, column: usize, fn_name: &str) -> Option<Block> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let line_text = self.text[start..].split('\n').next()?;
+        let (in_line, _) = line_text.char_indices().nth(column.checked_sub(1)?)?;
+        let rest = &self.text[start + in_line..];
+        // The text at the position is this stub's attribute, not an older or unsaved version of the file.
+        let head = rest.get(..2048).unwrap_or(rest);
+        if !rest.starts_with('#') || !head.contains(fn_name) {
+            return None;
+        }
+        innermost(self.braces.as_ref()?, start + in_line)
+    }
 }
 
 /// A `{ … }` pair of the file, and what opened it when that was an `impl` or a `trait`.
@@ -72,18 +104,6 @@ fn innermost(braces: &[Braces], offset: usize) -> Option<Block> {
         .filter(|b| b.open < offset && offset < b.close)
         .max_by_key(|b| b.open)
         .and_then(|b| b.block)
-}
-
-/// The byte offset of a 1-based line and char column.
-fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    let start = if line == 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line - 2)?.0 + 1
-    };
-    let line_text = text[start..].split('\n').next()?;
-    let (in_line, _) = line_text.char_indices().nth(column.checked_sub(1)?)?;
-    Some(start + in_line)
 }
 
 /// Every brace pair of `text`, or `None` when they do not balance (then it was not lexed right).
@@ -343,12 +363,17 @@ mod tests {
 
     #[test]
     fn positions_are_lines_and_char_columns() {
-        let text = "ab\n«é» #x\nz";
-        assert_eq!(offset_of(text, 1, 1), Some(0));
-        assert_eq!(&text[offset_of(text, 2, 5).unwrap()..][..2], "#x");
-        assert_eq!(offset_of(text, 3, 1), Some(text.len() - 1));
-        assert_eq!(offset_of(text, 4, 1), None);
-        assert_eq!(offset_of(text, 1, 9), None);
+        let dir = std::env::temp_dir().join(format!("convex-placement-pos-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lib.rs");
+        let text = "/* «é» */ impl X { #[convex::query(\"a:b\")] fn f(); }\n#[convex::query(\"a:b\")] fn f();\n";
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(block_around(&path, 1, 20, "f"), Some(Block::Impl));
+        assert_eq!(block_around(&path, 2, 1, "f"), None);
+        // Past the line's end or the file's: not known.
+        assert_eq!(block_around(&path, 1, 90, "f"), None);
+        assert_eq!(block_around(&path, 4, 1, "f"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
