@@ -11,7 +11,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use convex::axum::forward_session_to;
 use convex::token::{BetterAuth, CachedTokens};
-use std::sync::Arc;
 
 /// The session cookie's name. Over HTTPS Better Auth adds the `__Secure-` prefix; both are read.
 pub use convex::token::BETTER_AUTH_COOKIE as SESSION_COOKIE;
@@ -30,10 +29,12 @@ pub struct AppState {
 /// shortly before it expires) and runs the handler as that user on `state.convex`'s deployment (the token
 /// goes to no other); it answers 401 and 502 itself.
 pub fn router(state: AppState) -> Router {
-    let tokens = Arc::new(CachedTokens::new(state.tokens));
     Router::new()
         .route("/api/user/profile", get(profile))
-        .route_layer(forward_session_to(state.convex.clone(), tokens))
+        .route_layer(forward_session_to(
+            state.convex.clone(),
+            CachedTokens::new(state.tokens),
+        ))
         .with_state(state.convex)
 }
 

@@ -323,24 +323,24 @@ pub fn forward_auth_to(client: crate::Client) -> Middleware<crate::Client> {
 /// and the request runs in a [`with_auth`](crate::with_auth) scope with it, for the default client's
 /// deployment (calls to other deployments are not given the token). A request without a session, or
 /// whose session is refused, is answered 401 before its handler runs; a token endpoint that fails, 502.
+/// `tokens` is the cache, or an `Arc` of a cache that other routes share.
 ///
 /// ```no_run
 /// use axum::{Router, routing::get};
 /// use convex_fetch::axum::forward_session;
 /// use convex_fetch::token::{BetterAuth, CachedTokens};
-/// use std::sync::Arc;
 ///
 /// # async fn profile() {}
-/// let tokens = Arc::new(CachedTokens::new(BetterAuth::new("https://happy-otter-123.convex.site")?));
+/// let tokens = CachedTokens::new(BetterAuth::new("https://happy-otter-123.convex.site")?);
 /// let app: Router = Router::new()
 ///     .route("/api/user/profile", get(profile))
 ///     .route_layer(forward_session(tokens));
 /// # Ok::<(), convex_fetch::Error>(())
 /// ```
 pub fn forward_session<S: TokenSource + 'static>(
-    tokens: Arc<CachedTokens<S>>,
+    tokens: impl Into<Arc<CachedTokens<S>>>,
 ) -> Middleware<Arc<CachedTokens<S>>> {
-    Middleware::new(tokens, |State(tokens), request, next| {
+    Middleware::new(tokens.into(), |State(tokens), request, next| {
         Box::pin(async move {
             let session = tokens.session_of(request.headers());
             match session_token(&tokens, session).await {
@@ -355,10 +355,10 @@ pub fn forward_session<S: TokenSource + 'static>(
 /// the session's token goes only to calls to that client's deployment.
 pub fn forward_session_to<S: TokenSource + 'static>(
     client: crate::Client,
-    tokens: Arc<CachedTokens<S>>,
+    tokens: impl Into<Arc<CachedTokens<S>>>,
 ) -> Middleware<(crate::Client, Arc<CachedTokens<S>>)> {
     Middleware::new(
-        (client, tokens),
+        (client, tokens.into()),
         |State((client, tokens)), request, next| {
             Box::pin(async move {
                 let session = tokens.session_of(request.headers());
