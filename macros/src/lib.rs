@@ -46,7 +46,14 @@ pub fn action(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The `trait` or `impl` block around the attribute being expanded, read from its source file.
 fn block_at_call_site(fn_name: &str) -> Option<stub::Block> {
     let span = proc_macro::Span::call_site();
-    stub::block_around(&span.local_file()?, span.line(), span.column(), fn_name)
+    let attribute = span.source_text()?;
+    stub::block_around(
+        &span.local_file()?,
+        span.line(),
+        span.column(),
+        &attribute,
+        fn_name,
+    )
 }
 
 /// Makes an inline call to a Convex function. See the `convex-fetch` crate.

@@ -29,12 +29,13 @@ impl Block {
 }
 
 /// The block around the attribute at `line` and `column` (1-based, in chars, as `proc_macro::Span` gives
-/// them) of the file at `path`, whose text from there must start with `#` and hold `fn_name` within the
-/// item's first lines.
+/// them) of the file at `path`, whose text from there must be `attribute` (the attribute's source text) and
+/// hold `fn_name` within the item's first lines.
 pub(crate) fn block_around(
     path: &Path,
     line: usize,
     column: usize,
+    attribute: &str,
     fn_name: &str,
 ) -> Option<Block> {
     // A file of many stubs is read and lexed once: the last file is kept while its size and time are unchanged.
@@ -47,7 +48,8 @@ pub(crate) fn block_around(
         if !matches!(last, Some(lexed) if lexed.path == path && lexed.stamp == stamp) {
             *last = Some(Lexed::read(path, stamp)?);
         }
-        last.as_ref()?.block_around(line, column, fn_name)
+        last.as_ref()?
+            .block_around(line, column, attribute, fn_name)
     })
 }
 
@@ -63,7 +65,11 @@ struct Lexed {
 
 impl Lexed {
     fn read(path: &Path, stamp: (SystemTime, u64)) -> Option<Lexed> {
-        let text = std::fs::read_to_string(path).ok()?;
+        let mut text = std::fs::read_to_string(path).ok()?;
+        // rustc drops a byte-order mark before counting columns.
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -76,14 +82,21 @@ impl Lexed {
         })
     }
 
-    fn block_around(&self, line: usize, column: usize, fn_name: &str) -> Option<Block> {
+    fn block_around(
+        &self,
+        line: usize,
+        column: usize,
+        attribute: &str,
+        fn_name: &str,
+    ) -> Option<Block> {
         let start = *self.line_starts.get(line.checked_sub(1)?)?;
         let line_text = self.text[start..].split('\n').next()?;
         let (in_line, _) = line_text.char_indices().nth(column.checked_sub(1)?)?;
         let rest = &self.text[start + in_line..];
-        // The text at the position is this stub's attribute, not an older or unsaved version of the file.
+        // The text at the position is this stub's, not an older or unsaved version of the file (an editor's
+        // macro server may compile the buffer while the file on disk is older).
         let head = rest.get(..2048).unwrap_or(rest);
-        if !rest.starts_with('#') || !head.contains(fn_name) {
+        if !attribute.starts_with('#') || !rest.starts_with(attribute) || !head.contains(fn_name) {
             return None;
         }
         innermost(self.braces.as_ref()?, start + in_line)
@@ -96,108 +109,175 @@ struct Braces {
     open: usize,
     close: usize,
     block: Option<Block>,
+    /// Opened in a macro's call (`name! { … }`, `name!( … { … } )`), whose output may stand elsewhere.
+    in_macro_call: bool,
 }
 
+/// The block of the innermost braces around `offset`; not known inside a macro's call, which may move its
+/// items out of the block they are written in.
 fn innermost(braces: &[Braces], offset: usize) -> Option<Block> {
-    braces
-        .iter()
-        .filter(|b| b.open < offset && offset < b.close)
-        .max_by_key(|b| b.open)
-        .and_then(|b| b.block)
+    let around = || {
+        braces
+            .iter()
+            .filter(|b| b.open < offset && offset < b.close)
+    };
+    if around().any(|b| b.in_macro_call) {
+        return None;
+    }
+    around().max_by_key(|b| b.open).and_then(|b| b.block)
+}
+
+/// What has been read of the current item or statement, at one brace level.
+#[derive(Default)]
+struct Header {
+    /// Open `(` and `[`.
+    nesting: usize,
+    /// The first word after attributes and qualifiers (`pub`, `unsafe`, …); empty when the item or statement
+    /// began with something else (a literal, a label, punctuation), so that no later word counts.
+    first: Option<String>,
+    /// After `#` (`Some(false)`) or `#!` (`Some(true)`), before the attribute's `[`.
+    hash: Option<bool>,
+    /// The next word is an outer attribute's path.
+    attribute_path_next: bool,
+    /// An outer attribute the compiler does not define: an attribute macro, which may move the items.
+    foreign_attribute: bool,
+    /// A `!` after the first word: a macro's call (`name! { … }`, `macro_rules! name { … }`), or an operator,
+    /// which only makes the answer "not known".
+    macro_call: bool,
+}
+
+impl Header {
+    fn block(&self) -> Option<Block> {
+        if self.nesting > 0 || self.macro_call || self.foreign_attribute {
+            return None;
+        }
+        match self.first.as_deref() {
+            Some("impl") => Some(Block::Impl),
+            Some("trait") => Some(Block::Trait),
+            _ => None,
+        }
+    }
+
+    fn word(&mut self, word: &str) {
+        if std::mem::take(&mut self.attribute_path_next) {
+            let built_in = matches!(
+                word,
+                "cfg"
+                    | "allow"
+                    | "warn"
+                    | "deny"
+                    | "forbid"
+                    | "expect"
+                    | "doc"
+                    | "must_use"
+                    | "deprecated"
+                    | "diagnostic"
+                    | "automatically_derived"
+                    | "rustfmt"
+                    | "clippy"
+            );
+            self.foreign_attribute |= !built_in;
+        }
+        let qualifier = matches!(word, "pub" | "unsafe" | "default" | "auto" | "const");
+        if self.nesting == 0 && self.first.is_none() && !qualifier {
+            self.first = Some(word.to_owned());
+        }
+    }
+
+    /// Anything but a word, whitespace, an attribute's `#`, `!` and brackets, or `pub(…)`'s parentheses.
+    fn other(&mut self) {
+        if self.nesting == 0 && self.first.is_none() {
+            self.first = Some(String::new());
+        }
+    }
 }
 
 /// Every brace pair of `text`, or `None` when they do not balance (then it was not lexed right).
 fn braces(text: &str) -> Option<Vec<Braces>> {
-    struct Open {
-        at: usize,
-        block: Option<Block>,
-        /// The statement's state at the enclosing level, restored at the `}`.
-        nesting: usize,
-        first_word: Option<String>,
-    }
     let bytes = text.as_bytes();
     let mut pairs = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
-    // Within the current braces: open `(`/`[`, and the first word of the current item or statement (after
-    // visibility and qualifiers; attributes and `pub(…)` are inside brackets, so not counted).
-    let mut nesting = 0usize;
-    let mut first_word: Option<String> = None;
+    // The open braces, each with its own header and the enclosing level's, restored at the `}`.
+    let mut stack: Vec<(usize, Option<Block>, bool, Header)> = Vec::new();
+    let mut header = Header::default();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
+        let hash = header.hash.take();
         match c {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                header.hash = hash;
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i = block_comment_end(bytes, i)?;
+                header.hash = hash;
                 continue;
             }
             b'"' => {
+                header.other();
                 i = string_end(bytes, i + 1)?;
+                i += word_len(&text[i..]); // a suffix
                 continue;
             }
             b'\'' => {
+                header.other();
                 i = quote_end(text, i);
+                i += word_len(&text[i..]); // a char literal's suffix
                 continue;
             }
             b'{' => {
-                let block = match (nesting, first_word.as_deref()) {
-                    (0, Some("impl")) => Some(Block::Impl),
-                    (0, Some("trait")) => Some(Block::Trait),
-                    _ => None,
-                };
-                stack.push(Open {
-                    at: i,
-                    block,
-                    nesting,
-                    first_word: first_word.take(),
-                });
-                nesting = 0;
+                let enclosing = std::mem::take(&mut header);
+                stack.push((i, enclosing.block(), enclosing.macro_call, enclosing));
             }
             b'}' => {
-                let open = stack.pop()?;
+                let (open, block, in_macro_call, enclosing) = stack.pop()?;
                 pairs.push(Braces {
-                    open: open.at,
+                    open,
                     close: i,
-                    block: open.block,
+                    block,
+                    in_macro_call,
                 });
-                nesting = open.nesting;
                 // A `}` at an item's level ends the item; inside brackets the expression goes on.
-                first_word = if nesting == 0 { None } else { open.first_word };
+                header = if enclosing.nesting == 0 {
+                    Header::default()
+                } else {
+                    enclosing
+                };
             }
-            b'(' | b'[' => nesting += 1,
-            b')' | b']' => nesting = nesting.saturating_sub(1),
-            b';' if nesting == 0 => first_word = None,
+            b'#' => header.hash = Some(false),
+            b'!' if hash == Some(false) => header.hash = Some(true),
+            b'!' => header.macro_call |= header.first.is_some(),
+            b'[' => {
+                header.nesting += 1;
+                header.attribute_path_next = hash == Some(false);
+            }
+            b'(' => header.nesting += 1,
+            b')' | b']' => header.nesting = header.nesting.saturating_sub(1),
+            b';' if header.nesting == 0 => header = Header::default(),
+            _ if c.is_ascii_whitespace() => header.hash = hash,
             _ if c.is_ascii_digit() => {
+                header.other();
                 i += word_len(&text[i..]);
                 continue;
             }
             _ if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
                 let start = i;
                 i += word_len(&text[i..]);
-                if i == start {
-                    // A char that is neither punctuation above nor part of a word.
-                    i += text[i..].chars().next().map_or(1, char::len_utf8);
-                    continue;
-                }
                 if let Some(end) = prefixed_literal_end(text, &text[start..i], i) {
+                    header.other();
                     i = end?;
+                    i += word_len(&text[i..]); // a suffix
                     continue;
                 }
                 if &text[start..i] == "r" && bytes.get(i) == Some(&b'#') {
                     // A raw identifier, `r#impl`: a word, never a keyword.
                     i += 1 + word_len(&text[i + 1..]);
                 }
-                let word = &text[start..i];
-                let qualifier = matches!(word, "pub" | "unsafe" | "default" | "auto" | "const");
-                if nesting == 0 && first_word.is_none() && !qualifier {
-                    first_word = Some(word.to_owned());
-                }
+                header.word(&text[start..i]);
                 continue;
             }
-            _ => {}
+            _ => header.other(),
         }
         i += 1;
     }
@@ -205,8 +285,9 @@ fn braces(text: &str) -> Option<Vec<Braces>> {
 }
 
 /// The length in bytes of the identifier or number at the start of `text`.
+/// Every char that is not ASCII counts as a word's: a wrong merge can only make an answer "not known".
 fn word_len(text: &str) -> usize {
-    text.find(|c: char| !(c == '_' || c.is_alphanumeric()))
+    text.find(|c: char| c.is_ascii() && !(c == '_' || c.is_ascii_alphanumeric()))
         .unwrap_or(text.len())
 }
 
@@ -255,8 +336,9 @@ fn quote_end(text: &str, at: usize) -> usize {
     if rest[char_len..].starts_with('\'') {
         at + 2 + char_len
     } else {
-        // A lifetime: skip its name too, so that `'static` is not taken for an item's first word.
-        at + 1 + word_len(rest)
+        // A lifetime or a label, raw ones (`'r#impl`) too: skip its name, which is no item's first word.
+        let raw = if rest.starts_with("r#") { 2 } else { 0 };
+        at + 1 + raw + word_len(&rest[raw..])
     }
 }
 
@@ -291,6 +373,8 @@ fn prefixed_literal_end(text: &str, word: &str, i: usize) -> Option<Option<usize
 mod tests {
     use super::*;
 
+    const STUB: &str = "#[convex::query(\"a:b\")]";
+
     /// The block around the first `#[convex::` of `source`.
     fn block_of(source: &str) -> Option<Block> {
         let offset = source.find("#[convex::").expect("a stub");
@@ -299,18 +383,34 @@ mod tests {
 
     #[test]
     fn a_stub_in_an_impl_or_a_trait_is_found() {
-        let imp = r#"
-            pub struct Posts;
-            impl<T: Clone> Posts where T: Send {
-                #[convex::query("posts:list")]
-                pub async fn list_posts() -> Vec<String>;
-            }"#;
-        assert_eq!(block_of(imp), Some(Block::Impl));
-        let unsafe_trait_impl = "unsafe impl Api for X { #[convex::query(\"a:b\")] fn f(); }";
-        assert_eq!(block_of(unsafe_trait_impl), Some(Block::Impl));
-        let tr =
-            "#[allow(dead_code)] pub(crate) trait Api { #[convex::query(\"a:b\")] async fn f(); }";
-        assert_eq!(block_of(tr), Some(Block::Trait));
+        for (source, block) in [
+            (
+                "pub struct Posts;\nimpl<T: Clone> Posts where T: Send {\n    #[convex::query(\"a:b\")] fn f();\n}",
+                Block::Impl,
+            ),
+            (
+                "unsafe impl Api for X { #[convex::query(\"a:b\")] fn f(); }",
+                Block::Impl,
+            ),
+            (
+                "/// Docs.\n#[cfg(test)]\n#[allow(dead_code)]\nimpl X { #[convex::query(\"a:b\")] fn f(); }",
+                Block::Impl,
+            ),
+            (
+                "#![allow(x)]\n#![feature(y)]\nimpl X { #[convex::query(\"a:b\")] fn f(); }",
+                Block::Impl,
+            ),
+            (
+                "#[allow(dead_code)] pub(crate) trait Api { #[convex::query(\"a:b\")] async fn f(); }",
+                Block::Trait,
+            ),
+            (
+                "fn main() { impl X { #[convex::query(\"a:b\")] fn f(); } }",
+                Block::Impl,
+            ),
+        ] {
+            assert_eq!(block_of(source), Some(block), "{source}");
+        }
     }
 
     #[test]
@@ -321,15 +421,34 @@ mod tests {
             "fn main() { #[convex::query(\"a:b\")] async fn f(); }",
             "impl X { fn g() { #[convex::query(\"a:b\")] async fn f(); } }",
             "fn h() -> impl Fn() { || {} } mod m { #[convex::query(\"a:b\")] async fn f(); }",
-            "macro_rules! m { ($x:ident) => { #[convex::query(\"a:b\")] async fn $x(); }; }",
             "trait T = Clone; mod m { #[convex::query(\"a:b\")] async fn f(); }",
+            // A braced const argument, then `impl Trait` in the return type.
+            "fn two() -> W<{ 1 }, impl Sized> { #[convex::query(\"a:b\")] async fn f(); W(()) }",
+            // Labels, raw ones too.
+            "fn one() { 'r#impl: { #[convex::query(\"a:b\")] async fn f(); } }",
+            "fn one() { 'outer: { #[convex::query(\"a:b\")] async fn f(); } }",
         ] {
             assert_eq!(block_of(source), None, "{source}");
         }
     }
 
     #[test]
-    fn braces_in_comments_strings_and_chars_are_not_counted() {
+    fn a_block_in_a_macro_call_or_under_an_attribute_macro_is_not_known() {
+        // Their output may stand elsewhere than the text they were given.
+        for source in [
+            "macro_rules! m { ($x:ident) => { impl $x { #[convex::query(\"a:b\")] async fn f(); } }; }",
+            "flat! { impl Api { #[convex::query(\"a:b\")] async fn f(); } }",
+            "flat!( mod x { impl Api { #[convex::query(\"a:b\")] async fn f(); } } );",
+            "℘impl! { impl Api { #[convex::query(\"a:b\")] async fn f(); } }",
+            "#[some_crate::flatten] impl Api { #[convex::query(\"a:b\")] async fn f(); }",
+            "#[cfg_attr(x, flatten)] trait Api { #[convex::query(\"a:b\")] async fn f(); }",
+        ] {
+            assert_eq!(block_of(source), None, "{source}");
+        }
+    }
+
+    #[test]
+    fn braces_in_comments_literals_and_lifetimes_are_not_counted() {
         let source = r####"
             // impl X {
             /* impl Y { /* nested { */ */
@@ -340,6 +459,8 @@ mod tests {
             const E: u8 = b'{';
             const F: char = '\'';
             const G: char = 'é';
+            const H: &CStr = c"{";
+            const I: &str = "a"r"{"; // a suffix, not a raw string
             fn f<'a>(x: &'a str) -> &'a str { 'outer: loop { break 'outer x; } }
             let r#impl = 1;
             mod api {
@@ -347,7 +468,7 @@ mod tests {
                 async fn f();
             }"####;
         assert_eq!(block_of(source), None);
-        let in_impl = format!("{source}\nimpl Api {{ #[convex::query(\"c:d\")] fn g(); }}");
+        let in_impl = format!("{source}\nimpl Api {{ {STUB} fn g(); }}");
         let offset = in_impl.rfind("#[convex::").unwrap();
         assert_eq!(
             innermost(&braces(&in_impl).unwrap(), offset),
@@ -361,41 +482,65 @@ mod tests {
         assert!(braces("impl X { \"unterminated }").is_none());
     }
 
-    #[test]
-    fn positions_are_lines_and_char_columns() {
-        let dir = std::env::temp_dir().join(format!("convex-placement-pos-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("lib.rs");
-        let text = "/* «é» */ impl X { #[convex::query(\"a:b\")] fn f(); }\n#[convex::query(\"a:b\")] fn f();\n";
-        std::fs::write(&path, text).unwrap();
-        assert_eq!(block_around(&path, 1, 20, "f"), Some(Block::Impl));
-        assert_eq!(block_around(&path, 2, 1, "f"), None);
-        // Past the line's end or the file's: not known.
-        assert_eq!(block_around(&path, 1, 90, "f"), None);
-        assert_eq!(block_around(&path, 4, 1, "f"), None);
-        std::fs::remove_dir_all(&dir).unwrap();
+    /// A file of `text` in a folder of its own, removed when dropped.
+    struct File(std::path::PathBuf);
+
+    impl File {
+        fn new(name: &str, text: &str) -> File {
+            let dir = std::env::temp_dir()
+                .join(format!("convex-placement-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("lib.rs"), text).unwrap();
+            File(dir)
+        }
+
+        fn block_around(&self, line: usize, column: usize, fn_name: &str) -> Option<Block> {
+            block_around(&self.0.join("lib.rs"), line, column, STUB, fn_name)
+        }
+    }
+
+    impl Drop for File {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     #[test]
-    fn a_file_changed_since_is_not_known() {
-        let dir = std::env::temp_dir().join(format!("convex-placement-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("lib.rs");
+    fn positions_are_lines_and_char_columns() {
+        let file = File::new(
+            "positions",
+            &format!("/* «é» */ impl X {{ {STUB} fn f(); }}\r\n\t{STUB} fn f();\n"),
+        );
+        assert_eq!(file.block_around(1, 20, "f"), Some(Block::Impl));
+        assert_eq!(file.block_around(2, 2, "f"), None);
+        // Past the line's end or the file's: not known.
+        assert_eq!(file.block_around(1, 90, "f"), None);
+        assert_eq!(file.block_around(4, 1, "f"), None);
+        // rustc counts columns after a byte-order mark.
+        let bom = File::new("bom", &format!("\u{feff}impl X {{ {STUB} fn f(); }}"));
+        assert_eq!(bom.block_around(1, 10, "f"), Some(Block::Impl));
+    }
+
+    #[test]
+    fn a_file_other_than_the_one_compiled_is_not_known() {
+        let file = File::new(
+            "changed",
+            &format!("impl Posts {{\n    {STUB}\n    fn list_posts();\n}}\n"),
+        );
+        assert_eq!(file.block_around(2, 5, "list_posts"), Some(Block::Impl));
+        // Another attribute or name at the position: an older text than the one being compiled.
+        let path = file.0.join("lib.rs");
+        assert_eq!(
+            block_around(&path, 2, 5, "#[convex::query(\"c:d\")]", "list_posts"),
+            None
+        );
+        assert_eq!(file.block_around(2, 5, "other"), None);
+        assert_eq!(file.block_around(3, 5, "list_posts"), None);
         std::fs::write(
             &path,
-            "impl Posts {\n    #[convex::query(\"posts:list\")]\n    fn list_posts();\n}\n",
+            format!("mod api {{\n    {STUB}\n    fn list_posts();\n}}\n"),
         )
         .unwrap();
-        assert_eq!(block_around(&path, 2, 5, "list_posts"), Some(Block::Impl));
-        // Another name at the position, or no attribute there: an older text than the one being compiled.
-        assert_eq!(block_around(&path, 2, 5, "other"), None);
-        assert_eq!(block_around(&path, 3, 5, "list_posts"), None);
-        std::fs::write(
-            &path,
-            "mod api {\n    #[convex::query(\"posts:list\")]\n    fn list_posts();\n}\n",
-        )
-        .unwrap();
-        assert_eq!(block_around(&path, 2, 5, "list_posts"), None);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(file.block_around(2, 5, "list_posts"), None);
     }
 }
