@@ -111,7 +111,9 @@ impl Ctx {
     /// # }
     /// ```
     pub fn state<S: Send + 'static>(&self) -> Result<MutexGuard<'_, S>, FunctionError> {
-        self.inner.states.get()
+        self.inner
+            .states
+            .get(self.inner.kind != FunctionKind::Query)
     }
 
     /// Logs a line as `console.log` does: `"[LOG] <msg>"`.

@@ -318,7 +318,7 @@ impl TestDeployment {
     /// The state of type `S` registered with [`TestDeploymentBuilder::state`], locked until the guard is
     /// dropped; `None` when there is none.
     pub fn state<S: Send + 'static>(&self) -> Option<MutexGuard<'_, S>> {
-        self.shared.states.get().ok()
+        self.shared.states.get(true).ok()
     }
 
     /// How many times the handler at `path` (`posts:list`, `posts.js:list` alike) started running: requests

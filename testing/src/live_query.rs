@@ -20,6 +20,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+/// How many times a live update's queries are run for them to read one state, at the most.
+const MAX_CONSISTENT_ATTEMPTS: u32 = 50;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Version {
     query_set: u32,
@@ -208,19 +211,30 @@ impl QuerySet {
         let shared = shared.clone();
         let caller = caller.clone();
         let results = async move {
-            let mut results = Vec::with_capacity(runs.len());
-            for (id, path, args) in runs {
-                let outcome = execute(
-                    &shared,
-                    &path,
-                    Some(FunctionKind::Query),
-                    args,
-                    caller.clone(),
-                )
-                .await;
-                results.push((id, outcome));
+            // The queries read one state, as the backend's read one snapshot: run again while a writer
+            // locked a state (or a mutation committed, on a deployment behind this one) during the runs.
+            let moment = || (shared.states.writes(), shared.ts.load(Ordering::SeqCst));
+            let mut attempts = 0;
+            loop {
+                let before = moment();
+                let mut results = Vec::with_capacity(runs.len());
+                for (id, path, args) in &runs {
+                    let outcome = execute(
+                        &shared,
+                        path,
+                        Some(FunctionKind::Query),
+                        args.clone(),
+                        caller.clone(),
+                    )
+                    .await;
+                    results.push((*id, outcome));
+                }
+                attempts += 1;
+                // A deployment written to without pause is read as it is, rather than never.
+                if runs.len() < 2 || moment() == before || attempts == MAX_CONSISTENT_ATTEMPTS {
+                    return results;
+                }
             }
-            results
         }
         .boxed();
         self.in_flight = Some(Update {
