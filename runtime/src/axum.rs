@@ -2,7 +2,8 @@
 //! call made while handling a request, and a shared-secret guard for cron and webhook routes.
 //!
 //! Each middleware is a [`Middleware`] layer, built by a function of this module and given to axum's
-//! `.layer(…)` or `.route_layer(…)` as it is: `.layer(forward_auth())`; a [`SharedSecret`] is a layer itself.
+//! `.layer(…)` or `.route_layer(…)` as it is (`.layer(forward_auth())`); a [`SharedSecret`] is a layer
+//! itself.
 //!
 //! The feature targets **axum 0.8** (`Router`, `IntoResponse` of axum 0.8.x); an app on axum 0.7 gets trait
 //! errors (`Error: IntoResponse` not satisfied) from having two axum versions.
@@ -28,7 +29,11 @@
 //! let app: Router = Router::new()
 //!     .route("/tasks", get(tasks))
 //!     .layer(forward_auth())
-//!     .merge(Router::new().route("/cron/nightly", post(cron)).route_layer(SharedSecret::cron("from-the-env")));
+//!     .merge(
+//!         Router::new()
+//!             .route("/cron/nightly", post(cron))
+//!             .route_layer(SharedSecret::cron("from-the-env")),
+//!     );
 //! ```
 
 use crate::error::{Error, ErrorKind};
@@ -127,10 +132,11 @@ impl<St: Clone, I> Layer<I> for Middleware<St> {
     }
 }
 
-/// Middleware (`.layer(invalid_arguments_are_ours())`) for a service that builds the arguments of its calls itself: a call refused by the deployment's argument validators
-/// ([`Error::is_argument_validation`]) is answered 500 `{"error": "Internal Server Error"}` and logged at
-/// `error` level, as a bug of the service, instead of the default 400 (see [`Error::status_code`]: by
-/// default the arguments are taken to be the caller's input). Other responses pass through unchanged.
+/// Middleware (`.layer(invalid_arguments_are_ours())`) for a service that builds the arguments of its calls
+/// itself: a call refused by the deployment's argument validators ([`Error::is_argument_validation`]) is
+/// answered 500 `{"error": "Internal Server Error"}` and logged at `error` level, as a bug of the service,
+/// instead of the default 400 (see [`Error::status_code`]: by default the arguments are taken to be the
+/// caller's input). Other responses pass through unchanged.
 ///
 /// ```no_run
 /// use axum::{Router, routing::get};
@@ -157,11 +163,11 @@ pub fn invalid_arguments_are_ours() -> Middleware<()> {
     })
 }
 
-/// Middleware (`.layer(use_client(client))`) that runs each request in a
-/// [`with_client`](crate::with_client) scope: the handlers' calls on the default client (stubs without
-/// `.on(…)`) go to the client given as state. Meant for tests, where each test builds its app around its
-/// own deployment and runs in parallel with others, and for a service of several deployments. A
-/// [`forward_auth`] scope inside or outside it sends the request's token to this client's deployment.
+/// Middleware (`.layer(use_client(client))`) that runs each request in a [`with_client`](crate::with_client)
+/// scope: the handlers' calls on the default client (stubs without `.on(…)`) go to `client`. Meant for tests,
+/// where each test builds its app around its own deployment and runs in parallel with others, and for a
+/// service of several deployments. A [`forward_auth`] scope inside or outside it sends the request's token to
+/// this client's deployment.
 ///
 /// ```no_run
 /// use axum::{Router, routing::get};
@@ -289,8 +295,9 @@ pub fn forward_auth() -> Middleware<()> {
     })
 }
 
-/// As [`forward_auth`], for the deployment of `client` (`.layer(forward_auth_to(client))`): the request's bearer token goes only to
-/// calls to that client's deployment ([`Client::with_auth`](crate::Client::with_auth)).
+/// As [`forward_auth`], for the deployment of `client` (`.layer(forward_auth_to(client))`): the request's
+/// bearer token goes only to calls to that client's deployment
+/// ([`Client::with_auth`](crate::Client::with_auth)).
 ///
 /// ```no_run
 /// use axum::{Router, routing::get};
@@ -318,10 +325,10 @@ pub fn forward_auth_to(client: crate::Client) -> Middleware<crate::Client> {
     })
 }
 
-/// Middleware for the authenticated-route pattern (`.route_layer(forward_session(tokens))`): the request's session (for
-/// [`BetterAuth`](crate::token::BetterAuth), its session cookie) is exchanged for a JWT through the cache,
-/// and the request runs in a [`with_auth`](crate::with_auth) scope with it, for the default client's
-/// deployment (calls to other deployments are not given the token). A request without a session, or
+/// Middleware for the authenticated-route pattern (`.route_layer(forward_session(tokens))`): the request's
+/// session (for [`BetterAuth`](crate::token::BetterAuth), its session cookie) is exchanged for a JWT through
+/// the cache, and the request runs in a [`with_auth`](crate::with_auth) scope with it, for the default
+/// client's deployment (calls to other deployments are not given the token). A request without a session, or
 /// whose session is refused, is answered 401 before its handler runs; a token endpoint that fails, 502.
 /// `tokens` is the cache, or an `Arc` of a cache that other routes share.
 ///
@@ -351,8 +358,9 @@ pub fn forward_session<S: TokenSource + 'static>(
     })
 }
 
-/// As [`forward_session`], for the deployment of `client` (`.route_layer(forward_session_to(client, tokens))`):
-/// the session's token goes only to calls to that client's deployment.
+/// As [`forward_session`], for the deployment of `client`
+/// (`.route_layer(forward_session_to(client, tokens))`): the session's token goes only to calls to that
+/// client's deployment.
 pub fn forward_session_to<S: TokenSource + 'static>(
     client: crate::Client,
     tokens: impl Into<Arc<CachedTokens<S>>>,
@@ -417,8 +425,8 @@ pub struct SharedSecret {
     secret: Secret,
 }
 
-/// The value of a [`SharedSecret`]: the secret configured for the route (`&str`, `String`, `Secret`, …), never
-/// a caller's [`BearerToken`], which is a credential for `.auth(token)`.
+/// The value of a [`SharedSecret`]: the secret configured for the route (`&str`, `String`, `Secret`, …),
+/// never a caller's [`BearerToken`], which is a credential for `.auth(token)`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not the value of a shared secret",
     label = "expected the secret configured for this route (`&str`, `String` or `Secret`)",
