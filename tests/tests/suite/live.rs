@@ -2,7 +2,7 @@
 //! server queries, typed failures, auth, reconnects and the faults that cause them, mutations over the socket
 //! that complete only once their writes are visible and run once across a dropped socket at any step.
 
-use crate::support::next_item as next;
+use crate::support::{Messages, message_board, next_item as next};
 use convex::value::Value;
 use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings, Untyped};
 use convex_fetch_testing::{Ctx, FunctionError, SyncFault, TestDeployment};
@@ -12,26 +12,8 @@ use std::time::Duration;
 
 const TOKEN: &str = "live-token";
 
-#[derive(Default)]
-struct Messages(Vec<String>);
-
 async fn deployment() -> TestDeployment {
-    TestDeployment::builder()
-        .state(Messages::default())
-        .query("messages:list", |ctx: Ctx, _: Value| async move {
-            Ok(ctx.state::<Messages>()?.0.clone())
-        })
-        .query("messages:count", |ctx: Ctx, _: Value| async move {
-            Ok(ctx.state::<Messages>()?.0.len() as f64)
-        })
-        .mutation(
-            "messages:send",
-            |ctx: Ctx, args: serde_json::Value| async move {
-                let body = args["body"].as_str().unwrap_or_default().to_owned();
-                ctx.state::<Messages>()?.0.push(body.clone());
-                Ok(body)
-            },
-        )
+    message_board()
         .mutation("messages:fail", |_ctx: Ctx, _: Value| async move {
             Err::<(), _>(FunctionError::convex(json!({ "code": "NOPE" })))
         })

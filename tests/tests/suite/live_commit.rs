@@ -16,10 +16,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::eventually;
-
-#[derive(Default)]
-struct Messages(Vec<String>);
+use crate::support::{Messages, eventually, message_board};
 
 /// Closed until the test opens it; once open, it stays open.
 #[derive(Clone)]
@@ -44,14 +41,7 @@ impl Gate {
 /// waits at `query_gate` before reading.
 async fn deployment(gate: &Gate, query_gate: &Gate) -> TestDeployment {
     let (gate, query_gate) = (gate.clone(), query_gate.clone());
-    TestDeployment::builder()
-        .state(Messages::default())
-        .query("messages:list", |ctx: Ctx, _: Value| async move {
-            Ok(ctx.state::<Messages>()?.0.clone())
-        })
-        .query("messages:count", |ctx: Ctx, _: Value| async move {
-            Ok(ctx.state::<Messages>()?.0.len() as f64)
-        })
+    message_board()
         .query("messages:gatedList", move |ctx: Ctx, _: Value| {
             let gate = query_gate.clone();
             async move {
@@ -59,14 +49,6 @@ async fn deployment(gate: &Gate, query_gate: &Gate) -> TestDeployment {
                 Ok(ctx.state::<Messages>()?.0.clone())
             }
         })
-        .mutation(
-            "messages:send",
-            |ctx: Ctx, args: serde_json::Value| async move {
-                let body = args["body"].as_str().unwrap_or_default().to_owned();
-                ctx.state::<Messages>()?.0.push(body.clone());
-                Ok(body)
-            },
-        )
         .mutation("messages:slow", move |ctx: Ctx, args: serde_json::Value| {
             let gate = gate.clone();
             async move {

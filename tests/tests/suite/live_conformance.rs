@@ -4,7 +4,7 @@
 //!
 //! The JS half needs Node.js; the pinned client is installed from the lockfile when missing (never a skip).
 
-use crate::support::next_item as next;
+use crate::support::{Messages, message_board, next_item as next};
 use convex::value::Value;
 use convex::{Client, ConnectionState, Error, ErrorKind, LiveProblem, LiveSettings};
 use convex_fetch_testing::{Ctx, FunctionError, TestDeployment};
@@ -16,24 +16,9 @@ use tokio::sync::Notify;
 
 const TOKEN: &str = "live-conformance-token";
 
-#[derive(Default)]
-struct Messages(Vec<String>);
-
 /// The deployment both clients run against; `drop` is notified by `control:dropSockets`.
 async fn start(drop: Arc<Notify>) -> Arc<TestDeployment> {
-    let deployment = TestDeployment::builder()
-        .state(Messages::default())
-        .query("messages:list", |ctx: Ctx, _: Value| async move {
-            Ok(ctx.state::<Messages>()?.0.clone())
-        })
-        .mutation(
-            "messages:send",
-            |ctx: Ctx, args: serde_json::Value| async move {
-                let body = args["body"].as_str().unwrap_or_default().to_owned();
-                ctx.state::<Messages>()?.0.push(body.clone());
-                Ok(body)
-            },
-        )
+    let deployment = message_board()
         .mutation("control:dropSockets", move |_ctx: Ctx, _: Value| {
             let drop = drop.clone();
             async move {

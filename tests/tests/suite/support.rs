@@ -1,13 +1,13 @@
 //! What several areas of the suite share: the capture of `tracing` output, a TLS front with a private CA, an
-//! example's axum app in front of the TypeScript functions, and running one test of this binary again in a
-//! child process.
+//! example's axum app in front of the TypeScript functions, running one test of this binary again in a
+//! child process, and the live areas' message board.
 
 use std::cell::RefCell;
 use std::io::Write;
 use std::process::Command;
 use std::sync::{Arc, Mutex, Once};
 
-use convex_fetch_testing::JsDeployment;
+use convex_fetch_testing::{Ctx, JsDeployment, TestDeployment, TestDeploymentBuilder};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
@@ -186,4 +186,29 @@ pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     })
     .await
     .unwrap_or_else(|_| panic!("not within 20 s: {what}"));
+}
+
+/// The messages of [`message_board`].
+#[derive(Default)]
+pub struct Messages(pub Vec<String>);
+
+/// A test deployment of the live areas: `messages:list` and `messages:count` read a [`Messages`] state,
+/// `messages:send` adds its `body` to it and answers it.
+pub fn message_board() -> TestDeploymentBuilder {
+    TestDeployment::builder()
+        .state(Messages::default())
+        .query("messages:list", |ctx: Ctx, _: convex::value::Value| async move {
+            Ok(ctx.state::<Messages>()?.0.clone())
+        })
+        .query("messages:count", |ctx: Ctx, _: convex::value::Value| async move {
+            Ok(ctx.state::<Messages>()?.0.len() as f64)
+        })
+        .mutation(
+            "messages:send",
+            |ctx: Ctx, args: serde_json::Value| async move {
+                let body = args["body"].as_str().unwrap_or_default().to_owned();
+                ctx.state::<Messages>()?.0.push(body.clone());
+                Ok(body)
+            },
+        )
 }
