@@ -284,14 +284,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for BearerToken {
 /// A request without a token passes through unchanged, and its calls use the client's credential, if any.
 pub fn forward_auth() -> Middleware<()> {
     Middleware::new((), |_, request, next| {
-        Box::pin(async move {
-            match BearerToken::from_headers(request.headers()) {
-                Some(BearerToken(token)) => {
-                    crate::caller::with_auth(token.expose().to_owned(), next.run(request)).await
-                }
-                None => next.run(request).await,
-            }
-        })
+        Box::pin(forward_bearer(None, request, next))
     })
 }
 
@@ -312,17 +305,16 @@ pub fn forward_auth() -> Middleware<()> {
 /// ```
 pub fn forward_auth_to(client: crate::Client) -> Middleware<crate::Client> {
     Middleware::new(client, |State(client), request, next| {
-        Box::pin(async move {
-            match BearerToken::from_headers(request.headers()) {
-                Some(BearerToken(token)) => {
-                    client
-                        .with_auth(token.expose().to_owned(), next.run(request))
-                        .await
-                }
-                None => next.run(request).await,
-            }
-        })
+        Box::pin(forward_bearer(Some(client), request, next))
     })
+}
+
+/// [`forward_auth`] and [`forward_auth_to`]: the rest of the request as the bearer token's user, if any.
+async fn forward_bearer(client: Option<crate::Client>, request: Request, next: Next) -> Response {
+    match BearerToken::from_headers(request.headers()) {
+        Some(BearerToken(token)) => run_as(client, token.expose().to_owned(), request, next).await,
+        None => next.run(request).await,
+    }
 }
 
 /// Middleware for the authenticated-route pattern (`.route_layer(forward_session(tokens))`): the request's
@@ -348,13 +340,7 @@ pub fn forward_session<S: TokenSource + 'static>(
     tokens: impl Into<Arc<CachedTokens<S>>>,
 ) -> Middleware<Arc<CachedTokens<S>>> {
     Middleware::new(tokens.into(), |State(tokens), request, next| {
-        Box::pin(async move {
-            let session = tokens.session_of(request.headers());
-            match session_token(&tokens, session).await {
-                Ok(token) => crate::caller::with_auth(token, next.run(request)).await,
-                Err(refusal) => refusal,
-            }
-        })
+        Box::pin(forward_session_token(None, tokens, request, next))
     })
 }
 
@@ -368,23 +354,45 @@ pub fn forward_session_to<S: TokenSource + 'static>(
     Middleware::new(
         (client, tokens.into()),
         |State((client, tokens)), request, next| {
-            Box::pin(async move {
-                let session = tokens.session_of(request.headers());
-                match session_token(&tokens, session).await {
-                    Ok(token) => client.with_auth(token, next.run(request)).await,
-                    Err(refusal) => refusal,
-                }
-            })
+            Box::pin(forward_session_token(Some(client), tokens, request, next))
         },
     )
+}
+
+/// [`forward_session`] and [`forward_session_to`]: the rest of the request as the session's user, or the
+/// answer refusing it.
+async fn forward_session_token<S: TokenSource>(
+    client: Option<crate::Client>,
+    tokens: Arc<CachedTokens<S>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match session_token(&tokens, request.headers()).await {
+        Ok(token) => run_as(client, token, request, next).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// Runs the rest of the request with `token` in scope for `client`'s deployment, or for the default
+/// client's without one.
+async fn run_as(
+    client: Option<crate::Client>,
+    token: String,
+    request: Request,
+    next: Next,
+) -> Response {
+    match client {
+        Some(client) => client.with_auth(token, next.run(request)).await,
+        None => crate::caller::with_auth(token, next.run(request)).await,
+    }
 }
 
 /// The token of the request's session, or the answer refusing the request.
 async fn session_token<S: TokenSource>(
     tokens: &CachedTokens<S>,
-    session: Option<String>,
+    headers: &HeaderMap,
 ) -> Result<String, Response> {
-    let Some(session) = session else {
+    let Some(session) = tokens.session_of(headers) else {
         return Err(json_response(
             StatusCode::UNAUTHORIZED,
             &serde_json::json!({ "error": "Unauthorized" }),
