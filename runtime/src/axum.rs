@@ -100,6 +100,7 @@ struct ArgumentsRefused;
 /// The middleware are layers rather than functions for `axum::middleware::from_fn` so that there is one way
 /// to wire each, and so that a function given where a layer goes (`.layer(forward_auth)`) is answered by
 /// rustc's "use parentheses to call this function".
+#[derive(Clone)]
 pub struct Middleware<St>(FromFnLayer<Run<St>, St, (State<St>, Request)>);
 
 /// A middleware's body: what runs around the rest of the request's handling (`next`).
@@ -108,12 +109,6 @@ type Run<St> = fn(State<St>, Request, Next) -> Pin<Box<dyn Future<Output = Respo
 impl<St: Clone + Send + Sync + 'static> Middleware<St> {
     fn new(state: St, run: Run<St>) -> Middleware<St> {
         Middleware(axum::middleware::from_fn_with_state(state, run))
-    }
-}
-
-impl<St: Clone> Clone for Middleware<St> {
-    fn clone(&self) -> Self {
-        Middleware(self.0.clone())
     }
 }
 
